@@ -1,0 +1,56 @@
+// Sessions and throttle counters: in the database by default, or in Redis.
+// Like Storage, implementations are shared by all threads and keep a connection per thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "lkk/status.h"
+
+namespace lkk {
+
+class Storage;
+
+struct Session {
+    std::string id_hash;  // SHA-256 (hex) of the cookie value; the cookie value is not stored
+    int64_t user_id = 0;
+    std::string csrf;  // the CSRF token of this session's forms
+    int64_t created_at = 0;
+    int64_t last_seen_at = 0;
+};
+
+class SessionStore {
+public:
+    virtual ~SessionStore() = default;
+    virtual Status ping() = 0;
+    virtual Status create(const Session& s, int64_t idle_timeout, int64_t absolute_timeout) = 0;
+    // Answers nullopt for an unknown, idle-expired or absolutely-expired session.
+    virtual Result<std::optional<Session>> find(const std::string& id_hash, int64_t now,
+                                                int64_t idle_timeout,
+                                                int64_t absolute_timeout) = 0;
+    virtual Status touch(const std::string& id_hash, int64_t now, int64_t idle_timeout) = 0;
+    virtual Status remove(const std::string& id_hash) = 0;
+    virtual Status remove_all_of_user(int64_t user_id) = 0;
+};
+
+// Fixed-window counters and locks for throttling ("login:email:x@y", "reg:ip:1.2.3.4", ...).
+class CounterStore {
+public:
+    virtual ~CounterStore() = default;
+    // Adds one to key's counter in the window that started at its first hit and lasts
+    // window_seconds; answers the count after the increment.
+    virtual Result<int64_t> hit(const std::string& key, int64_t window_seconds, int64_t now) = 0;
+    // The current count (0 when absent or the window is over).
+    virtual Result<int64_t> count(const std::string& key, int64_t now) = 0;
+    virtual Status clear(const std::string& key) = 0;
+    // Clears every key that starts with prefix (users unlock, accounts unlock).
+    virtual Status clear_prefix(const std::string& prefix) = 0;
+};
+
+// url is "storage" (use the database behind storage) or "redis://host:port/db".
+Result<std::unique_ptr<SessionStore>> open_session_store(const std::string& url, Storage& storage);
+Result<std::unique_ptr<CounterStore>> open_counter_store(const std::string& url, Storage& storage);
+
+}  // namespace lkk

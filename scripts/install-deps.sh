@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every Debian package lkk needs to build, run and test. Idempotent, non-interactive.
+# Services that apt may start on a fresh machine (nginx :80, MariaDB, Redis :6379) are left
+# alone: our scripts start their own instances on private ports and data directories.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config git curl ca-certificates
+  clang clang-format libclang-rt-14-dev libfuzzer-14-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  nginx nginx-dev
+  libsqlite3-dev sqlite3
+  libmysqlcppconn-dev mariadb-server mariadb-client
+  redis-server libhiredis-dev
+  libargon2-dev libssl-dev libcurl4-openssl-dev libicu-dev
+  libkainjow-mustache-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
+  python3 python3-aiosmtpd
+  wrk
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"
