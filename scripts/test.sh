@@ -20,8 +20,8 @@ stage() { printf '\n===== %s =====\n' "$*"; }
 
 run_ctest() {  # run_ctest BUILD_DIR NAME
   local out=$1/ctest-summary.txt
-  ( cd "$1" && ctest --output-on-failure --timeout 900 -j1 ) | tee "$out"
-  local rc=${PIPESTATUS[0]}
+  local rc=0
+  ( cd "$1" && ctest --output-on-failure --timeout 900 -j"$JOBS" ) 2>&1 | tee "$out" || rc=$?
   grep -E "tests passed|tests failed" "$out" | sed "s/^/[$2] /"
   return "$rc"
 }
