@@ -1,0 +1,44 @@
+// Password hashing, secret tokens and digests (SPEC 4). Everything secret comes from the OS
+// CSPRNG through OpenSSL; nothing here keeps state, so it is safe on any thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "lkk/status.h"
+
+namespace lkk::crypto {
+
+// Argon2id cost; the defaults are the SPEC's (and OWASP's) m=19 MiB, t=2, p=1.
+struct Argon2Params {
+    uint32_t memory_kib = 19456, iterations = 2, parallelism = 1;
+};
+
+// Argon2id in the PHC encoded form ("$argon2id$v=19$m=...,t=...,p=...$salt$hash") with a
+// fresh 16-byte salt and a 32-byte hash. Fails only on bad parameters or no entropy.
+Result<std::string> hash_password(std::string_view password, const Argon2Params& params);
+
+// True when password matches the encoded hash; constant time in the password (argon2id_verify).
+// A malformed encoded string simply does not match.
+bool verify_password(std::string_view password, const std::string& encoded);
+
+// True when the encoded hash was made with other parameters (or is unreadable), so a login
+// that just verified the password should store a fresh hash.
+bool needs_rehash(const std::string& encoded, const Argon2Params& params);
+
+// 32 bytes from the OS CSPRNG as base64url without padding: 43 characters from [A-Za-z0-9_-].
+// Used for confirmation/reset tokens, session ids and CSRF tokens.
+std::string random_token();
+
+// RFC 4648 section 5 base64url, no '=' padding.
+std::string base64url_encode(std::string_view bytes);
+
+// Lower-case hex SHA-256; the form in which tokens are stored, so a database leak yields no
+// usable token.
+std::string sha256_hex(std::string_view data);
+
+// Compares secrets without a timing side channel on their content.
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+}  // namespace lkk::crypto

@@ -1,0 +1,141 @@
+// Argon2id password hashes, CSPRNG tokens, SHA-256 digests and constant-time comparison.
+// The primitives are libargon2's and OpenSSL's; this file only adapts them to our types.
+#include "lkk/crypto.h"
+
+#include <argon2.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <array>
+#include <charconv>
+#include <limits>
+#include <string>
+
+namespace lkk::crypto {
+
+namespace {
+
+constexpr size_t kSaltBytes = 16;
+constexpr size_t kHashBytes = 32;
+constexpr size_t kTokenBytes = 32;
+
+const unsigned char* bytes_of(std::string_view s) {
+    return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+// Reads "NAME=DIGITS" at the front of text and advances past it; false when absent.
+bool take_param(std::string_view& text, std::string_view name, uint32_t& out) {
+    if (text.substr(0, name.size()) != name) return false;
+    text.remove_prefix(name.size());
+    const char* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, out);
+    if (ec != std::errc{} || ptr == text.data()) return false;
+    text.remove_prefix(static_cast<size_t>(ptr - text.data()));
+    return true;
+}
+
+}  // namespace
+
+// Argon2id with a fresh salt per password, so equal passwords never share a hash.
+Result<std::string> hash_password(std::string_view password, const Argon2Params& params) {
+    if (password.size() > std::numeric_limits<uint32_t>::max()) {
+        return Status::Invalid("password too long");
+    }
+    std::array<unsigned char, kSaltBytes> salt{};
+    if (RAND_bytes(salt.data(), static_cast<int>(salt.size())) != 1) {
+        return Status::Internal("the OS random generator failed");
+    }
+    const size_t len = argon2_encodedlen(params.iterations, params.memory_kib, params.parallelism,
+                                         kSaltBytes, kHashBytes, Argon2_id);
+    std::string encoded(len, '\0');
+    const int rc = argon2id_hash_encoded(params.iterations, params.memory_kib, params.parallelism,
+                                         password.data(), password.size(), salt.data(), salt.size(),
+                                         kHashBytes, encoded.data(), encoded.size());
+    if (rc != ARGON2_OK) {
+        return Status::Internal(std::string("argon2id: ") + argon2_error_message(rc));
+    }
+    encoded.resize(std::char_traits<char>::length(encoded.c_str()));  // drop the NUL
+    return encoded;
+}
+
+// argon2id_verify recomputes the hash and compares it in constant time.
+bool verify_password(std::string_view password, const std::string& encoded) {
+    if (password.size() > std::numeric_limits<uint32_t>::max()) return false;
+    if (encoded.rfind("$argon2id$", 0) != 0) return false;
+    return argon2id_verify(encoded.c_str(), password.data(), password.size()) == ARGON2_OK;
+}
+
+// Reads "$argon2id$v=19$m=M,t=T,p=P$" so a changed cost in the settings upgrades hashes as
+// users log in; anything else (old version, other variant, garbage) also asks for a rehash.
+bool needs_rehash(const std::string& encoded, const Argon2Params& params) {
+    std::string_view text = encoded;
+    uint32_t version = 0, m = 0, t = 0, p = 0;
+    if (text.substr(0, 10) != "$argon2id$") return true;
+    text.remove_prefix(10);
+    if (!take_param(text, "v=", version) || version != ARGON2_VERSION_NUMBER) return true;
+    if (!take_param(text, "$m=", m) || !take_param(text, ",t=", t) || !take_param(text, ",p=", p)) {
+        return true;
+    }
+    if (text.empty() || text.front() != '$') return true;
+    return m != params.memory_kib || t != params.iterations || p != params.parallelism;
+}
+
+// Tokens carry 256 bits of entropy: unguessable even with many online attempts.
+std::string random_token() {
+    std::array<unsigned char, kTokenBytes> raw{};
+    if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) {
+        // No entropy means no safe token; continuing would hand out predictable secrets.
+        OPENSSL_die("RAND_bytes failed", __FILE__, __LINE__);
+    }
+    return base64url_encode(
+        std::string_view(reinterpret_cast<const char*>(raw.data()), raw.size()));
+}
+
+// OpenSSL's standard base64, then the URL-safe alphabet, so tokens travel in links and cookies.
+std::string base64url_encode(std::string_view bytes) {
+    std::string out;
+    out.reserve((bytes.size() + 2) / 3 * 4);
+    constexpr size_t kChunk = 3 * 1024;  // a multiple of 3: no padding inside the output
+    std::array<unsigned char, kChunk / 3 * 4 + 1> buf{};
+    while (!bytes.empty()) {
+        const std::string_view piece = bytes.substr(0, kChunk);
+        const int n = EVP_EncodeBlock(buf.data(), bytes_of(piece), static_cast<int>(piece.size()));
+        out.append(reinterpret_cast<const char*>(buf.data()), static_cast<size_t>(n));
+        bytes.remove_prefix(piece.size());
+    }
+    while (!out.empty() && out.back() == '=') out.pop_back();
+    for (char& c : out) {
+        if (c == '+') c = '-';
+        if (c == '/') c = '_';
+    }
+    return out;
+}
+
+std::string sha256_hex(std::string_view data) {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+    unsigned int md_len = 0;
+    if (EVP_Digest(data.data(), data.size(), md.data(), &md_len, EVP_sha256(), nullptr) != 1) {
+        OPENSSL_die("EVP_Digest(sha256) failed", __FILE__, __LINE__);
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(md_len * 2);
+    for (unsigned int i = 0; i < md_len; ++i) {
+        out.push_back(kHex[md[i] >> 4]);
+        out.push_back(kHex[md[i] & 0x0f]);
+    }
+    return out;
+}
+
+// CRYPTO_memcmp does not stop at the first difference. When the lengths differ we still run
+// a comparison of the same length as `a`, so the time says nothing about the content.
+bool constant_time_equal(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) {
+        (void)CRYPTO_memcmp(a.data(), a.data(), a.size());
+        return false;
+    }
+    return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace lkk::crypto

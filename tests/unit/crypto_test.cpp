@@ -1,0 +1,152 @@
+// Password hashing, tokens and digests: the properties SPEC 4 relies on.
+#include "lkk/crypto.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+
+namespace lkk::crypto {
+namespace {
+
+// Small parameters keep the suite fast; one test below uses the real defaults.
+const Argon2Params kFast{1024, 1, 1};
+
+TEST(Crypto, HashVerifyRoundtrip) {
+    auto hash = hash_password("correct horse 42", kFast);
+    ASSERT_TRUE(hash.ok()) << hash.error().message();
+    EXPECT_EQ(hash->rfind("$argon2id$v=19$m=1024,t=1,p=1$", 0), 0u) << *hash;
+    EXPECT_TRUE(verify_password("correct horse 42", *hash));
+}
+
+TEST(Crypto, WrongPasswordFails) {
+    auto hash = hash_password("secret1", kFast);
+    ASSERT_TRUE(hash.ok());
+    EXPECT_FALSE(verify_password("secret2", *hash));
+    EXPECT_FALSE(verify_password("", *hash));
+    EXPECT_FALSE(verify_password("Secret1", *hash));
+}
+
+TEST(Crypto, SamePasswordGetsDifferentSalt) {
+    auto a = hash_password("same", kFast);
+    auto b = hash_password("same", kFast);
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_NE(*a, *b);
+    EXPECT_TRUE(verify_password("same", *a));
+    EXPECT_TRUE(verify_password("same", *b));
+}
+
+TEST(Crypto, EmptyAndUnicodePasswords) {
+    auto empty = hash_password("", kFast);
+    ASSERT_TRUE(empty.ok());
+    EXPECT_TRUE(verify_password("", *empty));
+    auto cyr = hash_password("пароль", kFast);
+    ASSERT_TRUE(cyr.ok());
+    EXPECT_TRUE(verify_password("пароль", *cyr));
+    EXPECT_FALSE(verify_password("gfhjkm", *cyr));
+}
+
+TEST(Crypto, VerifyRejectsGarbageAndOtherVariants) {
+    EXPECT_FALSE(verify_password("x", ""));
+    EXPECT_FALSE(verify_password("x", "not a hash"));
+    EXPECT_FALSE(verify_password("x", "$argon2id$v=19$m=1024,t=1,p=1$AAAA$BBBB"));
+    auto hash = hash_password("x", kFast);
+    ASSERT_TRUE(hash.ok());
+    std::string argon2i = *hash;
+    argon2i.replace(0, 10, "$argon2i$");
+    EXPECT_FALSE(verify_password("x", argon2i));
+}
+
+TEST(Crypto, DefaultParametersMatchSpec) {
+    Argon2Params defaults;
+    EXPECT_EQ(defaults.memory_kib, 19456u);
+    EXPECT_EQ(defaults.iterations, 2u);
+    EXPECT_EQ(defaults.parallelism, 1u);
+    auto hash = hash_password("default params", defaults);
+    ASSERT_TRUE(hash.ok());
+    EXPECT_EQ(hash->rfind("$argon2id$v=19$m=19456,t=2,p=1$", 0), 0u) << *hash;
+    EXPECT_TRUE(verify_password("default params", *hash));
+    EXPECT_FALSE(needs_rehash(*hash, defaults));
+}
+
+TEST(Crypto, BadParametersAreAnError) {
+    auto hash = hash_password("x", Argon2Params{1024, 0, 1});
+    ASSERT_FALSE(hash.ok());
+    EXPECT_EQ(hash.error().code(), StatusCode::internal);
+}
+
+TEST(Crypto, NeedsRehashWhenParametersChange) {
+    auto hash = hash_password("pw", kFast);
+    ASSERT_TRUE(hash.ok());
+    EXPECT_FALSE(needs_rehash(*hash, kFast));
+    EXPECT_TRUE(needs_rehash(*hash, Argon2Params{2048, 1, 1}));
+    EXPECT_TRUE(needs_rehash(*hash, Argon2Params{1024, 2, 1}));
+    EXPECT_TRUE(needs_rehash(*hash, Argon2Params{1024, 1, 2}));
+}
+
+TEST(Crypto, NeedsRehashForUnreadableOrOldHashes) {
+    EXPECT_TRUE(needs_rehash("", kFast));
+    EXPECT_TRUE(needs_rehash("$argon2i$v=19$m=1024,t=1,p=1$c2FsdA$aGFzaA", kFast));
+    EXPECT_TRUE(needs_rehash("$argon2id$v=16$m=1024,t=1,p=1$c2FsdA$aGFzaA", kFast));
+    EXPECT_TRUE(needs_rehash("$argon2id$v=19$m=1024,t=1$c2FsdA$aGFzaA", kFast));
+    EXPECT_TRUE(needs_rehash("$argon2id$v=19$m=1024,t=1,p=1", kFast));
+    EXPECT_FALSE(needs_rehash("$argon2id$v=19$m=1024,t=1,p=1$c2FsdA$aGFzaA", kFast));
+}
+
+TEST(Crypto, TokenIs43UrlSafeCharacters) {
+    for (int i = 0; i < 50; ++i) {
+        const std::string t = random_token();
+        ASSERT_EQ(t.size(), 43u);
+        for (char c : t) {
+            const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                            (c >= '0' && c <= '9') || c == '-' || c == '_';
+            ASSERT_TRUE(ok) << t;
+        }
+    }
+}
+
+TEST(Crypto, TokensAreUnique) {
+    std::set<std::string> seen;
+    for (int i = 0; i < 1000; ++i) seen.insert(random_token());
+    EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(Crypto, Base64UrlKnownVectors) {
+    // RFC 4648 section 10, with padding removed.
+    EXPECT_EQ(base64url_encode(""), "");
+    EXPECT_EQ(base64url_encode("f"), "Zg");
+    EXPECT_EQ(base64url_encode("fo"), "Zm8");
+    EXPECT_EQ(base64url_encode("foo"), "Zm9v");
+    EXPECT_EQ(base64url_encode("foob"), "Zm9vYg");
+    EXPECT_EQ(base64url_encode("fooba"), "Zm9vYmE");
+    EXPECT_EQ(base64url_encode("foobar"), "Zm9vYmFy");
+    // The bytes that map to '+' and '/' in standard base64 become '-' and '_'.
+    EXPECT_EQ(base64url_encode(std::string("\xfb\xff\xbf", 3)), "-_-_");
+}
+
+TEST(Crypto, Base64UrlLongInputCrossesChunks) {
+    const std::string input(10000, '\xff');
+    const std::string out = base64url_encode(input);
+    EXPECT_EQ(out.size(), (10000 * 4 + 2) / 3);  // unpadded length
+    EXPECT_EQ(out.substr(13332), "_w");          // 0xff alone is "/w=="
+}
+
+TEST(Crypto, Sha256KnownVectors) {
+    EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(sha256_hex("abc"),
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Crypto, ConstantTimeEqual) {
+    EXPECT_TRUE(constant_time_equal("", ""));
+    EXPECT_TRUE(constant_time_equal("abc", "abc"));
+    EXPECT_FALSE(constant_time_equal("abc", "abd"));
+    EXPECT_FALSE(constant_time_equal("abc", "abcd"));
+    EXPECT_FALSE(constant_time_equal("abcd", "abc"));
+    EXPECT_FALSE(constant_time_equal("", "a"));
+    EXPECT_TRUE(constant_time_equal(std::string("a\0b", 3), std::string("a\0b", 3)));
+    EXPECT_FALSE(constant_time_equal(std::string("a\0b", 3), std::string("a\0c", 3)));
+}
+
+}  // namespace
+}  // namespace lkk::crypto
