@@ -1,0 +1,75 @@
+// One round of outbox delivery, run by the module's background timer (and lkk-admin outbox
+// flush). The outbox row is the source of truth: a mail leaves the outbox only once the
+// transport accepted it, and a failure only moves its next attempt further away.
+#include <chrono>
+#include <exception>
+#include <string>
+
+#include "lkk/mailer.h"
+
+namespace lkk {
+
+namespace {
+
+// Worst case of one SMTP send (libcurl's total timeout) plus a margin for marking the row.
+constexpr int64_t kSendBudgetSeconds = 35;
+
+// A Mailer that throws must not stop the round nor escape into nginx.
+Status send_guarded(Mailer& mailer, const OutboxMail& mail) {
+    try {
+        return mailer.send(mail);
+    } catch (const std::exception& e) {
+        return Status::Internal(std::string("mailer threw: ") + e.what());
+    } catch (...) {
+        return Status::Internal("mailer threw");
+    }
+}
+
+}  // namespace
+
+int64_t outbox_backoff(const DeliveryPolicy& policy, int attempts) {
+    const int64_t cap = policy.max_backoff > 0 ? policy.max_backoff : 0;
+    int64_t delay = policy.base_backoff > 0 ? policy.base_backoff : 1;
+    for (int i = 0; i < attempts && delay < cap; ++i) delay *= 2;
+    return delay < cap ? delay : cap;
+}
+
+int deliver_outbox(Storage& storage, Mailer& mailer, int64_t now,
+                   const DeliveryPolicy& policy) noexcept {
+    int sent = 0;
+    try {
+        Result<std::vector<OutboxMail>> claimed =
+            storage.claim_due_mails(now, policy.batch, policy.lease);
+        if (!claimed) return 0;
+        const auto started = std::chrono::steady_clock::now();
+        bool first = true;
+        for (const OutboxMail& mail : *claimed) {
+            // Past the lease another host may claim these same rows: leave the rest to be
+            // claimed again when the lease ends, rather than risk sending a mail twice.
+            const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(
+                                     std::chrono::steady_clock::now() - started)
+                                     .count();
+            if (!first && elapsed + kSendBudgetSeconds > policy.lease) break;
+            first = false;
+
+            const Status st = send_guarded(mailer, mail);
+            if (st.ok()) {
+                ++sent;
+                // When this fails the lease expires and the mail goes out again: a duplicate
+                // is better than a lost confirmation link.
+                (void)storage.mark_mail_sent(mail.id, now);
+                continue;
+            }
+            // A mail that can never be built (a bad address) is not retried.
+            const bool give_up = st.code() == StatusCode::invalid_argument ||
+                                 mail.attempts + 1 >= policy.max_attempts;
+            (void)storage.mark_mail_failed(mail.id, st.message(),
+                                           now + outbox_backoff(policy, mail.attempts), give_up);
+        }
+    } catch (...) {
+        // Storage implementations do not throw; this only keeps the noexcept promise.
+    }
+    return sent;
+}
+
+}  // namespace lkk
