@@ -1,0 +1,489 @@
+"""Integration harness: the real nginx with our module, a real SMTP listener, real databases.
+
+Each Portal gets its own directory, free ports, settings file, nginx.conf and (for MariaDB) its
+own database, so tests never see each other's state and never touch system instances.
+Browser talks HTTP/1.1 the way a browser does: cookies kept, redirects not followed (the tests
+assert them), forms posted as application/x-www-form-urlencoded.
+"""
+
+import email
+import email.policy
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.parse
+
+SRC = os.environ.get("LKK_SOURCE_DIR") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("LKK_BUILD_DIR") or os.path.join(SRC, "build", "ci")
+MODULE = os.path.join(BUILD, "module", "ngx_http_lkk_module.so")
+ADMIN = os.path.join(BUILD, "admin-tool", "lkk-admin")
+NGINX = "/usr/sbin/nginx"
+SMTP_SINK = os.path.join(SRC, "tests", "tools", "smtp_sink.py")
+BACKEND = os.environ.get("LKK_IT_BACKEND", "sqlite")  # sqlite | mysql (MariaDB + Redis)
+
+DEMO_OFFICES = [
+    ("SIM", "Симферопольское УЭГХ", "+7 (3652) 11-22-33, +7 (3652) 11-22-34"),
+    ("KRC", "Керченское УЭГХ", "+7 (36561) 5-55-55"),
+]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout=15.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def this_year():
+    return time.gmtime().tm_year
+
+
+class SmtpSink:
+    """Debian's aiosmtpd behind tests/tools/smtp_sink.py; one .eml file per received mail."""
+
+    def __init__(self, directory, port=0):
+        self.dir = directory
+        self.port = port
+        self.proc = None
+        os.makedirs(directory, exist_ok=True)
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["/usr/bin/python3", SMTP_SINK, "--port", str(self.port), "--dir", self.dir],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        line = self.proc.stdout.readline()
+        m = re.search(r"READY\s+(\d+)", line or "")
+        if not m:
+            raise RuntimeError("smtp sink did not start: %r" % line)
+        self.port = int(m.group(1))
+        return self
+
+    def stop(self):
+        if self.proc:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+            self.proc = None
+
+    def messages(self):
+        out = []
+        for name in sorted(os.listdir(self.dir), key=lambda n: (len(n), n)):
+            if name.endswith(".eml"):
+                with open(os.path.join(self.dir, name), "rb") as f:
+                    out.append(email.message_from_bytes(f.read(), policy=email.policy.default))
+        return out
+
+    def wait_for(self, count, timeout=30.0, to=None):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            msgs = [m for m in self.messages() if to is None or to in str(m["To"])]
+            if len(msgs) >= count:
+                return msgs
+            time.sleep(0.1)
+        raise AssertionError("expected %d mail(s) to %s, got %d" % (count, to, len(msgs)))
+
+
+def mail_text(msg):
+    part = msg.get_body(preferencelist=("plain", "html"))
+    return part.get_content()
+
+
+def mail_link(msg, marker):
+    """The first link in the mail's text that contains marker (e.g. '/confirm?token=')."""
+    for url in re.findall(r"https?://[^\s<>\"]+", mail_text(msg)):
+        if marker in url:
+            return url
+    raise AssertionError("no link with %r in mail:\n%s" % (marker, mail_text(msg)))
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # list of (name, value), names lower-case
+        self.raw = body
+        self.text = body.decode("utf-8", errors="replace")
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k == name.lower():
+                return v
+        return None
+
+    def all(self, name):
+        return [v for k, v in self.headers if k == name.lower()]
+
+    def json(self):
+        return json.loads(self.raw)
+
+    def csrf(self):
+        m = re.search(r'name="csrf"\s+value="([^"]+)"', self.text)
+        if not m:
+            raise AssertionError("no csrf field in page:\n" + self.text[:2000])
+        return m.group(1)
+
+    def __repr__(self):
+        return "<Response %d %s>" % (self.status, self.text[:200])
+
+
+class Browser:
+    """A cookie-keeping HTTP client that never follows redirects."""
+
+    def __init__(self, port, base="/lkk", user_agent="Mozilla/5.0 (lkk tests)"):
+        self.port = port
+        self.base = base
+        self.cookies = {}
+        self.user_agent = user_agent
+
+    def request(self, method, path, body=None, headers=None, raw_body=False):
+        if not path.startswith("/"):
+            path = self.base + "/" + path
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        h = {"User-Agent": self.user_agent, "Host": "127.0.0.1:%d" % self.port}
+        if self.cookies:
+            h["Cookie"] = "; ".join("%s=%s" % kv for kv in self.cookies.items())
+        h.update(headers or {})
+        conn.request(method, path, body=body, headers=h)
+        r = conn.getresponse()
+        data = r.read()
+        hdrs = [(k.lower(), v) for k, v in r.getheaders()]
+        conn.close()
+        for k, v in hdrs:
+            if k == "set-cookie":
+                name, _, rest = v.partition("=")
+                value = rest.split(";", 1)[0]
+                if re.search(r"max-age=0\b", v, re.I) or value == "":
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = value
+        return Response(r.status, hdrs, data)
+
+    def get(self, path, headers=None):
+        return self.request("GET", path, headers=headers)
+
+    def post(self, path, fields, headers=None):
+        body = urllib.parse.urlencode(fields).encode() if isinstance(fields, dict) else fields
+        h = {"Content-Type": "application/x-www-form-urlencoded"}
+        h.update(headers or {})
+        return self.request("POST", path, body=body, headers=h)
+
+    def form(self, page_path, post_path, fields):
+        """GET the page with the form, then POST the fields with its CSRF token."""
+        page = self.get(page_path)
+        f = dict(fields)
+        f["csrf"] = page.csrf()
+        return self.post(post_path, f)
+
+    def api(self, method, path, payload=None, headers=None):
+        h = {"Content-Type": "application/json", "Accept": "application/json"}
+        h.update(headers or {})
+        body = json.dumps(payload).encode() if payload is not None else None
+        return self.request(method, self.base + "/api/v1/" + path, body=body, headers=h)
+
+
+class Portal:
+    """nginx + lkk module on free ports, with its own settings, database and mail sink."""
+
+    def __init__(self, mail="smtp", settings=None, threads=4, workers=1, backend=None,
+                 shared_db=None):
+        self.backend = backend or BACKEND
+        self.dir = tempfile.mkdtemp(prefix="lkk-it-")
+        os.chmod(self.dir, 0o755)
+        self.port = free_port()
+        self.base = "/lkk"
+        self.threads = threads
+        self.workers = workers
+        self.extra = settings or {}
+        self.sink = None
+        self.mail_mode = mail
+        self.shared_db = shared_db
+        self.db_name = None
+        self.master_pid = None
+        self.initial_workers = None
+
+    # ---- settings -------------------------------------------------------------------------
+    def storage_url(self):
+        if self.backend == "mysql":
+            return self.shared_db or self._create_mysql_db()
+        return "sqlite:%s/lkk.db" % self.dir
+
+    def _create_mysql_db(self):
+        base = os.environ["LKK_TEST_MYSQL_URL"]
+        u = urllib.parse.urlparse(base)
+        self.db_name = "lkk_it_" + secrets.token_hex(4)
+        subprocess.run(["mariadb", "-h", u.hostname, "-P", str(u.port), "-u", u.username,
+                        "-p" + u.password, "-e",
+                        "CREATE DATABASE %s CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+                        % self.db_name], check=True)
+        return "mysql://%s:%s@%s:%d/%s" % (u.username, u.password, u.hostname, u.port,
+                                           self.db_name)
+
+    def sessions_url(self):
+        if self.backend == "mysql":
+            return os.environ["LKK_TEST_REDIS_URL"]
+        return "storage"
+
+    def write_settings(self):
+        if self.mail_mode == "smtp":
+            self.sink = SmtpSink(os.path.join(self.dir, "inbox"), port=free_port()).start()
+            mail_url = "smtp://127.0.0.1:%d" % self.sink.port
+        else:
+            os.makedirs(os.path.join(self.dir, "mail"), exist_ok=True)
+            mail_url = "file:%s/mail" % self.dir
+        self.settings = {
+            "portal": {
+                "base_url": "http://127.0.0.1:%d" % self.port,
+                "base_path": self.base,
+                "support_email": "help-lkk@example.org",
+                "locale": "ru",
+            },
+            "storage": {"url": self.storage_url()},
+            "sessions": {"url": self.sessions_url(), "cookie_secure": False},
+            "mail": {"url": mail_url, "from": "Личный кабинет <noreply@example.org>",
+                     "poll_interval": "1s"},
+            "passwords": {"argon2_memory_kib": 4096, "argon2_iterations": 1},
+        }
+        for section, kv in self.extra.items():
+            self.settings.setdefault(section, {}).update(kv)
+        self.settings_path = os.path.join(self.dir, "lkk.toml")
+        with open(self.settings_path, "w") as f:
+            f.write(to_toml(self.settings))
+
+    def write_nginx_conf(self):
+        os.makedirs(os.path.join(self.dir, "html"), exist_ok=True)
+        with open(os.path.join(self.dir, "html", "static.txt"), "w") as f:
+            f.write("static ok\n")
+        preload = ""
+        conf = """
+load_module {module};
+user root;
+worker_processes {workers};
+pid {d}/nginx.pid;
+lock_file {d}/nginx.lock;
+error_log {d}/error.log info;
+thread_pool lkk threads={threads};
+events {{ worker_connections 512; }}
+http {{
+    access_log {d}/access.log;
+    client_body_temp_path {d}/client_body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    lkk_config {settings};
+    server {{
+        listen 127.0.0.1:{port};
+        root {d}/html;
+        include {src}/conf-examples/lkk-snippet.conf;
+        location = /static.txt {{ }}
+    }}
+}}
+""".format(module=MODULE, workers=self.workers, d=self.dir, threads=self.threads,
+           settings=self.settings_path, port=self.port, src=SRC)
+        self.nginx_conf = os.path.join(self.dir, "nginx.conf")
+        with open(self.nginx_conf, "w") as f:
+            f.write(conf + preload)
+
+    # ---- processes ------------------------------------------------------------------------
+    def env(self):
+        env = dict(os.environ)
+        if os.environ.get("LKK_ASAN"):
+            # nginx is not built with ASan; the sanitized module needs the runtime first.
+            lib = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True,
+                                 text=True).stdout.strip()
+            ubsan = subprocess.run(["gcc", "-print-file-name=libubsan.so"], capture_output=True,
+                                   text=True).stdout.strip()
+            env["LD_PRELOAD"] = lib + " " + ubsan
+        return env
+
+    def admin(self, *args, check=True, input=None):
+        r = subprocess.run([ADMIN, "--config", self.settings_path] + list(args),
+                           capture_output=True, text=True, input=input, env=self.env())
+        if check and r.returncode != 0:
+            raise AssertionError("lkk-admin %s failed (%d): %s %s"
+                                 % (" ".join(args), r.returncode, r.stdout, r.stderr))
+        return r
+
+    def load_demo_billing(self, rows):
+        """rows: (office, account, surname, last_payment, last_payment_date, address)."""
+        for code, name, phones in DEMO_OFFICES:
+            r = self.admin("offices", "add", code, "--name", name, "--phones", phones,
+                           check=False)
+            if r.returncode != 0 and "exist" not in (r.stdout + r.stderr):
+                raise AssertionError(r.stdout + r.stderr)
+        path = os.path.join(self.dir, "billing.csv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("office;account;surname;last_payment;last_payment_date;address\n")
+            for row in rows:
+                f.write(";".join(row) + "\n")
+        self.admin("billing", "import", path)
+
+    def start(self):
+        self.write_settings()
+        self.write_nginx_conf()
+        if self.backend == "mysql" and not self.shared_db:
+            self.admin("migrate")
+        r = subprocess.run([NGINX, "-p", self.dir, "-c", self.nginx_conf],
+                           capture_output=True, text=True, env=self.env())
+        if r.returncode != 0:
+            raise RuntimeError("nginx failed to start: %s %s\n%s"
+                               % (r.stdout, r.stderr, self.error_log()))
+        if not wait_port(self.port):
+            raise RuntimeError("nginx does not listen:\n" + self.error_log())
+        with open(os.path.join(self.dir, "nginx.pid")) as f:
+            self.master_pid = int(f.read().strip())
+        deadline = time.time() + 10
+        while time.time() < deadline and len(self.worker_pids()) < self.workers:
+            time.sleep(0.05)
+        self.initial_workers = self.worker_pids()
+        return self
+
+    def worker_pids(self):
+        r = subprocess.run(["ps", "--ppid", str(self.master_pid), "-o", "pid=,args="],
+                           capture_output=True, text=True)
+        return sorted(int(l.split()[0]) for l in r.stdout.splitlines() if "worker" in l)
+
+    def error_log(self):
+        try:
+            with open(os.path.join(self.dir, "error.log"), encoding="utf-8",
+                      errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def problems(self):
+        """Lines that must never appear: alerts, emergencies, sanitizer reports, crashes."""
+        bad = re.compile(r"\[alert\]|\[emerg\]|AddressSanitizer|runtime error:|"
+                         r"exited on signal|LeakSanitizer")
+        return [l for l in self.error_log().splitlines() if bad.search(l)]
+
+    def stop(self):
+        if self.master_pid:
+            try:
+                os.kill(self.master_pid, signal.SIGQUIT)
+            except ProcessLookupError:
+                pass
+            deadline = time.time() + 15
+            while time.time() < deadline:
+                try:
+                    os.kill(self.master_pid, 0)
+                    time.sleep(0.05)
+                except ProcessLookupError:
+                    break
+            else:
+                os.kill(self.master_pid, signal.SIGKILL)
+            self.master_pid = None
+        if self.sink:
+            self.sink.stop()
+        if self.db_name:
+            base = urllib.parse.urlparse(os.environ["LKK_TEST_MYSQL_URL"])
+            subprocess.run(["mariadb", "-h", base.hostname, "-P", str(base.port), "-u",
+                            base.username, "-p" + base.password, "-e",
+                            "DROP DATABASE IF EXISTS %s" % self.db_name])
+        if not os.environ.get("LKK_KEEP_TEST_DIRS"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def browser(self):
+        return Browser(self.port, self.base)
+
+    # ---- database look-ups for assertions (SQLite; MariaDB through the mariadb client) ----
+    def sql(self, query, params=()):
+        if self.backend == "mysql":
+            u = urllib.parse.urlparse(self.settings["storage"]["url"])
+            q = query
+            for p in params:
+                q = q.replace("?", "'%s'" % str(p).replace("'", "''"), 1)
+            r = subprocess.run(["mariadb", "-h", u.hostname, "-P", str(u.port), "-u",
+                                u.username, "-p" + u.password, "-N", "-B", u.path[1:], "-e",
+                                q], capture_output=True, text=True, check=True)
+            return [tuple(line.split("\t")) for line in r.stdout.splitlines()]
+        import sqlite3
+        con = sqlite3.connect(os.path.join(self.dir, "lkk.db"), timeout=10)
+        try:
+            return [tuple(str(c) if c is not None else None for c in row)
+                    for row in con.execute(query, params).fetchall()]
+        finally:
+            con.close()
+
+
+def to_toml(settings):
+    lines = []
+    for section, kv in settings.items():
+        lines.append("[%s]" % section)
+        for k, v in kv.items():
+            if isinstance(v, bool):
+                lines.append("%s = %s" % (k, "true" if v else "false"))
+            elif isinstance(v, int):
+                lines.append("%s = %d" % (k, v))
+            else:
+                lines.append("%s = %s" % (k, json.dumps(v, ensure_ascii=False)))
+        lines.append("")
+    return "\n".join(lines)
+
+
+class PortalTestCase(unittest.TestCase):
+    """Starts one portal per test class; checks the error log and worker pids after each test."""
+
+    portal_kwargs = {}
+    billing_rows = None
+
+    @classmethod
+    def setUpClass(cls):
+        for path in (MODULE, ADMIN):
+            if not os.path.exists(path):
+                raise unittest.SkipTest("not built: " + path)
+        cls.portal = Portal(**cls.portal_kwargs).start()
+        year = this_year()
+        rows = cls.billing_rows or [
+            ("SIM", "100200", "Иванов", "1234,50", "%d-03-15" % year, "г. Симферополь, ул. Ленина, 1"),
+            ("SIM", "100201", "Ёлкина", "0", "", "г. Симферополь, ул. Гоголя, 2"),
+            ("SIM", "100202", "Петрова-Водкина", "500.00", "%d-12-01" % (year - 1), "ул. Мира, 3"),
+            ("SIM", "100299", "Кузнецов", "10,00", "%d-02-01" % year, "ул. Кирова, 9"),
+            ("KRC", "300400", "Сидоров", "99.99", "%d-01-10" % year, "г. Керчь, ул. Морская, 4"),
+        ]
+        cls.portal.load_demo_billing(rows)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.portal.stop()
+
+    def tearDown(self):
+        self.assertEqual(self.portal.problems(), [], "error.log has problems")
+        self.assertEqual(self.portal.worker_pids(), self.portal.initial_workers,
+                         "an nginx worker died during the test")
+
+    # Registers and confirms a user through the real mail; answers a logged-in Browser.
+    def register_confirmed(self, email_addr, password="secret12"):
+        b = self.portal.browser()
+        r = b.form("register", "register", {"email": email_addr, "password": password,
+                                            "password_confirm": password, "consent": "1"})
+        self.assertEqual(r.status, 200, r.text)
+        msg = self.portal.sink.wait_for(1, to=email_addr)[-1]
+        link = mail_link(msg, "/confirm?token=")
+        r = b.get(urllib.parse.urlparse(link).path + "?" + urllib.parse.urlparse(link).query)
+        self.assertEqual(r.status, 200, r.text)
+        r = b.form("", "login", {"email": email_addr, "password": password})
+        self.assertEqual(r.status, 303, r.text)
+        return b
