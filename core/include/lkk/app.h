@@ -25,6 +25,7 @@ struct HttpRequest {
     std::string user_agent;
     std::string accept_language;
     std::string remote_addr;
+    std::string csrf_token;   // X-CSRF-Token header (JSON API calls of a logged-in session)
     std::string body;
     bool body_too_large = false;  // the glue refused to read a body over the limit
 };

@@ -1,0 +1,55 @@
+// The pages (and anything else rendered from text) come from mustache templates, so a
+// hosting admin can make the portal wear the host site's look (SPEC 5). The built-in set is
+// compiled in (lkk::embedded_templates); a file of the same name in settings.portal
+// .templates_dir replaces one built-in file. Everything is read and checked once at startup;
+// rendering afterwards touches no disk and is safe from any thread.
+//
+// Names are paths relative to the set: "login.html", "mail_confirm.txt", "lkk.css". A name is
+// looked up first in the locale's folder ("ru/login.html"), then at the top ("lkk.css").
+// Every ".html" template of the locale is also a partial under its name without the
+// extension: `{{> resend_form}}` includes "resend_form.html". {{ }} escapes HTML.
+#pragma once
+
+#include <kainjow/mustache.hpp>
+
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "lkk/locale.h"
+#include "lkk/status.h"
+
+namespace lkk {
+
+using TemplateData = kainjow::mustache::data;
+
+class TemplateSet {
+  public:
+    TemplateSet() = default;
+
+    // Built-in templates of locale, each overridable by override_dir/<locale>/<name> or
+    // override_dir/<name> (override_dir may be empty). Fails with the file and the reason
+    // when an override cannot be read or a template does not parse.
+    static Result<TemplateSet> load(Locale locale, const std::string& override_dir);
+
+    Locale locale() const { return locale_; }
+    bool has(std::string_view name) const;
+    // The raw text of a file (a stylesheet, a document), or nullptr when absent.
+    const std::string* text(std::string_view name) const;
+
+    // Renders one template with data; the partials of the set are available to it.
+    // Fails (internal) on an unknown name or a render error (e.g. a partial missing).
+    Result<std::string> render(std::string_view name, const TemplateData& data) const;
+
+    // Renders a page template, then "layout.html" around it: the layout receives everything
+    // in data plus `content` (the page's HTML, to be used as {{{content}}}) and `title`
+    // (the first <h1> of the page with its tags removed, still HTML-escaped: {{{title}}}).
+    Result<std::string> render_page(std::string_view page, const TemplateData& data) const;
+
+  private:
+    Locale locale_ = Locale::ru;
+    std::map<std::string, std::string, std::less<>> files_;  // name in the set -> text
+    TemplateData partials_;
+};
+
+}  // namespace lkk
