@@ -59,6 +59,25 @@ std::string first_heading(const std::string& html) {
     return b == std::string::npos ? std::string{} : text.substr(b, e - b + 1);
 }
 
+// Variables are looked up in the data only and partials in the set only: were the partials
+// ordinary context entries, a missing {{#error}} or {{#consent}} would find the template of
+// that name and render as true.
+class PageContext final : public kainjow::mustache::basic_context<std::string> {
+  public:
+    PageContext(const TemplateData& data, const TemplateData& partials)
+        : data_(&data), partials_(partials) {}
+    void push(const TemplateData* data) override { data_.push(data); }
+    void pop() override { data_.pop(); }
+    const TemplateData* get(const std::string& name) const override { return data_.get(name); }
+    const TemplateData* get_partial(const std::string& name) const override {
+        return partials_.get(name);
+    }
+
+  private:
+    kainjow::mustache::context<std::string> data_;
+    const TemplateData& partials_;
+};
+
 }  // namespace
 
 Result<TemplateSet> TemplateSet::load(Locale locale, const std::string& override_dir) {
@@ -124,9 +143,7 @@ Result<std::string> TemplateSet::render(std::string_view name, const TemplateDat
         // Parsed per call: kainjow's renderer keeps error state in the object, so one shared
         // parsed instance would not be safe across threads. Parsing these small files is cheap.
         kainjow::mustache::mustache tmpl(*source);
-        kainjow::mustache::context<std::string> ctx;
-        ctx.push(&partials_);
-        ctx.push(&data);  // pushed last, looked up first
+        PageContext ctx(data, partials_);
         std::string out = tmpl.render(ctx);
         if (!tmpl.is_valid()) {
             return Status::Internal("template " + std::string(name) + ": " + tmpl.error_message());

@@ -1,0 +1,310 @@
+// create_application and the request dispatch of the web layer: base path, route tables,
+// cookies, the current session, and the catch-all that keeps every failure inside handle().
+#include "lkk/app.h"
+
+#include <charconv>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "app_internal.h"
+#include "lkk/crypto.h"
+
+namespace lkk {
+
+namespace {
+
+// The base path as a prefix: "/lkk/" -> "/lkk", "/" -> "".
+std::string normalized_base(std::string base) {
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    if (!base.empty() && base.front() != '/') base.insert(base.begin(), '/');
+    return base;
+}
+
+// A bare 500 for when even the error page could not be rendered.
+HttpResponse last_resort() {
+    HttpResponse r;
+    r.status = 500;
+    r.headers = {{"Content-Type", "text/plain; charset=utf-8"},
+                 {"Cache-Control", "no-store"},
+                 {"X-Content-Type-Options", "nosniff"}};
+    r.body = "Internal Server Error\n";
+    return r;
+}
+
+// A token we issued looks like 43 base64url characters; anything else in the cookie is
+// replaced rather than trusted.
+bool looks_like_token(std::string_view v) {
+    if (v.size() != 43) return false;
+    for (char c : v) {
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+std::optional<int64_t> parse_id(std::string_view s) {
+    if (s.empty() || s.size() > 18 || s.front() == '0') return std::nullopt;
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+    return v;
+}
+
+std::vector<std::string_view> segments(std::string_view path) {
+    std::vector<std::string_view> out;
+    size_t i = 0;
+    while (i <= path.size()) {
+        size_t j = path.find('/', i);
+        if (j == std::string_view::npos) j = path.size();
+        out.push_back(path.substr(i, j - i));
+        i = j + 1;
+    }
+    return out;
+}
+
+}  // namespace
+
+namespace web {
+
+Portal::Portal(Settings settings, std::unique_ptr<Storage> storage,
+               std::unique_ptr<SessionStore> sessions, std::unique_ptr<CounterStore> counters,
+               std::unique_ptr<Mailer> mailer, TemplateSet templates, std::string consent_text,
+               Clock& clock)
+    : settings_(std::move(settings)),
+      base_(normalized_base(settings_.portal.base_path)),
+      storage_(std::move(storage)),
+      sessions_(std::move(sessions)),
+      counters_(std::move(counters)),
+      mailer_(std::move(mailer)),
+      templates_(std::move(templates)),
+      consent_text_(std::move(consent_text)),
+      clock_(clock),
+      cabinet_(settings_, *storage_, *sessions_, *counters_, clock_) {
+    html_routes_ = {
+        {"GET", "/", &Portal::get_start},
+        {"GET", "/login", &Portal::get_login},
+        {"POST", "/login", &Portal::post_login},
+        {"POST", "/logout", &Portal::post_logout},
+        {"GET", "/register", &Portal::get_register},
+        {"POST", "/register", &Portal::post_register},
+        {"GET", "/confirm", &Portal::get_confirm},
+        {"GET", "/confirm/resend", &Portal::get_resend},
+        {"POST", "/confirm/resend", &Portal::post_resend},
+        {"GET", "/accounts", &Portal::get_accounts},
+        {"GET", "/accounts/link", &Portal::get_link},
+        {"POST", "/accounts/link", &Portal::post_link},
+        {"GET", "/accounts/{id}", &Portal::get_account},
+        {"POST", "/accounts/{id}/unlink", &Portal::post_unlink},
+        {"GET", "/password/forgot", &Portal::get_forgot},
+        {"POST", "/password/forgot", &Portal::post_forgot},
+        {"GET", "/password/reset", &Portal::get_reset},
+        {"POST", "/password/reset", &Portal::post_reset},
+        {"GET", "/password/change", &Portal::get_change},
+        {"POST", "/password/change", &Portal::post_change},
+        {"GET", "/help", &Portal::get_help},
+        {"GET", "/consent", &Portal::get_consent},
+    };
+    api_routes_ = {
+        {"POST", "/register", &Portal::api_register},
+        {"POST", "/confirm", &Portal::api_confirm},
+        {"POST", "/confirm/resend", &Portal::api_resend},
+        {"POST", "/login", &Portal::api_login},
+        {"POST", "/logout", &Portal::api_logout},
+        {"GET", "/me", &Portal::api_me},
+        {"GET", "/offices", &Portal::api_offices},
+        {"GET", "/accounts", &Portal::api_accounts},
+        {"POST", "/accounts", &Portal::api_link},
+        {"DELETE", "/accounts/{id}", &Portal::api_unlink},
+        {"POST", "/password/forgot", &Portal::api_forgot},
+        {"POST", "/password/reset", &Portal::api_reset},
+    };
+}
+
+HttpResponse Portal::handle(const HttpRequest& request) noexcept {
+    try {
+        return dispatch(request);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "lkk: request %s %s failed: %s\n", request.method.c_str(),
+                     request.path.c_str(), e.what());
+    } catch (...) {
+        std::fprintf(stderr, "lkk: request %s %s failed\n", request.method.c_str(),
+                     request.path.c_str());
+    }
+    try {
+        Exchange x(request);
+        return error_page(x, 500, ErrorPage::internal);
+    } catch (...) {
+        return last_resort();
+    }
+}
+
+int Portal::deliver_mail() noexcept {
+    try {
+        DeliveryPolicy policy;
+        policy.max_attempts = settings_.mail.max_attempts;
+        return deliver_outbox(*storage_, *mailer_, clock_.now(), policy);
+    } catch (...) {
+        return 0;
+    }
+}
+
+const Route* Portal::match(const std::vector<Route>& table, Exchange& x, std::string& allow) const {
+    const auto path = segments(x.route);
+    const std::string method = x.http.method == "HEAD" ? "GET" : x.http.method;
+    const Route* found = nullptr;
+    allow.clear();
+    for (const Route& r : table) {
+        const auto pattern = segments(r.pattern);
+        if (pattern.size() != path.size()) continue;
+        bool same = true;
+        std::optional<int64_t> id;
+        for (size_t i = 0; i < path.size() && same; ++i) {
+            if (pattern[i] == "{id}") {
+                id = parse_id(path[i]);
+                same = id.has_value();
+            } else {
+                same = pattern[i] == path[i];
+            }
+        }
+        if (!same) continue;
+        if (!allow.empty()) allow += ", ";
+        allow += r.method;
+        if (r.method == "GET") allow += ", HEAD";
+        if (r.method == method && found == nullptr) {
+            found = &r;
+            if (id) x.id = *id;
+        }
+    }
+    return found;
+}
+
+HttpResponse Portal::dispatch(const HttpRequest& request) {
+    Exchange x(request);
+    x.ctx.ip = request.remote_addr;
+    x.ctx.user_agent = request.user_agent;
+    x.ctx.locale = locale();
+
+    const std::string& path = request.path;
+    if (!base_.empty() && path == base_) {
+        // "/lkk" -> "/lkk/": relative links and the cookie path both want the slash.
+        return redirect(x, base_ + "/" + (request.query.empty() ? "" : "?" + request.query), 301);
+    }
+    if (path.size() < base_.size() + 1 || path.compare(0, base_.size(), base_) != 0 ||
+        path[base_.size()] != '/') {
+        return error_page(x, 404, ErrorPage::not_found);
+    }
+    x.route = path.substr(base_.size());
+    if (x.route == "/lkk.css") {
+        if (request.method != "GET" && request.method != "HEAD") {
+            HttpResponse r = error_page(x, 405, ErrorPage::method_not_allowed);
+            r.headers.emplace_back("Allow", "GET, HEAD");
+            return r;
+        }
+        return get_stylesheet(x);
+    }
+    if (x.route == "/healthz") return get_healthz(x);
+
+    if (auto cookies = http::parse_cookies(request.cookie); cookies.ok()) {
+        x.cookies = std::move(cookies.value());
+    }
+    if (auto it = x.cookies.find(std::string(kSessionCookie)); it != x.cookies.end()) {
+        x.session_cookie = it->second;
+    }
+    if (x.route == "/api/v1" || x.route.rfind("/api/v1/", 0) == 0) return dispatch_api(x);
+    return dispatch_html(x);
+}
+
+HttpResponse Portal::dispatch_html(Exchange& x) {
+    if (auto it = x.cookies.find(std::string(kCsrfCookie));
+        it != x.cookies.end() && looks_like_token(it->second)) {
+        x.anon_csrf = it->second;
+    } else {
+        x.anon_csrf = crypto::random_token();
+        x.anon_csrf_is_new = true;
+    }
+    auto query = http::parse_query(x.http.query);
+    if (!query.ok()) return error_page(x, 400, ErrorPage::bad_request);
+    x.query = std::move(query.value());
+
+    std::string allow;
+    const Route* route = match(html_routes_, x, allow);
+    if (route == nullptr) {
+        if (allow.empty()) return error_page(x, 404, ErrorPage::not_found);
+        HttpResponse r = error_page(x, 405, ErrorPage::method_not_allowed);
+        r.headers.emplace_back("Allow", allow);
+        return r;
+    }
+    if (!x.session_cookie.empty()) {
+        auto current = cabinet_.current_session(x.session_cookie);
+        if (!current.ok()) return failure_page(x, current.error());
+        x.session = std::move(current.value());
+        // A cookie naming no live session (expired, logged out elsewhere) is dropped.
+        if (!x.session) x.set_cookies.push_back(clear_session_cookie());
+    }
+    return (this->*(route->handler))(x);
+}
+
+}  // namespace web
+
+Result<std::unique_ptr<Application>> create_application(const Settings& settings) {
+    try {
+        auto storage = open_storage(settings.storage.url);
+        if (!storage.ok()) {
+            return Status(storage.error().code(),
+                          "storage " + settings.storage.url + ": " + storage.error().message());
+        }
+        auto version = storage.value()->schema_version();
+        if (!version.ok()) {
+            return Status(version.error().code(),
+                          "cannot read the database schema version: " + version.error().message());
+        }
+        const int expected = storage.value()->expected_schema_version();
+        if (version.value() < expected) {
+            return Status::Invalid(
+                "database schema is behind: run lkk-admin migrate (the database is at version " +
+                std::to_string(version.value()) + ", this build needs " + std::to_string(expected) +
+                ")");
+        }
+        auto sessions = open_session_store(settings.sessions.url, *storage.value());
+        if (!sessions.ok()) {
+            return Status(sessions.error().code(),
+                          "sessions " + settings.sessions.url + ": " + sessions.error().message());
+        }
+        auto counters = open_counter_store(settings.sessions.url, *storage.value());
+        if (!counters.ok()) {
+            return Status(counters.error().code(), "throttle counters " + settings.sessions.url +
+                                                       ": " + counters.error().message());
+        }
+        auto mailer = open_mailer(settings.mail.url, settings.mail.from);
+        if (!mailer.ok()) {
+            return Status(mailer.error().code(),
+                          "mail " + settings.mail.url + ": " + mailer.error().message());
+        }
+        auto templates =
+            TemplateSet::load(parse_locale(settings.portal.locale), settings.portal.templates_dir);
+        if (!templates.ok()) return templates.error();
+        std::string consent;
+        if (!settings.portal.consent_file.empty()) {
+            std::ifstream in(settings.portal.consent_file, std::ios::binary);
+            std::ostringstream text;
+            if (in) text << in.rdbuf();
+            if (!in || in.bad()) {
+                return Status::Invalid("cannot read consent_file " + settings.portal.consent_file);
+            }
+            consent = text.str();
+        } else if (const std::string* built_in = templates.value().text("consent.md")) {
+            consent = *built_in;
+        }
+        std::unique_ptr<Application> app = std::make_unique<web::Portal>(
+            settings, std::move(storage.value()), std::move(sessions.value()),
+            std::move(counters.value()), std::move(mailer.value()), std::move(templates.value()),
+            std::move(consent), system_clock());
+        return app;
+    } catch (const std::exception& e) {
+        return Status::Internal(std::string("cannot start the application: ") + e.what());
+    }
+}
+
+}  // namespace lkk

@@ -1,0 +1,142 @@
+// HTML routes of the registry of linked personal accounts: the list, linking a new account
+// (with the office's phones when the data do not match), one account's details, unlinking.
+#include "app_internal.h"
+#include "lkk/rules.h"
+
+namespace lkk::web {
+
+namespace {
+
+// The office to call, as the link page shows it.
+TemplateData office_contact(const Office& office) {
+    TemplateData o(TemplateData::type::object);
+    o.set("office_name", office.name);
+    o.set("office_phones", office.phones);
+    return o;
+}
+
+}  // namespace
+
+HttpResponse Portal::get_accounts(Exchange& x) {
+    if (!x.session) return redirect(x, base_ + "/");
+    auto links = cabinet_.accounts(x.session->user.id);
+    if (!links.ok()) return failure_page(x, links.error());
+    TemplateData d = page_data(x);
+    TemplateData list(TemplateData::type::list);
+    const std::string just_linked(x.query.value("linked"));
+    for (const LinkedAccount& l : links.value()) {
+        TemplateData item(TemplateData::type::object);
+        item.set("link_id", std::to_string(l.link_id));
+        item.set("account_number", l.account.account_number);
+        item.set("office_name", l.office.name);
+        item.set("address", l.account.address);
+        list.push_back(item);
+        // The confirmation names the account from the registry, never from the query.
+        if (just_linked == std::to_string(l.link_id)) d.set("linked", l.account.account_number);
+    }
+    d.set("has_accounts", !links.value().empty());
+    d.set("accounts", list);
+    if (x.query.value("unlinked") == "1") d.set("unlinked", true);
+    if (x.query.value("changed") == "1") d.set("password_changed", true);
+    return html(x, 200, "accounts.html", d);
+}
+
+// The link form with the office list; data carries what was typed and the errors.
+HttpResponse Portal::link_view(Exchange& x, int status, TemplateData data) {
+    auto offices = cabinet_.offices();
+    if (!offices.ok()) return failure_page(x, offices.error());
+    const TemplateData* chosen = data.get("office");
+    const std::string selected =
+        chosen != nullptr && chosen->is_string() ? chosen->string_value() : "";
+    TemplateData list(TemplateData::type::list);
+    for (const Office& o : offices.value()) {
+        TemplateData item(TemplateData::type::object);
+        item.set("code", o.code);
+        item.set("name", o.name);
+        if (o.code == selected) item.set("selected", true);
+        list.push_back(item);
+    }
+    data.set("offices", list);
+    return html(x, status, "link.html", data);
+}
+
+HttpResponse Portal::get_link(Exchange& x) {
+    if (!x.session) return redirect(x, base_ + "/");
+    return link_view(x, 200, page_data(x));
+}
+
+HttpResponse Portal::post_link(Exchange& x) {
+    if (!x.session) return redirect(x, base_ + "/");
+    const FormView view = [this](Exchange& e, int s, TemplateData d) {
+        return link_view(e, s, std::move(d));
+    };
+    auto form = accept_form(x, CsrfKind::session, {"office", "account", "surname", "amount"}, view);
+    if (!form.ok()) return form.error();
+    const std::string office(form->value("office")), account(form->value("account")),
+        surname(form->value("surname")), amount(form->value("amount"));
+    LinkReply reply =
+        cabinet_.link_account(x.session->user.id, office, account, surname, amount, x.ctx);
+    if (reply.ok()) {
+        if (!reply.linked) return redirect(x, base_ + "/accounts");
+        return redirect(x, base_ + "/accounts?linked=" + std::to_string(reply.linked->link_id));
+    }
+    TemplateData d = page_data(x);
+    d.set("office", office);
+    d.set("account", account);
+    d.set("surname", surname);
+    d.set("amount", amount);
+    switch (reply.outcome) {
+        case Outcome::form_error:
+            put_field_errors(d, reply, {"office", "account", "surname", "amount"});
+            return view(x, 400, d);
+        case Outcome::mismatch:
+            // SPEC 3: never say which of number, surname or amount was wrong.
+            d.set("mismatch", reply.office ? office_contact(*reply.office) : TemplateData(true));
+            return view(x, 422, d);
+        case Outcome::already_linked:
+            d.set("error", std::string(outcome_message(reply.outcome).in(locale())));
+            return view(x, 409, d);
+        case Outcome::throttled: {
+            d.set("throttled", reply.office ? office_contact(*reply.office) : TemplateData(true));
+            d.set("error", wait_text(reply.retry_after));
+            HttpResponse r = view(x, 429, d);
+            r.headers.emplace_back("Retry-After",
+                                   std::to_string(reply.retry_after > 0 ? reply.retry_after : 60));
+            return r;
+        }
+        default:
+            return outcome_failure_page(x, reply);
+    }
+}
+
+HttpResponse Portal::get_account(Exchange& x) {
+    if (!x.session) return redirect(x, base_ + "/");
+    auto details = cabinet_.account_details(x.session->user.id, x.id);
+    if (!details.ok()) return failure_page(x, details.error());
+    const LinkedAccount& l = details.value();
+    TemplateData d = page_data(x);
+    d.set("link_id", std::to_string(l.link_id));
+    d.set("account_number", l.account.account_number);
+    d.set("office_name", l.office.name);
+    d.set("office_phones", l.office.phones);
+    d.set("address", l.account.address);
+    if (l.account.balance) d.set("balance", rules::format_kopecks(*l.account.balance));
+    if (!l.account.last_payment_date.empty()) {
+        d.set("last_payment", rules::format_kopecks(l.account.last_payment));
+        d.set("last_payment_date", display_date(l.account.last_payment_date));
+    }
+    return html(x, 200, "account.html", d);
+}
+
+HttpResponse Portal::post_unlink(Exchange& x) {
+    if (!x.session) return redirect(x, base_ + "/");
+    auto form = accept_form(x, CsrfKind::session, {}, [this](Exchange& e, int s, TemplateData) {
+        return error_page(e, s, ErrorPage::bad_request);
+    });
+    if (!form.ok()) return form.error();
+    Reply reply = cabinet_.unlink(x.session->user.id, x.id, x.ctx);
+    if (!reply.ok()) return outcome_failure_page(x, reply);
+    return redirect(x, base_ + "/accounts?unlinked=1");
+}
+
+}  // namespace lkk::web

@@ -1,0 +1,302 @@
+// HTML routes of the way in: the start screen, registration and its confirmation link,
+// login and logout, forgotten and changed passwords. Each route checks the request, calls
+// one Cabinet operation and renders the answer; the rules themselves live in the Cabinet.
+#include "app_internal.h"
+
+namespace lkk::web {
+
+namespace {
+
+void set_retry_after(HttpResponse& r, int64_t seconds) {
+    r.headers.emplace_back("Retry-After", std::to_string(seconds > 0 ? seconds : 60));
+}
+
+}  // namespace
+
+HttpResponse Portal::login_view(Exchange& x, int status, TemplateData data) {
+    return html(x, status, "login.html", data);
+}
+
+// The start screen: the login form, or the registry for someone already logged in.
+HttpResponse Portal::get_start(Exchange& x) {
+    if (x.session) return redirect(x, base_ + "/accounts");
+    TemplateData d = page_data(x);
+    if (x.query.value("reset") == "done") d.set("password_was_reset", true);
+    return login_view(x, 200, d);
+}
+
+// The form posts to /login; a person who types that address lands on the start screen.
+HttpResponse Portal::get_login(Exchange& x) {
+    return redirect(x, base_ + "/");
+}
+
+HttpResponse Portal::post_login(Exchange& x) {
+    auto form =
+        accept_form(x, CsrfKind::anonymous, {"email", "password"},
+                    [this](Exchange& e, int s, TemplateData d) { return login_view(e, s, d); });
+    if (!form.ok()) return form.error();
+    const std::string email(form->value("email"));
+    LoginReply reply = cabinet_.login(email, form->value("password"), x.ctx);
+
+    TemplateData d = page_data(x);
+    d.set("email", email);
+    switch (reply.outcome) {
+        case Outcome::ok: {
+            if (!reply.session) return failure_page(x, Status::Internal("login without a session"));
+            // A new id at every login; a session this browser had before is ended, not kept.
+            if (x.session) cabinet_.logout(x.session->session, x.ctx);
+            x.session.reset();
+            x.set_cookies = {session_cookie(reply.session->cookie_value)};
+            return redirect(x, base_ + "/accounts");
+        }
+        case Outcome::form_error:
+            put_field_errors(d, reply, {"email", "password"});
+            return login_view(x, 400, d);
+        case Outcome::wrong_credentials:
+            d.set("error", std::string(outcome_message(reply.outcome).in(locale())));
+            return login_view(x, 400, d);
+        case Outcome::not_confirmed:
+            d.set("not_confirmed", true);
+            return login_view(x, 403, d);
+        case Outcome::throttled: {
+            d.set("error", wait_text(reply.retry_after));
+            HttpResponse r = login_view(x, 429, d);
+            set_retry_after(r, reply.retry_after);
+            return r;
+        }
+        default:
+            return outcome_failure_page(x, reply);
+    }
+}
+
+HttpResponse Portal::post_logout(Exchange& x) {
+    if (!x.session) return redirect(x, base_ + "/");
+    auto form = accept_form(x, CsrfKind::session, {}, [this](Exchange& e, int s, TemplateData) {
+        return error_page(e, s, ErrorPage::bad_request);
+    });
+    if (!form.ok()) return form.error();
+    Reply reply = cabinet_.logout(x.session->session, x.ctx);
+    if (!reply.ok()) return outcome_failure_page(x, reply);
+    x.session.reset();
+    x.set_cookies = {clear_session_cookie()};
+    return redirect(x, base_ + "/");
+}
+
+HttpResponse Portal::get_register(Exchange& x) {
+    return html(x, 200, "register.html", page_data(x));
+}
+
+HttpResponse Portal::post_register(Exchange& x) {
+    const FormView view = [this](Exchange& e, int s, TemplateData d) {
+        return html(e, s, "register.html", d);
+    };
+    auto form = accept_form(x, CsrfKind::anonymous,
+                            {"email", "password", "password_confirm", "consent"}, view);
+    if (!form.ok()) return form.error();
+    const std::string email(form->value("email"));
+    const bool consent = !form->value("consent").empty();
+    Reply reply = cabinet_.register_user(email, form->value("password"),
+                                         form->value("password_confirm"), consent, x.ctx);
+    TemplateData d = page_data(x);
+    switch (reply.outcome) {
+        case Outcome::ok:
+            // The same bytes whether the e-mail was new or taken (SPEC 4): nothing typed is
+            // echoed and the CSRF token is the one the browser already had.
+            return html(x, 200, "check_mail.html", d);
+        case Outcome::form_error:
+            d.set("email", email);
+            if (consent) d.set("consent", true);
+            put_field_errors(d, reply, {"email", "password", "password_confirm", "consent"});
+            return view(x, 400, d);
+        case Outcome::throttled: {
+            d.set("email", email);
+            if (consent) d.set("consent", true);
+            d.set("error", wait_text(reply.retry_after));
+            HttpResponse r = view(x, 429, d);
+            set_retry_after(r, reply.retry_after);
+            return r;
+        }
+        default:
+            return outcome_failure_page(x, reply);
+    }
+}
+
+// The link of the confirmation mail. Mail scanners follow it before the person does, so
+// a link that is still valid shows the same success again (the Cabinet answers ok).
+HttpResponse Portal::get_confirm(Exchange& x) {
+    Reply reply = cabinet_.confirm(x.query.value("token"), x.ctx);
+    TemplateData d = page_data(x);
+    switch (reply.outcome) {
+        case Outcome::ok:
+            d.set("confirmed", true);
+            return login_view(x, 200, d);
+        case Outcome::invalid_token:
+        case Outcome::form_error:
+            return html(x, 400, "confirm_failed.html", d);
+        default:
+            return outcome_failure_page(x, reply);
+    }
+}
+
+HttpResponse Portal::get_resend(Exchange& x) {
+    return html(x, 200, "resend.html", page_data(x));
+}
+
+HttpResponse Portal::post_resend(Exchange& x) {
+    const FormView view = [this](Exchange& e, int s, TemplateData d) {
+        return html(e, s, "resend.html", d);
+    };
+    auto form = accept_form(x, CsrfKind::anonymous, {"email"}, view);
+    if (!form.ok()) return form.error();
+    const std::string email(form->value("email"));
+    Reply reply = cabinet_.resend_confirmation(email, x.ctx);
+    TemplateData d = page_data(x);
+    switch (reply.outcome) {
+        case Outcome::ok:
+            return html(x, 200, "check_mail.html", d);
+        case Outcome::form_error:
+            d.set("email", email);
+            put_field_errors(d, reply, {"email"});
+            return view(x, 400, d);
+        case Outcome::throttled: {
+            d.set("email", email);
+            d.set("error", wait_text(reply.retry_after));
+            HttpResponse r = view(x, 429, d);
+            set_retry_after(r, reply.retry_after);
+            return r;
+        }
+        default:
+            return outcome_failure_page(x, reply);
+    }
+}
+
+HttpResponse Portal::get_forgot(Exchange& x) {
+    return html(x, 200, "forgot.html", page_data(x));
+}
+
+HttpResponse Portal::post_forgot(Exchange& x) {
+    const FormView view = [this](Exchange& e, int s, TemplateData d) {
+        return html(e, s, "forgot.html", d);
+    };
+    auto form = accept_form(x, CsrfKind::anonymous, {"email"}, view);
+    if (!form.ok()) return form.error();
+    const std::string email(form->value("email"));
+    Reply reply = cabinet_.forgot_password(email, x.ctx);
+    TemplateData d = page_data(x);
+    switch (reply.outcome) {
+        // Identical for known and unknown addresses: nothing typed is echoed.
+        case Outcome::ok:
+            return html(x, 200, "forgot_done.html", d);
+        case Outcome::form_error:
+            d.set("email", email);
+            put_field_errors(d, reply, {"email"});
+            return view(x, 400, d);
+        case Outcome::throttled: {
+            d.set("email", email);
+            d.set("error", wait_text(reply.retry_after));
+            HttpResponse r = view(x, 429, d);
+            set_retry_after(r, reply.retry_after);
+            return r;
+        }
+        default:
+            return outcome_failure_page(x, reply);
+    }
+}
+
+// Shows the new-password form. The token is only checked here, never consumed: a mail
+// scanner opening the link must not burn it.
+HttpResponse Portal::get_reset(Exchange& x) {
+    const std::string token(x.query.value("token"));
+    TemplateData d = page_data(x);
+    if (token.empty()) return html(x, 400, "reset_failed.html", d);
+    Reply reply = cabinet_.check_reset_token(token);
+    switch (reply.outcome) {
+        case Outcome::ok:
+            d.set("token", token);
+            return html(x, 200, "reset.html", d);
+        case Outcome::invalid_token:
+        case Outcome::form_error:
+            return html(x, 400, "reset_failed.html", d);
+        default:
+            return outcome_failure_page(x, reply);
+    }
+}
+
+HttpResponse Portal::post_reset(Exchange& x) {
+    const FormView view = [this](Exchange& e, int s, TemplateData d) {
+        if (d.get("token") == nullptr) d.set("token", std::string(e.query.value("token")));
+        return html(e, s, "reset.html", d);
+    };
+    auto form = accept_form(x, CsrfKind::anonymous, {"password", "password_confirm"}, view);
+    if (!form.ok()) return form.error();
+    std::string token(form->value("token"));
+    if (token.empty()) token = std::string(x.query.value("token"));
+    TemplateData d = page_data(x);
+    if (token.empty()) return html(x, 400, "reset_failed.html", d);
+    Reply reply = cabinet_.reset_password(token, form->value("password"),
+                                          form->value("password_confirm"), x.ctx);
+    d.set("token", token);
+    switch (reply.outcome) {
+        case Outcome::ok:
+            // Every session of the cabinet has ended, this browser's too.
+            if (!x.session_cookie.empty()) x.set_cookies = {clear_session_cookie()};
+            return redirect(x, base_ + "/?reset=done");
+        case Outcome::invalid_token:
+            return html(x, 400, "reset_failed.html", d);
+        case Outcome::form_error:
+            if (reply.error_of("token") != nullptr) return html(x, 400, "reset_failed.html", d);
+            put_field_errors(d, reply, {"password", "password_confirm"});
+            return view(x, 400, d);
+        case Outcome::throttled: {
+            d.set("error", wait_text(reply.retry_after));
+            HttpResponse r = view(x, 429, d);
+            set_retry_after(r, reply.retry_after);
+            return r;
+        }
+        default:
+            return outcome_failure_page(x, reply);
+    }
+}
+
+HttpResponse Portal::get_change(Exchange& x) {
+    if (!x.session) return redirect(x, base_ + "/");
+    return html(x, 200, "change_password.html", page_data(x));
+}
+
+HttpResponse Portal::post_change(Exchange& x) {
+    if (!x.session) return redirect(x, base_ + "/");
+    const FormView view = [this](Exchange& e, int s, TemplateData d) {
+        return html(e, s, "change_password.html", d);
+    };
+    auto form =
+        accept_form(x, CsrfKind::session, {"old_password", "password", "password_confirm"}, view);
+    if (!form.ok()) return form.error();
+    ChangePasswordReply reply =
+        cabinet_.change_password(x.session->session, form->value("old_password"),
+                                 form->value("password"), form->value("password_confirm"), x.ctx);
+    TemplateData d = page_data(x);
+    switch (reply.outcome) {
+        case Outcome::ok:
+            // Every old session has ended (this one too); the Cabinet hands out a fresh one.
+            x.session.reset();
+            if (reply.session) {
+                x.set_cookies = {session_cookie(reply.session->cookie_value)};
+                return redirect(x, base_ + "/accounts?changed=1");
+            }
+            x.set_cookies = {clear_session_cookie()};
+            return redirect(x, base_ + "/");
+        case Outcome::form_error:
+            put_field_errors(d, reply, {"old_password", "password", "password_confirm"});
+            return view(x, 400, d);
+        case Outcome::throttled: {
+            d.set("error", wait_text(reply.retry_after));
+            HttpResponse r = view(x, 429, d);
+            set_retry_after(r, reply.retry_after);
+            return r;
+        }
+        default:
+            return outcome_failure_page(x, reply);
+    }
+}
+
+}  // namespace lkk::web

@@ -1,0 +1,226 @@
+// The web layer inside the library: HTTP in, Cabinet calls, HTML or JSON out. Private to
+// core/src (app.cpp and app_*.cpp); the public face is lkk/app.h.
+//
+// The web layer translates only: it parses and checks what arrived (size, media type,
+// UTF-8, CSRF, Origin), calls one Cabinet operation, and renders the Reply. Every business
+// rule (validation, throttling, matching, sessions, mail) lives in the Cabinet.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "lkk/app.h"
+#include "lkk/cabinet.h"
+#include "lkk/clock.h"
+#include "lkk/http_parse.h"
+#include "lkk/mailer.h"
+#include "lkk/session_store.h"
+#include "lkk/storage.h"
+#include "lkk/templates.h"
+
+namespace lkk::web {
+
+inline constexpr std::string_view kSessionCookie = "lkk_session";
+inline constexpr std::string_view kCsrfCookie = "lkk_csrf";
+
+// One HTTP exchange as the routes see it: parsed once, then handed to a route.
+struct Exchange {
+    explicit Exchange(const HttpRequest& r) : http(r) {}
+
+    const HttpRequest& http;
+    std::string route;  // the path below the base path, always starting with '/'
+    int64_t id = 0;     // the {id} of routes like /accounts/{id}
+    std::map<std::string, std::string> cookies;
+    http::Form query;
+    RequestContext ctx;
+    std::string session_cookie;             // raw lkk_session value when sent
+    std::optional<CurrentSession> session;  // resolved when the cookie names a live session
+    std::string anon_csrf;                  // the double-submit token of anonymous forms
+    bool anon_csrf_is_new = false;          // not sent by the browser: set it in the reply
+    std::vector<std::string> set_cookies;   // Set-Cookie values added by the route
+};
+
+// The kinds of error page (templates/<locale>/error.html has one section for each).
+enum class ErrorPage {
+    bad_request,
+    forbidden,
+    not_found,
+    method_not_allowed,
+    too_large,
+    unsupported,
+    throttled,
+    unavailable,
+    internal
+};
+
+// Which token a state-changing HTML form must carry.
+enum class CsrfKind {
+    anonymous,  // the lkk_csrf double-submit cookie (login, register, forgot, resend, reset)
+    session     // the logged-in session's token (logout, link, unlink, change password)
+};
+
+class Portal;
+using Handler = HttpResponse (Portal::*)(Exchange&);
+
+struct Route {
+    std::string method;   // "GET", "POST", "DELETE"
+    std::string pattern;  // "/accounts/{id}/unlink"; {id} is a positive decimal number
+    Handler handler;
+};
+
+// The string fields of a JSON API body (and the body, for anything else it carries).
+struct JsonFields {
+    nlohmann::json body;
+    std::map<std::string, std::string> values;
+    std::string get(const std::string& name) const {
+        auto it = values.find(name);
+        return it == values.end() ? std::string() : it->second;
+    }
+};
+
+// Re-renders a form page with the given status and data (values and errors filled in).
+using FormView = std::function<HttpResponse(Exchange&, int, TemplateData)>;
+
+class Portal final : public Application {
+  public:
+    Portal(Settings settings, std::unique_ptr<Storage> storage,
+           std::unique_ptr<SessionStore> sessions, std::unique_ptr<CounterStore> counters,
+           std::unique_ptr<Mailer> mailer, TemplateSet templates, std::string consent_text,
+           Clock& clock);
+
+    HttpResponse handle(const HttpRequest& request) noexcept override;
+    int deliver_mail() noexcept override;
+    const Settings& settings() const override { return settings_; }
+
+  private:
+    // ---- app.cpp: dispatch ----
+    HttpResponse dispatch(const HttpRequest& request);
+    HttpResponse dispatch_html(Exchange& x);
+    // Finds the route of x.route and method; fills x.id. nullptr with `allow` filled when
+    // the path exists under other methods (405), empty when it does not exist (404).
+    const Route* match(const std::vector<Route>& table, Exchange& x, std::string& allow) const;
+
+    // ---- app_response.cpp: building replies ----
+    TemplateData page_data(const Exchange& x) const;
+    HttpResponse html(Exchange& x, int status, std::string_view page, const TemplateData& data);
+    HttpResponse redirect(Exchange& x, const std::string& location, int status = 303);
+    HttpResponse error_page(Exchange& x, int status, ErrorPage kind, std::string message = {});
+    HttpResponse throttled_page(Exchange& x, int64_t retry_after);
+    // 503/500 pages for a Reply or a Status that failed in the backend.
+    HttpResponse failure_page(Exchange& x, const Status& status);
+    HttpResponse outcome_failure_page(Exchange& x, const Reply& reply);
+    void add_security_headers(HttpResponse& r) const;
+    void add_cookies(const Exchange& x, HttpResponse& r) const;
+    std::string cookie_path() const;
+    std::string session_cookie(const std::string& value) const;
+    std::string clear_session_cookie() const;
+    std::string csrf_cookie(const std::string& value) const;
+    std::string wait_text(int64_t seconds) const;
+    // Puts each FieldError next to its field (`<field>_error`); errors of fields this form
+    // does not have go to the general `error`.
+    void put_field_errors(TemplateData& data, const Reply& reply,
+                          std::initializer_list<std::string_view> fields) const;
+
+    // The checks every HTML POST passes before its route runs: body size (413), media type
+    // (415), parsing (400 with the form re-shown) and CSRF (403). The form on success, the
+    // refusal otherwise.
+    // `fields` are the fields the form shows (where an error can be put next to its field).
+    Result<http::Form, HttpResponse> accept_form(Exchange& x, CsrfKind kind,
+                                                 std::initializer_list<std::string_view> fields,
+                                                 const FormView& view);
+    bool csrf_ok(const Exchange& x, CsrfKind kind, const http::Form& form) const;
+    std::string csrf_for_page(const Exchange& x) const;
+
+    // ---- app_html_auth.cpp: start screen, registration, login, passwords ----
+    HttpResponse get_start(Exchange& x);
+    HttpResponse get_login(Exchange& x);
+    HttpResponse post_login(Exchange& x);
+    HttpResponse post_logout(Exchange& x);
+    HttpResponse get_register(Exchange& x);
+    HttpResponse post_register(Exchange& x);
+    HttpResponse get_confirm(Exchange& x);
+    HttpResponse get_resend(Exchange& x);
+    HttpResponse post_resend(Exchange& x);
+    HttpResponse get_forgot(Exchange& x);
+    HttpResponse post_forgot(Exchange& x);
+    HttpResponse get_reset(Exchange& x);
+    HttpResponse post_reset(Exchange& x);
+    HttpResponse get_change(Exchange& x);
+    HttpResponse post_change(Exchange& x);
+    HttpResponse login_view(Exchange& x, int status, TemplateData data);
+
+    // ---- app_html_accounts.cpp: the registry ----
+    HttpResponse get_accounts(Exchange& x);
+    HttpResponse get_link(Exchange& x);
+    HttpResponse post_link(Exchange& x);
+    HttpResponse get_account(Exchange& x);
+    HttpResponse post_unlink(Exchange& x);
+    HttpResponse link_view(Exchange& x, int status, TemplateData data);
+
+    // ---- app_static.cpp: pages without a form, the stylesheet, the health check ----
+    HttpResponse get_help(Exchange& x);
+    HttpResponse get_consent(Exchange& x);
+    HttpResponse get_healthz(Exchange& x);
+    HttpResponse get_stylesheet(Exchange& x);
+
+    // ---- app_api.cpp: JSON API under base/api/v1/ ----
+    HttpResponse dispatch_api(Exchange& x);
+    HttpResponse json(Exchange& x, int status, const nlohmann::json& body);
+    HttpResponse problem(Exchange& x, int status, std::string_view code, std::string_view title,
+                         std::string detail = {}, const nlohmann::json& errors = nullptr);
+    HttpResponse reply_problem(Exchange& x, const Reply& reply);
+    HttpResponse backend_problem(Exchange& x, const Status& status);
+    bool origin_allowed(const Exchange& x) const;
+    // The body as a JSON object, or the 400/413/415 problem.
+    Result<nlohmann::json, HttpResponse> json_body(Exchange& x);
+    Result<JsonFields, HttpResponse> api_fields(Exchange& x,
+                                                std::initializer_list<const char*> names);
+    // The logged-in session (401 problem when none), with the CSRF header checked for
+    // state-changing calls (403 problem).
+    std::optional<HttpResponse> api_session(Exchange& x, bool state_changing);
+    HttpResponse api_register(Exchange& x);
+    HttpResponse api_confirm(Exchange& x);
+    HttpResponse api_resend(Exchange& x);
+    HttpResponse api_login(Exchange& x);
+    HttpResponse api_logout(Exchange& x);
+    HttpResponse api_me(Exchange& x);
+    HttpResponse api_offices(Exchange& x);
+    HttpResponse api_accounts(Exchange& x);
+    HttpResponse api_link(Exchange& x);
+    HttpResponse api_unlink(Exchange& x);
+    HttpResponse api_forgot(Exchange& x);
+    HttpResponse api_reset(Exchange& x);
+
+    Locale locale() const { return templates_.locale(); }
+
+    Settings settings_;
+    std::string base_;  // base path without a trailing slash ("" when the portal is at "/")
+    std::unique_ptr<Storage> storage_;
+    std::unique_ptr<SessionStore> sessions_;
+    std::unique_ptr<CounterStore> counters_;
+    std::unique_ptr<Mailer> mailer_;
+    TemplateSet templates_;
+    std::string consent_text_;
+    Clock& clock_;
+    Cabinet cabinet_;
+    std::vector<Route> html_routes_;
+    std::vector<Route> api_routes_;
+};
+
+// Helpers shared by the route files (app_response.cpp).
+bool is_form_media_type(std::string_view content_type);
+bool is_json_media_type(std::string_view content_type);
+// A billing date "YYYY-MM-DD" as people read it in Russia: "DD.MM.YYYY".
+std::string display_date(std::string_view iso_date);
+
+}  // namespace lkk::web
