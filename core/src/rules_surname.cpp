@@ -88,6 +88,9 @@ Result<std::string, RuleError> normalize_surname(std::string_view input) {
     while (begin < joined.size() && joined[begin] == ' ') ++begin;
     std::size_t end = begin;
     while (end < joined.size() && joined[end] != ' ') ++end;
+    // A dash hanging at either end ("— Иванов", "Петрова-") joins nothing.
+    while (begin < end && joined[begin] == '-') ++begin;
+    while (end > begin && joined[end - 1] == '-') --end;
     if (begin == end) return RuleError::surname_empty;
 
     icu::UnicodeString word;

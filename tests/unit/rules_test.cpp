@@ -338,6 +338,9 @@ TEST(NormalizeSurname, EveryDashKindIsAHyphen) {
     }
     EXPECT_EQ(surname_ok("Петрова – Водкина Анна"), expected);  // Word's spaced dash
     EXPECT_EQ(surname_ok("Петрова -Водкина"), expected);
+    EXPECT_EQ(surname_ok("— Иванов"), "иванов");
+    EXPECT_EQ(surname_ok("Петрова- Водкина"), expected);
+    EXPECT_EQ(surname_ok("Иванов -"), "иванов");
 }
 
 TEST(NormalizeSurname, CaseFoldingIsFullAndWidthIsNormalised) {
@@ -354,7 +357,7 @@ TEST(NormalizeSurname, Errors) {
     EXPECT_EQ(normalize_surname("\xD0").error(), RuleError::text_invalid);  // truncated
     EXPECT_EQ(normalize_surname("Иванов\x01").error(), RuleError::text_invalid);
     EXPECT_EQ(normalize_surname("123").error(), RuleError::surname_invalid);
-    EXPECT_EQ(normalize_surname("— Иванов").ok(), true);
+    EXPECT_EQ(normalize_surname("-").error(), RuleError::surname_empty);
     EXPECT_EQ(normalize_surname(std::string(2000, 'a')).error(), RuleError::surname_invalid);
 }
 
