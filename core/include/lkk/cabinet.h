@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "lkk/clock.h"
@@ -29,6 +30,8 @@
 #include "lkk/storage.h"
 
 namespace lkk {
+
+class TemplateSet;
 
 // Who is asking: recorded in the audit log and the consent record; locale picks the language
 // of the mails this request causes (the web layer passes settings.portal.locale or the
@@ -125,6 +128,9 @@ class Cabinet {
     // All references must outlive the Cabinet. Nothing is opened or hashed here.
     Cabinet(const Settings& settings, Storage& storage, SessionStore& sessions,
             CounterStore& counters, Clock& clock);
+    ~Cabinet();
+    Cabinet(const Cabinet&) = delete;
+    Cabinet& operator=(const Cabinet&) = delete;
 
     const Settings& settings() const { return settings_; }
 
@@ -258,19 +264,27 @@ class Cabinet {
     };
 
     // cabinet_mails.cpp
+    Result<const TemplateSet*> mail_templates(Locale locale);
     Result<Mail> render_mail(std::string_view name, Locale locale, std::string_view link,
-                             int64_t valid_seconds) const;
+                             int64_t valid_seconds);
     Status enqueue(const std::string& recipient, std::string_view name, Locale locale,
                    std::string_view link, int64_t valid_seconds);
-    // Issues a token of this kind for the user (stores only its digest) and queues the
-    // matching mail; answers the raw token. Call inside a transaction.
+    // Issues a token of this kind for the user (stores only its digest) and, when send_mail,
+    // queues the matching mail; answers the raw token. Call inside a transaction.
     Result<std::string> issue_token_with_mail(const User& user, TokenKind kind, Locale locale,
                                               bool send_mail);
 
+    // cabinet_registration.cpp
+    Status notify_existing_owner(const User& user, const RequestContext& ctx);
+
     // cabinet_throttle.cpp
-    // Counts one event under key; throttled (true) when the count after it exceeds limit.
+    // Counts one event under key; true when the count after it exceeds limit.
     Result<bool> over_limit(const std::string& key, int limit, int64_t window);
-    Result<bool> login_locked(const std::string& email);
+    // True when key already counted limit events in its window (does not count).
+    Result<bool> at_limit(const std::string& key, int limit);
+    int64_t lock_duration(int64_t nth_lock) const;
+    // 0 when login is not locked for this e-mail, else seconds to wait (an upper bound).
+    Result<int64_t> login_lock_remaining(const std::string& email);
     Status record_login_failure(const std::string& email);
     Status clear_login_failures(const std::string& email);
 
@@ -280,11 +294,16 @@ class Cabinet {
     // A verify against a hash of the configured cost, for unknown e-mails.
     void dummy_verify(std::string_view password);
 
+    // cabinet_password.cpp
+    Result<std::optional<std::pair<Token, User>>> usable_reset_token(std::string_view token);
+
     // cabinet_admin.cpp
     Result<User> admin_user(std::string_view email);
 
-    void audit(std::optional<int64_t> user_id, std::string event, const RequestContext& ctx,
-               std::string detail = {});
+    // cabinet_common.cpp. Best effort where the caller has nothing to roll back; inside a
+    // transaction the Status is checked so the event and the change are stored together.
+    Status audit(std::optional<int64_t> user_id, std::string event, const RequestContext& ctx,
+                 std::string detail = {});
 
     const Settings& settings_;
     Storage& storage_;
@@ -293,6 +312,8 @@ class Cabinet {
     Clock& clock_;
     std::once_flag dummy_once_;
     std::string dummy_hash_;
+    std::mutex templates_mutex_;
+    std::unique_ptr<TemplateSet> templates_[2];  // ru, en: loaded on first mail
 };
 
 }  // namespace lkk

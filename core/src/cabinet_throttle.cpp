@@ -1,0 +1,65 @@
+// Throttling (SPEC 4): fixed-window counters in the CounterStore, and the login lock that
+// doubles each time it is imposed again within a day.
+#include <algorithm>
+#include <string>
+
+#include "cabinet_internal.h"
+#include "lkk/cabinet.h"
+
+namespace lkk {
+
+using namespace cabinet_detail;
+
+// Counting first and comparing after makes the check and the increment one atomic step of
+// the store, so parallel requests cannot all slip under the limit.
+Result<bool> Cabinet::over_limit(const std::string& key, int limit, int64_t window) {
+    auto count = counters_.hit(key, window, clock_.now());
+    if (!count) return count.error();
+    return *count > limit;
+}
+
+Result<bool> Cabinet::at_limit(const std::string& key, int limit) {
+    auto count = counters_.count(key, clock_.now());
+    if (!count) return count.error();
+    return *count >= limit;
+}
+
+// The length of the n-th lock: base, 2*base, 4*base, ... capped at a day so the shift
+// cannot overflow and a forgotten password never locks someone out for weeks.
+int64_t Cabinet::lock_duration(int64_t nth_lock) const {
+    const int64_t base = std::max<int64_t>(1, settings_.throttle.login_lock_base);
+    const int64_t shift = std::clamp<int64_t>(nth_lock - 1, 0, 16);
+    return std::min<int64_t>(base << shift, std::max<int64_t>(base, kLockMemorySeconds));
+}
+
+Result<int64_t> Cabinet::login_lock_remaining(const std::string& email) {
+    const int64_t now = clock_.now();
+    auto locked = counters_.count(key_login_lock(email), now);
+    if (!locked) return locked.error();
+    if (*locked == 0) return int64_t{0};
+    // The store does not say when the window ends; the length of the current lock is an
+    // honest upper bound for Retry-After.
+    auto locks = counters_.count(key_login_locks(email), now);
+    if (!locks) return locks.error();
+    return lock_duration(std::max<int64_t>(1, *locks));
+}
+
+Status Cabinet::record_login_failure(const std::string& email) {
+    const int64_t now = clock_.now();
+    const auto& t = settings_.throttle;
+    auto failures = counters_.hit(key_login_failures(email), t.login_failure_window, now);
+    if (!failures) return failures.error();
+    if (*failures < t.login_failures_per_email) return Status::Ok();
+    auto locks = counters_.hit(key_login_locks(email), kLockMemorySeconds, now);
+    if (!locks) return locks.error();
+    auto lock = counters_.hit(key_login_lock(email), lock_duration(*locks), now);
+    if (!lock) return lock.error();
+    // The failures that caused this lock are paid for; after it the count starts over.
+    return counters_.clear(key_login_failures(email));
+}
+
+Status Cabinet::clear_login_failures(const std::string& email) {
+    return counters_.clear(key_login_failures(email));
+}
+
+}  // namespace lkk
