@@ -77,10 +77,13 @@ def main():
     parser.add_argument("--tls-cert", default="")
     parser.add_argument("--tls-key", default="")
     parser.add_argument("--implicit-tls", action="store_true")
+    parser.add_argument("--verbose", action="store_true", help="keep aiosmtpd's own log")
     args = parser.parse_args()
     # AUTH without TLS is what a loopback test wants; keep stderr for real problems.
-    warnings.simplefilter("ignore")
-    logging.getLogger("mail.log").setLevel(logging.ERROR)
+    # A failed TLS handshake or a dropped client is what failure tests provoke on purpose.
+    if not args.verbose:
+        warnings.simplefilter("ignore")
+        logging.getLogger("mail.log").setLevel(logging.CRITICAL)
 
     os.makedirs(args.dir, exist_ok=True)
     handler = SinkHandler(args.dir, args.fail_first)
@@ -121,6 +124,12 @@ def main():
     finally:
         server.close()
         loop.run_until_complete(server.wait_closed())
+        # Clients may still hold connections open (libcurl keeps one per thread): end their
+        # sessions quietly instead of leaving pending tasks behind.
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
     return 0
 
