@@ -1,0 +1,82 @@
+// Picks where sessions and throttle counters live from the settings' [sessions] url.
+#include <string>
+
+#include "lkk/session_store.h"
+#include "lkk/storage.h"
+
+namespace lkk {
+
+namespace {
+
+// "storage": the database backend implements the session side itself; these adapters only
+// forward, and do not own it (the Storage outlives them, it is owned by the application).
+class StorageSessions final : public SessionStore {
+  public:
+    explicit StorageSessions(SessionStore& inner) : inner_(inner) {}
+    Status ping() override { return inner_.ping(); }
+    Status create(const Session& s, int64_t idle, int64_t absolute) override {
+        return inner_.create(s, idle, absolute);
+    }
+    Result<std::optional<Session>> find(const std::string& id_hash, int64_t now, int64_t idle,
+                                        int64_t absolute) override {
+        return inner_.find(id_hash, now, idle, absolute);
+    }
+    Status touch(const std::string& id_hash, int64_t now, int64_t idle) override {
+        return inner_.touch(id_hash, now, idle);
+    }
+    Status remove(const std::string& id_hash) override { return inner_.remove(id_hash); }
+    Status remove_all_of_user(int64_t user_id) override {
+        return inner_.remove_all_of_user(user_id);
+    }
+
+  private:
+    SessionStore& inner_;
+};
+
+class StorageCounters final : public CounterStore {
+  public:
+    explicit StorageCounters(CounterStore& inner) : inner_(inner) {}
+    Result<int64_t> hit(const std::string& key, int64_t window, int64_t now) override {
+        return inner_.hit(key, window, now);
+    }
+    Result<int64_t> count(const std::string& key, int64_t now) override {
+        return inner_.count(key, now);
+    }
+    Status clear(const std::string& key) override { return inner_.clear(key); }
+    Status clear_prefix(const std::string& prefix) override { return inner_.clear_prefix(prefix); }
+
+  private:
+    CounterStore& inner_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<SessionStore>> open_session_store(const std::string& url, Storage& storage) {
+    if (url == "storage") {
+        auto* inner = dynamic_cast<SessionStore*>(&storage);
+        if (inner == nullptr) return Status::Invalid("this storage backend keeps no sessions");
+        return std::unique_ptr<SessionStore>(std::make_unique<StorageSessions>(*inner));
+    }
+    if (url.starts_with("redis://")) {
+        // TODO: call open_redis_session_store(url) from lkk/redis_store.h once it lands.
+        return Status::Invalid("redis not built");
+    }
+    return Status::Invalid("unknown sessions url \"" + url +
+                           "\": expected storage or redis://host:port/db");
+}
+
+Result<std::unique_ptr<CounterStore>> open_counter_store(const std::string& url, Storage& storage) {
+    if (url == "storage") {
+        auto* inner = dynamic_cast<CounterStore*>(&storage);
+        if (inner == nullptr) return Status::Invalid("this storage backend keeps no counters");
+        return std::unique_ptr<CounterStore>(std::make_unique<StorageCounters>(*inner));
+    }
+    if (url.starts_with("redis://")) {
+        // TODO: call open_redis_counter_store(url) from lkk/redis_store.h once it lands.
+        return Status::Invalid("redis not built");
+    }
+    return Status::Invalid("unknown counters url \"" + url +
+                           "\": expected storage or redis://host:port/db");
+}
+
+}  // namespace lkk

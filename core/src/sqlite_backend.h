@@ -1,0 +1,108 @@
+// The SQLite implementation of Storage, SessionStore and CounterStore in one object, so the
+// default deployment keeps everything in one file. Private to core/src: others get it through
+// open_storage / open_sqlite_storage and find the session/counter side with dynamic_cast.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "lkk/session_store.h"
+#include "lkk/storage.h"
+#include "sqlite_connection.h"
+
+namespace lkk {
+
+class SqliteStorage final : public Storage, public SessionStore, public CounterStore {
+  public:
+    explicit SqliteStorage(std::string path) : path_(std::move(path)) {}
+    ~SqliteStorage() override;
+
+    // Storage
+    Status in_transaction(const std::function<Status()>& body) override;
+    Status ping() override;
+    Result<int> schema_version() override;
+    int expected_schema_version() const override;
+    Status migrate() override;
+
+    Result<int64_t> insert_user(const std::string& email, const std::string& password_hash,
+                                int64_t now) override;
+    Result<std::optional<User>> find_user_by_email(const std::string& email) override;
+    Result<std::optional<User>> find_user(int64_t id) override;
+    Result<std::vector<User>> search_users(const std::string& text, int limit) override;
+    Status set_user_confirmed(int64_t user_id, int64_t now) override;
+    Status set_user_status(int64_t user_id, UserStatus status) override;
+    Status set_password_hash(int64_t user_id, const std::string& hash) override;
+    Status erase_user(int64_t user_id) override;
+    Status insert_consent(const Consent& consent) override;
+    Result<std::vector<Consent>> consents_of(int64_t user_id) override;
+
+    Status insert_token(const Token& token) override;
+    Result<std::optional<Token>> find_token(TokenKind kind, const std::string& hash) override;
+    Status mark_token_used(int64_t token_id, int64_t now) override;
+    Status invalidate_tokens(int64_t user_id, TokenKind kind, int64_t now) override;
+
+    Result<std::vector<Office>> list_offices() override;
+    Result<std::optional<Office>> find_office(const std::string& code) override;
+    Status insert_office(const Office& office) override;
+    Status update_office(const Office& office) override;
+    Status remove_office(const std::string& code, bool force) override;
+
+    Status upsert_billing_account(const BillingAccount& account) override;
+    Result<std::optional<BillingAccount>> find_billing_account(
+        const std::string& office_code, const std::string& account_number) override;
+    Result<int64_t> count_billing_accounts() override;
+
+    Result<int64_t> insert_link(int64_t user_id, int64_t billing_account_id, int64_t now) override;
+    Result<std::vector<LinkedAccount>> list_links(int64_t user_id) override;
+    Status delete_link(int64_t user_id, int64_t link_id) override;
+    Result<int64_t> count_links() override;
+
+    Result<int64_t> enqueue_mail(const OutboxMail& mail) override;
+    Result<std::vector<OutboxMail>> claim_due_mails(int64_t now, int limit,
+                                                    int64_t lease_seconds) override;
+    Status mark_mail_sent(int64_t id, int64_t now) override;
+    Status mark_mail_failed(int64_t id, const std::string& error, int64_t next_attempt_at,
+                            bool give_up) override;
+    Result<std::vector<OutboxMail>> list_outbox(int limit) override;
+    Status retry_mail(int64_t id, int64_t now) override;
+
+    Status audit(const AuditEvent& event) override;
+    Result<std::vector<AuditEvent>> recent_audit(std::optional<int64_t> user_id,
+                                                 int limit) override;
+
+    // SessionStore (ping is shared with Storage)
+    Status create(const Session& s, int64_t idle_timeout, int64_t absolute_timeout) override;
+    Result<std::optional<Session>> find(const std::string& id_hash, int64_t now,
+                                        int64_t idle_timeout, int64_t absolute_timeout) override;
+    Status touch(const std::string& id_hash, int64_t now, int64_t idle_timeout) override;
+    Status remove(const std::string& id_hash) override;
+    Status remove_all_of_user(int64_t user_id) override;
+
+    // CounterStore
+    Result<int64_t> hit(const std::string& key, int64_t window_seconds, int64_t now) override;
+    Result<int64_t> count(const std::string& key, int64_t now) override;
+    Status clear(const std::string& key) override;
+    Status clear_prefix(const std::string& prefix) override;
+
+    // This thread's connection, opened on first use and reopened after a failure.
+    Result<sqlite::Connection*> connection();
+
+    // Calls f with this thread's connection; answers the connection error when there is none.
+    template <class F>
+    auto with_connection(F&& f) -> decltype(f(std::declval<sqlite::Connection&>())) {
+        auto c = connection();
+        if (!c) return c.error();
+        return f(**c);
+    }
+
+  private:
+    std::string path_;
+    std::mutex mu_;  // guards connections_ only; each connection is used by its own thread
+    std::map<std::thread::id, std::unique_ptr<sqlite::Connection>> connections_;
+};
+
+}  // namespace lkk

@@ -1,0 +1,586 @@
+// The SQLite backend's queries for the portal's records: users, consents, tokens, offices,
+// billing accounts, links, the outbox and the audit log. Every value is a bound parameter.
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sqlite_backend.h"
+
+namespace lkk {
+
+namespace {
+
+using sqlite::Connection;
+using sqlite::Row;
+
+UserStatus user_status_from(std::string_view s) {
+    if (s == "active") return UserStatus::active;
+    if (s == "blocked") return UserStatus::blocked;
+    if (s == "deleted") return UserStatus::deleted;
+    return UserStatus::pending;
+}
+
+std::string_view token_kind_name(TokenKind k) {
+    return k == TokenKind::reset ? "reset" : "confirm";
+}
+
+std::string_view mail_state_name(MailState s) {
+    switch (s) {
+        case MailState::sent:
+            return "sent";
+        case MailState::failed:
+            return "failed";
+        case MailState::pending:
+            break;
+    }
+    return "pending";
+}
+
+MailState mail_state_from(std::string_view s) {
+    if (s == "sent") return MailState::sent;
+    if (s == "failed") return MailState::failed;
+    return MailState::pending;
+}
+
+// A statement that must touch exactly the row it names: none touched means not_found.
+Status one_row(const Result<int64_t>& changed, const std::string& what) {
+    if (!changed) return changed.error();
+    if (*changed == 0) return Status::NotFound(what);
+    return Status::Ok();
+}
+
+// Runs a query that yields at most one T.
+template <class T, class Read>
+Result<std::optional<T>> find_one(Connection& c, const std::string& sql, sqlite::Params params,
+                                  Read read) {
+    std::optional<T> found;
+    Status s = c.query(sql, params, [&](const Row& r) { found = read(r); });
+    if (!s.ok()) return s;
+    return found;
+}
+
+template <class T, class Read>
+Result<std::vector<T>> find_all(Connection& c, const std::string& sql, sqlite::Params params,
+                                Read read) {
+    std::vector<T> out;
+    Status s = c.query(sql, params, [&](const Row& r) { out.push_back(read(r)); });
+    if (!s.ok()) return s;
+    return out;
+}
+
+Result<int64_t> scalar(Connection& c, const std::string& sql, sqlite::Params params) {
+    int64_t v = 0;
+    Status s = c.query(sql, params, [&](const Row& r) { v = r.integer(0); });
+    if (!s.ok()) return s;
+    return v;
+}
+
+constexpr const char* kUserColumns =
+    "SELECT id, email, password_hash, status, created_at, confirmed_at FROM users ";
+
+User read_user(const Row& r) {
+    User u;
+    u.id = r.integer(0);
+    u.email = r.text(1);
+    u.password_hash = r.text(2);
+    u.status = user_status_from(r.text(3));
+    u.created_at = r.integer(4);
+    u.confirmed_at = r.nullable(5);
+    return u;
+}
+
+constexpr const char* kTokenColumns =
+    "SELECT id, kind, hash, user_id, created_at, expires_at, used_at FROM tokens ";
+
+Token read_token(const Row& r) {
+    Token t;
+    t.id = r.integer(0);
+    t.kind = r.text(1) == "reset" ? TokenKind::reset : TokenKind::confirm;
+    t.hash = r.text(2);
+    t.user_id = r.integer(3);
+    t.created_at = r.integer(4);
+    t.expires_at = r.integer(5);
+    t.used_at = r.nullable(6);
+    return t;
+}
+
+Office read_office(const Row& r, int first) {
+    Office o;
+    o.code = r.text(first);
+    o.name = r.text(first + 1);
+    o.phones = r.text(first + 2);
+    o.email = r.text(first + 3);
+    return o;
+}
+
+constexpr const char* kAccountColumns =
+    "b.id, b.office_code, b.account_number, b.surname, b.surname_key, b.last_payment, "
+    "b.last_payment_date, b.address, b.balance";
+
+BillingAccount read_account(const Row& r, int first) {
+    BillingAccount a;
+    a.id = r.integer(first);
+    a.office_code = r.text(first + 1);
+    a.account_number = r.text(first + 2);
+    a.surname = r.text(first + 3);
+    a.surname_key = r.text(first + 4);
+    a.last_payment = r.integer(first + 5);
+    a.last_payment_date = r.text(first + 6);
+    a.address = r.text(first + 7);
+    a.balance = r.nullable(first + 8);
+    return a;
+}
+
+constexpr const char* kMailColumns =
+    "id, recipient, subject, body_text, body_html, state, attempts, created_at, "
+    "next_attempt_at, sent_at, last_error";
+
+OutboxMail read_mail(const Row& r) {
+    OutboxMail m;
+    m.id = r.integer(0);
+    m.recipient = r.text(1);
+    m.subject = r.text(2);
+    m.body_text = r.text(3);
+    m.body_html = r.text(4);
+    m.state = mail_state_from(r.text(5));
+    m.attempts = static_cast<int>(r.integer(6));
+    m.created_at = r.integer(7);
+    m.next_attempt_at = r.integer(8);
+    m.sent_at = r.integer(9);
+    m.last_error = r.text(10);
+    return m;
+}
+
+AuditEvent read_audit(const Row& r) {
+    AuditEvent e;
+    e.id = r.integer(0);
+    e.at = r.integer(1);
+    e.user_id = r.nullable(2);
+    e.event = r.text(3);
+    e.ip = r.text(4);
+    e.detail = r.text(5);
+    return e;
+}
+
+// LIKE treats % and _ as wildcards: a search for "a_b" must find only "a_b".
+std::string like_escaped(std::string_view text) {
+    std::string out;
+    for (char ch : text) {
+        if (ch == '%' || ch == '_' || ch == '\\') out += '\\';
+        out += ch;
+    }
+    return out;
+}
+
+}  // namespace
+
+// ---- users ----
+
+Result<int64_t> SqliteStorage::insert_user(const std::string& email,
+                                           const std::string& password_hash, int64_t now) {
+    return with_connection([&](Connection& c) {
+        return scalar(c,
+                      "INSERT INTO users (email, password_hash, status, created_at) "
+                      "VALUES (?, ?, 'pending', ?) RETURNING id",
+                      {email, password_hash, now});
+    });
+}
+
+Result<std::optional<User>> SqliteStorage::find_user_by_email(const std::string& email) {
+    return with_connection([&](Connection& c) {
+        return find_one<User>(c, std::string(kUserColumns) + "WHERE email = ?", {email}, read_user);
+    });
+}
+
+Result<std::optional<User>> SqliteStorage::find_user(int64_t id) {
+    return with_connection([&](Connection& c) {
+        return find_one<User>(c, std::string(kUserColumns) + "WHERE id = ?", {id}, read_user);
+    });
+}
+
+Result<std::vector<User>> SqliteStorage::search_users(const std::string& text, int limit) {
+    return with_connection([&](Connection& c) {
+        return find_all<User>(c,
+                              std::string(kUserColumns) +
+                                  "WHERE email LIKE '%' || ? || '%' ESCAPE '\\' "
+                                  "ORDER BY id LIMIT ?",
+                              {like_escaped(text), int64_t{std::max(limit, 0)}}, read_user);
+    });
+}
+
+// Confirmation activates a pending cabinet; it never lifts a block.
+Status SqliteStorage::set_user_confirmed(int64_t user_id, int64_t now) {
+    return with_connection([&](Connection& c) {
+        return one_row(c.exec("UPDATE users SET confirmed_at = coalesce(confirmed_at, ?), "
+                              "status = CASE status WHEN 'pending' THEN 'active' ELSE status END "
+                              "WHERE id = ?",
+                              {now, user_id}),
+                       "no such user");
+    });
+}
+
+Status SqliteStorage::set_user_status(int64_t user_id, UserStatus status) {
+    return with_connection([&](Connection& c) {
+        return one_row(
+            c.exec("UPDATE users SET status = ? WHERE id = ?", {user_status_name(status), user_id}),
+            "no such user");
+    });
+}
+
+Status SqliteStorage::set_password_hash(int64_t user_id, const std::string& hash) {
+    return with_connection([&](Connection& c) {
+        return one_row(c.exec("UPDATE users SET password_hash = ? WHERE id = ?", {hash, user_id}),
+                       "no such user");
+    });
+}
+
+// "deleted-<id>" stays unique and has no '@', so it can never match a real address at
+// login or registration; the audit rows keep pointing at the anonymous id.
+Status SqliteStorage::erase_user(int64_t user_id) {
+    return in_transaction([&] {
+        return with_connection([&](Connection& c) -> Status {
+            Status s = one_row(c.exec("UPDATE users SET email = 'deleted-' || id, "
+                                      "password_hash = '', status = 'deleted' WHERE id = ?",
+                                      {user_id}),
+                               "no such user");
+            if (!s.ok()) return s;
+            for (const char* sql :
+                 {"UPDATE consents SET ip = '', user_agent = '' WHERE user_id = ?",
+                  "DELETE FROM links WHERE user_id = ?", "DELETE FROM tokens WHERE user_id = ?",
+                  "DELETE FROM sessions WHERE user_id = ?"}) {
+                auto r = c.exec(sql, {user_id});
+                if (!r) return r.error();
+            }
+            return Status::Ok();
+        });
+    });
+}
+
+Status SqliteStorage::insert_consent(const Consent& consent) {
+    return with_connection([&](Connection& c) -> Status {
+        auto r = c.exec(
+            "INSERT INTO consents (user_id, document_version, accepted_at, ip, user_agent) "
+            "VALUES (?, ?, ?, ?, ?)",
+            {consent.user_id, consent.document_version, consent.accepted_at, consent.ip,
+             consent.user_agent});
+        return r ? Status::Ok() : r.error();
+    });
+}
+
+Result<std::vector<Consent>> SqliteStorage::consents_of(int64_t user_id) {
+    return with_connection([&](Connection& c) {
+        return find_all<Consent>(c,
+                                 "SELECT user_id, document_version, accepted_at, ip, user_agent "
+                                 "FROM consents WHERE user_id = ? ORDER BY id",
+                                 {user_id}, [](const Row& r) {
+                                     Consent k;
+                                     k.user_id = r.integer(0);
+                                     k.document_version = r.text(1);
+                                     k.accepted_at = r.integer(2);
+                                     k.ip = r.text(3);
+                                     k.user_agent = r.text(4);
+                                     return k;
+                                 });
+    });
+}
+
+// ---- tokens ----
+
+Status SqliteStorage::insert_token(const Token& token) {
+    return with_connection([&](Connection& c) -> Status {
+        auto r = c.exec(
+            "INSERT INTO tokens (kind, hash, user_id, created_at, expires_at, used_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            {token_kind_name(token.kind), token.hash, token.user_id, token.created_at,
+             token.expires_at, sqlite::nullable(token.used_at)});
+        return r ? Status::Ok() : r.error();
+    });
+}
+
+Result<std::optional<Token>> SqliteStorage::find_token(TokenKind kind, const std::string& hash) {
+    return with_connection([&](Connection& c) {
+        return find_one<Token>(c, std::string(kTokenColumns) + "WHERE hash = ? AND kind = ?",
+                               {hash, token_kind_name(kind)}, read_token);
+    });
+}
+
+// The "used_at IS NULL" guard makes the check and the mark one atomic step: of two racing
+// requests with the same token exactly one changes the row.
+Status SqliteStorage::mark_token_used(int64_t token_id, int64_t now) {
+    return with_connection([&](Connection& c) -> Status {
+        auto r = c.exec("UPDATE tokens SET used_at = ? WHERE id = ? AND used_at IS NULL",
+                        {now, token_id});
+        if (!r) return r.error();
+        if (*r == 1) return Status::Ok();
+        auto exists = scalar(c, "SELECT count(*) FROM tokens WHERE id = ?", {token_id});
+        if (!exists) return exists.error();
+        return *exists == 0 ? Status::NotFound("no such token")
+                            : Status::Conflict("the token was already used");
+    });
+}
+
+Status SqliteStorage::invalidate_tokens(int64_t user_id, TokenKind kind, int64_t now) {
+    return with_connection([&](Connection& c) -> Status {
+        auto r = c.exec(
+            "UPDATE tokens SET used_at = ? WHERE user_id = ? AND kind = ? AND used_at IS NULL",
+            {now, user_id, token_kind_name(kind)});
+        return r ? Status::Ok() : r.error();
+    });
+}
+
+// ---- offices ----
+
+Result<std::vector<Office>> SqliteStorage::list_offices() {
+    return with_connection([&](Connection& c) {
+        return find_all<Office>(c, "SELECT code, name, phones, email FROM offices ORDER BY code",
+                                {}, [](const Row& r) { return read_office(r, 0); });
+    });
+}
+
+Result<std::optional<Office>> SqliteStorage::find_office(const std::string& code) {
+    return with_connection([&](Connection& c) {
+        return find_one<Office>(c, "SELECT code, name, phones, email FROM offices WHERE code = ?",
+                                {code}, [](const Row& r) { return read_office(r, 0); });
+    });
+}
+
+Status SqliteStorage::insert_office(const Office& office) {
+    return with_connection([&](Connection& c) -> Status {
+        auto r = c.exec("INSERT INTO offices (code, name, phones, email) VALUES (?, ?, ?, ?)",
+                        {office.code, office.name, office.phones, office.email});
+        return r ? Status::Ok() : r.error();
+    });
+}
+
+Status SqliteStorage::update_office(const Office& office) {
+    return with_connection([&](Connection& c) {
+        return one_row(c.exec("UPDATE offices SET name = ?, phones = ?, email = ? WHERE code = ?",
+                              {office.name, office.phones, office.email, office.code}),
+                       "no such office");
+    });
+}
+
+// Removing an office takes its billing accounts with it; while cabinets are linked to them
+// it is refused unless forced, and then the links go too.
+Status SqliteStorage::remove_office(const std::string& code, bool force) {
+    return in_transaction([&] {
+        return with_connection([&](Connection& c) -> Status {
+            auto exists = scalar(c, "SELECT count(*) FROM offices WHERE code = ?", {code});
+            if (!exists) return exists.error();
+            if (*exists == 0) return Status::NotFound("no such office");
+            auto linked = scalar(c,
+                                 "SELECT count(*) FROM links l JOIN billing_accounts b "
+                                 "ON b.id = l.billing_account_id WHERE b.office_code = ?",
+                                 {code});
+            if (!linked) return linked.error();
+            if (*linked > 0 && !force) {
+                return Status::Conflict("the office has " + std::to_string(*linked) +
+                                        " linked accounts");
+            }
+            for (const char* sql : {"DELETE FROM links WHERE billing_account_id IN "
+                                    "(SELECT id FROM billing_accounts WHERE office_code = ?)",
+                                    "DELETE FROM billing_accounts WHERE office_code = ?",
+                                    "DELETE FROM offices WHERE code = ?"}) {
+                auto r = c.exec(sql, {code});
+                if (!r) return r.error();
+            }
+            return Status::Ok();
+        });
+    });
+}
+
+// ---- billing accounts ----
+
+// The import runs this once per CSV line inside one transaction; the row id survives an
+// update so existing links keep pointing at it.
+Status SqliteStorage::upsert_billing_account(const BillingAccount& a) {
+    return with_connection([&](Connection& c) -> Status {
+        auto r = c.exec(
+            "INSERT INTO billing_accounts (office_code, account_number, surname, surname_key, "
+            "last_payment, last_payment_date, address, balance) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (office_code, account_number) DO UPDATE SET "
+            "surname = excluded.surname, surname_key = excluded.surname_key, "
+            "last_payment = excluded.last_payment, "
+            "last_payment_date = excluded.last_payment_date, address = excluded.address, "
+            "balance = excluded.balance",
+            {a.office_code, a.account_number, a.surname, a.surname_key, a.last_payment,
+             a.last_payment_date, a.address, sqlite::nullable(a.balance)});
+        return r ? Status::Ok() : r.error();
+    });
+}
+
+Result<std::optional<BillingAccount>> SqliteStorage::find_billing_account(
+    const std::string& office_code, const std::string& account_number) {
+    return with_connection([&](Connection& c) {
+        return find_one<BillingAccount>(
+            c,
+            std::string("SELECT ") + kAccountColumns +
+                " FROM billing_accounts b WHERE b.office_code = ? AND b.account_number = ?",
+            {office_code, account_number}, [](const Row& r) { return read_account(r, 0); });
+    });
+}
+
+Result<int64_t> SqliteStorage::count_billing_accounts() {
+    return with_connection(
+        [](Connection& c) { return scalar(c, "SELECT count(*) FROM billing_accounts", {}); });
+}
+
+// ---- links ----
+
+Result<int64_t> SqliteStorage::insert_link(int64_t user_id, int64_t billing_account_id,
+                                           int64_t now) {
+    return with_connection([&](Connection& c) {
+        return scalar(c,
+                      "INSERT INTO links (user_id, billing_account_id, linked_at) "
+                      "VALUES (?, ?, ?) RETURNING id",
+                      {user_id, billing_account_id, now});
+    });
+}
+
+Result<std::vector<LinkedAccount>> SqliteStorage::list_links(int64_t user_id) {
+    return with_connection([&](Connection& c) {
+        return find_all<LinkedAccount>(c,
+                                       std::string("SELECT l.id, l.linked_at, ") + kAccountColumns +
+                                           ", o.code, o.name, o.phones, o.email FROM links l "
+                                           "JOIN billing_accounts b ON b.id = l.billing_account_id "
+                                           "JOIN offices o ON o.code = b.office_code "
+                                           "WHERE l.user_id = ? ORDER BY l.linked_at, l.id",
+                                       {user_id}, [](const Row& r) {
+                                           LinkedAccount la;
+                                           la.link_id = r.integer(0);
+                                           la.linked_at = r.integer(1);
+                                           la.account = read_account(r, 2);
+                                           la.office = read_office(r, 11);
+                                           return la;
+                                       });
+    });
+}
+
+// The user id is part of the key: a cabinet can never unlink another cabinet's link, and
+// cannot learn that it exists (both answer not_found).
+Status SqliteStorage::delete_link(int64_t user_id, int64_t link_id) {
+    return with_connection([&](Connection& c) {
+        return one_row(c.exec("DELETE FROM links WHERE id = ? AND user_id = ?", {link_id, user_id}),
+                       "no such link");
+    });
+}
+
+Result<int64_t> SqliteStorage::count_links() {
+    return with_connection(
+        [](Connection& c) { return scalar(c, "SELECT count(*) FROM links", {}); });
+}
+
+// ---- outbox ----
+
+Result<int64_t> SqliteStorage::enqueue_mail(const OutboxMail& m) {
+    return with_connection([&](Connection& c) {
+        return scalar(
+            c,
+            "INSERT INTO outbox (recipient, subject, body_text, body_html, state, "
+            "attempts, created_at, next_attempt_at) "
+            "VALUES (?, ?, ?, ?, 'pending', 0, ?, ?) RETURNING id",
+            {m.recipient, m.subject, m.body_text, m.body_html, m.created_at, m.next_attempt_at});
+    });
+}
+
+// One UPDATE ... RETURNING inside an IMMEDIATE transaction: choosing the rows and leasing
+// them is a single step, so two claimers (threads, processes, hosts) never share a mail.
+Result<std::vector<OutboxMail>> SqliteStorage::claim_due_mails(int64_t now, int limit,
+                                                               int64_t lease_seconds) {
+    std::vector<OutboxMail> claimed;
+    Status s = in_transaction([&] {
+        return with_connection([&](Connection& c) -> Status {
+            auto r = find_all<OutboxMail>(
+                c,
+                std::string("UPDATE outbox SET lease_until = ? WHERE id IN (SELECT id FROM outbox "
+                            "WHERE state = 'pending' AND next_attempt_at <= ? "
+                            "AND (lease_until IS NULL OR lease_until <= ?) "
+                            "ORDER BY next_attempt_at, id LIMIT ?) RETURNING ") +
+                    kMailColumns,
+                {now + lease_seconds, now, now, int64_t{std::max(limit, 0)}}, read_mail);
+            if (!r) return r.error();
+            claimed = std::move(r.value());
+            return Status::Ok();
+        });
+    });
+    if (!s.ok()) return s;
+    std::sort(claimed.begin(), claimed.end(),
+              [](const OutboxMail& a, const OutboxMail& b) { return a.id < b.id; });
+    return claimed;
+}
+
+Status SqliteStorage::mark_mail_sent(int64_t id, int64_t now) {
+    return with_connection([&](Connection& c) {
+        return one_row(c.exec("UPDATE outbox SET state = 'sent', sent_at = ?, lease_until = NULL, "
+                              "last_error = '' WHERE id = ?",
+                              {now, id}),
+                       "no such mail");
+    });
+}
+
+Status SqliteStorage::mark_mail_failed(int64_t id, const std::string& error,
+                                       int64_t next_attempt_at, bool give_up) {
+    return with_connection([&](Connection& c) {
+        return one_row(
+            c.exec("UPDATE outbox SET attempts = attempts + 1, last_error = ?, "
+                   "next_attempt_at = ?, lease_until = NULL, state = ? WHERE id = ?",
+                   {error, next_attempt_at,
+                    mail_state_name(give_up ? MailState::failed : MailState::pending), id}),
+            "no such mail");
+    });
+}
+
+Result<std::vector<OutboxMail>> SqliteStorage::list_outbox(int limit) {
+    return with_connection([&](Connection& c) {
+        return find_all<OutboxMail>(
+            c, std::string("SELECT ") + kMailColumns + " FROM outbox ORDER BY id DESC LIMIT ?",
+            {int64_t{std::max(limit, 0)}}, read_mail);
+    });
+}
+
+// A sent mail is never sent again by a retry (conflict); a failed or pending one becomes
+// due now.
+Status SqliteStorage::retry_mail(int64_t id, int64_t now) {
+    return with_connection([&](Connection& c) -> Status {
+        auto r = c.exec(
+            "UPDATE outbox SET state = 'pending', next_attempt_at = ?, lease_until = NULL "
+            "WHERE id = ? AND state <> 'sent'",
+            {now, id});
+        if (!r) return r.error();
+        if (*r == 1) return Status::Ok();
+        auto exists = scalar(c, "SELECT count(*) FROM outbox WHERE id = ?", {id});
+        if (!exists) return exists.error();
+        return *exists == 0 ? Status::NotFound("no such mail")
+                            : Status::Conflict("the mail was already sent");
+    });
+}
+
+// ---- audit log ----
+
+Status SqliteStorage::audit(const AuditEvent& e) {
+    return with_connection([&](Connection& c) -> Status {
+        auto r =
+            c.exec("INSERT INTO audit_log (at, user_id, event, ip, detail) VALUES (?, ?, ?, ?, ?)",
+                   {e.at, sqlite::nullable(e.user_id), e.event, e.ip, e.detail});
+        return r ? Status::Ok() : r.error();
+    });
+}
+
+Result<std::vector<AuditEvent>> SqliteStorage::recent_audit(std::optional<int64_t> user_id,
+                                                            int limit) {
+    return with_connection([&](Connection& c) {
+        const int64_t n = std::max(limit, 0);
+        if (user_id) {
+            return find_all<AuditEvent>(c,
+                                        "SELECT id, at, user_id, event, ip, detail FROM audit_log "
+                                        "WHERE user_id = ? ORDER BY id DESC LIMIT ?",
+                                        {*user_id, n}, read_audit);
+        }
+        return find_all<AuditEvent>(
+            c, "SELECT id, at, user_id, event, ip, detail FROM audit_log ORDER BY id DESC LIMIT ?",
+            {n}, read_audit);
+    });
+}
+
+}  // namespace lkk

@@ -1,0 +1,125 @@
+// Sessions and throttle counters in the SQLite file ([sessions] url = "storage").
+#include <string>
+
+#include "sqlite_backend.h"
+
+namespace lkk {
+
+using sqlite::Connection;
+using sqlite::Row;
+
+// ---- sessions ----
+
+// The timeouts matter only to stores that expire keys themselves (Redis); here find()
+// judges age from the two timestamps.
+Status SqliteStorage::create(const Session& s, int64_t /*idle_timeout*/,
+                             int64_t /*absolute_timeout*/) {
+    return with_connection([&](Connection& c) -> Status {
+        auto r = c.exec(
+            "INSERT INTO sessions (id_hash, user_id, csrf, created_at, last_seen_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            {s.id_hash, s.user_id, s.csrf, s.created_at, s.last_seen_at});
+        return r ? Status::Ok() : r.error();
+    });
+}
+
+// An expired session is deleted when it is found, so the table does not keep dead rows of
+// people who come back.
+Result<std::optional<Session>> SqliteStorage::find(const std::string& id_hash, int64_t now,
+                                                   int64_t idle_timeout, int64_t absolute_timeout) {
+    return with_connection([&](Connection& c) -> Result<std::optional<Session>> {
+        std::optional<Session> found;
+        Status st = c.query(
+            "SELECT id_hash, user_id, csrf, created_at, last_seen_at FROM sessions "
+            "WHERE id_hash = ?",
+            {id_hash}, [&](const Row& r) {
+                Session s;
+                s.id_hash = r.text(0);
+                s.user_id = r.integer(1);
+                s.csrf = r.text(2);
+                s.created_at = r.integer(3);
+                s.last_seen_at = r.integer(4);
+                found = std::move(s);
+            });
+        if (!st.ok()) return st;
+        if (!found) return found;
+        if (now - found->last_seen_at > idle_timeout ||
+            now - found->created_at > absolute_timeout) {
+            auto r = c.exec("DELETE FROM sessions WHERE id_hash = ?", {id_hash});
+            if (!r) return r.error();
+            return std::optional<Session>();
+        }
+        return found;
+    });
+}
+
+Status SqliteStorage::touch(const std::string& id_hash, int64_t now, int64_t /*idle_timeout*/) {
+    return with_connection([&](Connection& c) -> Status {
+        auto r = c.exec("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?", {now, id_hash});
+        return r ? Status::Ok() : r.error();
+    });
+}
+
+Status SqliteStorage::remove(const std::string& id_hash) {
+    return with_connection([&](Connection& c) -> Status {
+        auto r = c.exec("DELETE FROM sessions WHERE id_hash = ?", {id_hash});
+        return r ? Status::Ok() : r.error();
+    });
+}
+
+Status SqliteStorage::remove_all_of_user(int64_t user_id) {
+    return with_connection([&](Connection& c) -> Status {
+        auto r = c.exec("DELETE FROM sessions WHERE user_id = ?", {user_id});
+        return r ? Status::Ok() : r.error();
+    });
+}
+
+// ---- counters ----
+
+// One upsert statement: a window that is over starts again at 1, otherwise the count grows.
+// Being a single statement it is atomic against other threads and processes.
+Result<int64_t> SqliteStorage::hit(const std::string& key, int64_t window_seconds, int64_t now) {
+    if (window_seconds <= 0) return Status::Invalid("counter window must be positive");
+    return with_connection([&](Connection& c) -> Result<int64_t> {
+        int64_t count = 0;
+        Status st = c.query(
+            "INSERT INTO counters (key, count, window_end) VALUES (?1, 1, ?2 + ?3) "
+            "ON CONFLICT (key) DO UPDATE SET "
+            "count = CASE WHEN counters.window_end <= ?2 THEN 1 ELSE counters.count + 1 END, "
+            "window_end = CASE WHEN counters.window_end <= ?2 THEN ?2 + ?3 "
+            "ELSE counters.window_end END "
+            "RETURNING count",
+            {key, now, window_seconds}, [&](const Row& r) { count = r.integer(0); });
+        if (!st.ok()) return st;
+        return count;
+    });
+}
+
+Result<int64_t> SqliteStorage::count(const std::string& key, int64_t now) {
+    return with_connection([&](Connection& c) -> Result<int64_t> {
+        int64_t count = 0;
+        Status st = c.query("SELECT count FROM counters WHERE key = ? AND window_end > ?",
+                            {key, now}, [&](const Row& r) { count = r.integer(0); });
+        if (!st.ok()) return st;
+        return count;
+    });
+}
+
+Status SqliteStorage::clear(const std::string& key) {
+    return with_connection([&](Connection& c) -> Status {
+        auto r = c.exec("DELETE FROM counters WHERE key = ?", {key});
+        return r ? Status::Ok() : r.error();
+    });
+}
+
+// A range on the primary key instead of LIKE (no escaping, uses the index): every UTF-8 key
+// that starts with prefix sorts below prefix + 0xFF, a byte UTF-8 never contains.
+Status SqliteStorage::clear_prefix(const std::string& prefix) {
+    return with_connection([&](Connection& c) -> Status {
+        const std::string upper = prefix + '\xFF';
+        auto r = c.exec("DELETE FROM counters WHERE key >= ? AND key < ?", {prefix, upper});
+        return r ? Status::Ok() : r.error();
+    });
+}
+
+}  // namespace lkk

@@ -1,0 +1,41 @@
+// Picks the storage backend from the settings' [storage] url.
+#include <string>
+#include <string_view>
+
+#include "lkk/sqlite_storage.h"
+#include "lkk/storage.h"
+
+namespace lkk {
+
+std::string_view user_status_name(UserStatus s) {
+    switch (s) {
+        case UserStatus::active:
+            return "active";
+        case UserStatus::blocked:
+            return "blocked";
+        case UserStatus::deleted:
+            return "deleted";
+        case UserStatus::pending:
+            break;
+    }
+    return "pending";
+}
+
+// "sqlite:PATH" (also "sqlite://PATH") or "mysql://user:pass@host:port/db".
+Result<std::unique_ptr<Storage>> open_storage(const std::string& url) {
+    constexpr std::string_view sqlite_scheme = "sqlite:";
+    if (url.starts_with(sqlite_scheme)) {
+        std::string path = url.substr(sqlite_scheme.size());
+        if (path.starts_with("//")) path.erase(0, 2);
+        return open_sqlite_storage(path);
+    }
+    if (url.starts_with("mysql://")) {
+        // TODO: call open_mysql_storage(url) from lkk/mysql_storage.h once the MySQL
+        // backend lands.
+        return Status::Invalid("mysql storage not built");
+    }
+    return Status::Invalid("unknown storage url \"" + url +
+                           "\": expected sqlite:PATH or mysql://user:pass@host:port/db");
+}
+
+}  // namespace lkk

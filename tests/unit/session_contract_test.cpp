@@ -1,0 +1,242 @@
+// The SessionStore and CounterStore contract, run against every backend: the database
+// ("storage", on a fresh SQLite file) always, and Redis when LKK_TEST_REDIS_URL names a test
+// server. Keys carry a random tag so runs on a shared Redis do not see each other.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "lkk/session_store.h"
+#include "lkk/storage.h"
+
+namespace lkk {
+namespace {
+
+constexpr int64_t kIdle = 1800;       // 30 min
+constexpr int64_t kAbsolute = 43200;  // 12 h
+
+std::string random_tag() {
+    std::random_device rd;
+    std::uniform_int_distribution<uint32_t> d;
+    char buf[20];
+    std::snprintf(buf, sizeof buf, "%08x%08x", d(rd), d(rd));
+    return buf;
+}
+
+std::vector<std::string> backends() {
+    std::vector<std::string> list = {"storage"};
+    if (const char* url = std::getenv("LKK_TEST_REDIS_URL"); url != nullptr && *url != '\0') {
+        list.emplace_back("redis");
+    }
+    return list;
+}
+
+class SessionContract : public ::testing::TestWithParam<std::string> {
+  protected:
+    void SetUp() override {
+        std::string pattern = std::filesystem::temp_directory_path() / "lkk-sessions-XXXXXX";
+        ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+        dir_ = pattern;
+        auto st = open_storage("sqlite:" + dir_ + "/lkk.db");
+        ASSERT_TRUE(st.ok()) << st.error().message();
+        storage_ = std::move(st.value());
+        const std::string url =
+            GetParam() == "storage" ? std::string("storage") : std::getenv("LKK_TEST_REDIS_URL");
+        auto s = open_session_store(url, *storage_);
+        ASSERT_TRUE(s.ok()) << s.error().message();
+        sessions_ = std::move(s.value());
+        auto c = open_counter_store(url, *storage_);
+        ASSERT_TRUE(c.ok()) << c.error().message();
+        counters_ = std::move(c.value());
+        tag_ = random_tag();
+        // Real time, so a store that also expires keys itself (Redis TTL) agrees with the
+        // timestamps given here.
+        now_ = static_cast<int64_t>(std::time(nullptr));
+    }
+    void TearDown() override {
+        sessions_.reset();
+        counters_.reset();
+        storage_.reset();
+        std::error_code ec;
+        std::filesystem::remove_all(dir_, ec);
+    }
+
+    Session session(const std::string& id, int64_t user, int64_t at) const {
+        return {id + tag_, user, "csrf-" + id, at, at};
+    }
+    std::optional<Session> find(const std::string& id, int64_t at) {
+        auto r = sessions_->find(id + tag_, at, kIdle, kAbsolute);
+        EXPECT_TRUE(r.ok()) << r.error().message();
+        return r.ok() ? *r : std::nullopt;
+    }
+    std::string key(const std::string& k) const { return k + ":" + tag_; }
+
+    std::string dir_;
+    std::unique_ptr<Storage> storage_;
+    std::unique_ptr<SessionStore> sessions_;
+    std::unique_ptr<CounterStore> counters_;
+    std::string tag_;
+    int64_t now_ = 0;
+};
+
+TEST_P(SessionContract, Ping) {
+    EXPECT_TRUE(sessions_->ping().ok());
+}
+
+TEST_P(SessionContract, CreateFindRemove) {
+    ASSERT_TRUE(sessions_->create(session("a", 7, now_), kIdle, kAbsolute).ok());
+    auto s = find("a", now_ + 1);
+    ASSERT_TRUE(s.has_value());
+    EXPECT_EQ(s->id_hash, "a" + tag_);
+    EXPECT_EQ(s->user_id, 7);
+    EXPECT_EQ(s->csrf, "csrf-a");
+    EXPECT_EQ(s->created_at, now_);
+    EXPECT_EQ(s->last_seen_at, now_);
+
+    EXPECT_FALSE(find("unknown", now_).has_value());
+    ASSERT_TRUE(sessions_->remove("a" + tag_).ok());
+    EXPECT_FALSE(find("a", now_ + 1).has_value());
+    EXPECT_TRUE(sessions_->remove("a" + tag_).ok()) << "removing twice is harmless";
+}
+
+TEST_P(SessionContract, IdleTimeout) {
+    ASSERT_TRUE(sessions_->create(session("idle", 1, now_), kIdle, kAbsolute).ok());
+    EXPECT_TRUE(find("idle", now_ + kIdle).has_value()) << "exactly the idle timeout is still ok";
+    ASSERT_TRUE(sessions_->create(session("idle2", 1, now_), kIdle, kAbsolute).ok());
+    EXPECT_FALSE(find("idle2", now_ + kIdle + 1).has_value());
+}
+
+TEST_P(SessionContract, TouchExtendsTheIdleTimeout) {
+    ASSERT_TRUE(sessions_->create(session("t", 1, now_), kIdle, kAbsolute).ok());
+    ASSERT_TRUE(sessions_->touch("t" + tag_, now_ + kIdle - 10, kIdle).ok());
+    auto s = find("t", now_ + 2 * kIdle - 20);
+    ASSERT_TRUE(s.has_value());
+    EXPECT_EQ(s->last_seen_at, now_ + kIdle - 10);
+    EXPECT_EQ(s->created_at, now_);
+}
+
+TEST_P(SessionContract, AbsoluteTimeoutEndsEvenAnActiveSession) {
+    ASSERT_TRUE(sessions_->create(session("abs", 1, now_), kIdle, kAbsolute).ok());
+    for (int64_t t = now_ + 1000; t < now_ + kAbsolute; t += 1000) {
+        ASSERT_TRUE(sessions_->touch("abs" + tag_, t, kIdle).ok());
+    }
+    EXPECT_TRUE(find("abs", now_ + kAbsolute).has_value());
+    EXPECT_FALSE(find("abs", now_ + kAbsolute + 1).has_value());
+}
+
+TEST_P(SessionContract, RemoveAllOfUser) {
+    const int64_t user = 1000 + static_cast<int64_t>(std::random_device{}() % 1000000);
+    ASSERT_TRUE(sessions_->create(session("u1", user, now_), kIdle, kAbsolute).ok());
+    ASSERT_TRUE(sessions_->create(session("u2", user, now_), kIdle, kAbsolute).ok());
+    ASSERT_TRUE(sessions_->create(session("other", user + 1, now_), kIdle, kAbsolute).ok());
+    ASSERT_TRUE(sessions_->remove_all_of_user(user).ok());
+    EXPECT_FALSE(find("u1", now_).has_value());
+    EXPECT_FALSE(find("u2", now_).has_value());
+    EXPECT_TRUE(find("other", now_).has_value());
+}
+
+TEST_P(SessionContract, CounterWindow) {
+    const std::string k = key("login:email");
+    EXPECT_EQ(*counters_->count(k, now_), 0);
+    EXPECT_EQ(*counters_->hit(k, 900, now_), 1);
+    EXPECT_EQ(*counters_->hit(k, 900, now_ + 10), 2);
+    EXPECT_EQ(*counters_->hit(k, 900, now_ + 899), 3);
+    EXPECT_EQ(*counters_->count(k, now_ + 899), 3);
+    // The window is fixed from the first hit: it ends at now + 900 whatever came after.
+    EXPECT_EQ(*counters_->count(k, now_ + 900), 0);
+    EXPECT_EQ(*counters_->hit(k, 900, now_ + 900), 1);
+    EXPECT_EQ(*counters_->count(k, now_ + 901), 1);
+}
+
+TEST_P(SessionContract, CountersClear) {
+    const std::string k = key("reg:ip");
+    ASSERT_TRUE(counters_->hit(k, 3600, now_).ok());
+    ASSERT_TRUE(counters_->hit(k, 3600, now_).ok());
+    ASSERT_TRUE(counters_->clear(k).ok());
+    EXPECT_EQ(*counters_->count(k, now_), 0);
+    EXPECT_EQ(*counters_->hit(k, 3600, now_), 1);
+    EXPECT_TRUE(counters_->clear(key("never-set")).ok());
+}
+
+TEST_P(SessionContract, CountersClearPrefix) {
+    const std::string p = "lock:" + tag_ + ":";
+    const std::vector<std::string> gone = {p + "a", p + "иван@почта.рф", p + "x:y"};
+    const std::vector<std::string> kept = {"lock:" + tag_, "lock:" + tag_ + "b:a",
+                                           "other:" + tag_ + ":a"};
+    for (const auto& k : gone) ASSERT_TRUE(counters_->hit(k, 3600, now_).ok());
+    for (const auto& k : kept) ASSERT_TRUE(counters_->hit(k, 3600, now_).ok());
+    ASSERT_TRUE(counters_->clear_prefix(p).ok());
+    for (const auto& k : gone) EXPECT_EQ(*counters_->count(k, now_), 0) << k;
+    for (const auto& k : kept) EXPECT_EQ(*counters_->count(k, now_), 1) << k;
+
+    // Wildcard characters in a prefix are literal.
+    ASSERT_TRUE(counters_->hit(key("pct") + "a", 3600, now_).ok());
+    ASSERT_TRUE(counters_->clear_prefix(key("p%")).ok());
+    ASSERT_TRUE(counters_->clear_prefix(key("p_t")).ok());
+    EXPECT_EQ(*counters_->count(key("pct") + "a", now_), 1);
+}
+
+TEST_P(SessionContract, HitsFromSeveralThreadsAreNotLost) {
+    constexpr int kThreads = 4;
+    constexpr int kHits = 100;
+    const std::string k = key("race");
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&] {
+            for (int i = 0; i < kHits; ++i) {
+                if (!counters_->hit(k, 3600, now_).ok()) ++failures;
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_EQ(*counters_->count(k, now_), kThreads * kHits);
+}
+
+TEST_P(SessionContract, SessionsFromSeveralThreads) {
+    constexpr int kThreads = 4;
+    constexpr int kEach = 25;
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < kEach; ++i) {
+                const std::string id = "th" + std::to_string(t) + "-" + std::to_string(i);
+                if (!sessions_->create(session(id, t, now_), kIdle, kAbsolute).ok()) ++failures;
+                auto found = sessions_->find(id + tag_, now_ + 1, kIdle, kAbsolute);
+                if (!found.ok() || !found->has_value()) ++failures;
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(failures.load(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, SessionContract, ::testing::ValuesIn(backends()),
+                         [](const auto& p) { return p.param; });
+
+TEST(SessionStoreOpen, RefusesUnknownUrls) {
+    std::string pattern = std::filesystem::temp_directory_path() / "lkk-sessions-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    {
+        auto st = open_storage("sqlite:" + pattern + "/lkk.db");
+        ASSERT_TRUE(st.ok());
+        EXPECT_EQ(open_session_store("memcached://x", **st).error().code(),
+                  StatusCode::invalid_argument);
+        EXPECT_EQ(open_counter_store("", **st).error().code(), StatusCode::invalid_argument);
+    }
+    std::filesystem::remove_all(pattern);
+}
+
+}  // namespace
+}  // namespace lkk

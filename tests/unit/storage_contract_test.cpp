@@ -1,0 +1,793 @@
+// The Storage contract, run against every backend: a fresh SQLite file always, and MySQL /
+// MariaDB when LKK_TEST_MYSQL_URL names a test database. Tests make their own unique e-mails
+// and codes and compare counts as differences, so they also pass on a shared database that
+// earlier runs left rows in.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "lkk/session_store.h"
+#include "lkk/storage.h"
+
+namespace lkk {
+namespace {
+
+std::string random_tag() {
+    std::random_device rd;
+    std::uniform_int_distribution<uint32_t> d;
+    char buf[20];
+    std::snprintf(buf, sizeof buf, "%08x%08x", d(rd), d(rd));
+    return buf;
+}
+
+// A temporary directory removed with everything in it when the test ends.
+class TempDir {
+  public:
+    TempDir() {
+        std::string pattern = (std::filesystem::temp_directory_path() / "lkk-storage-XXXXXX");
+        if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+        path_ = pattern;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    const std::string& path() const { return path_; }
+
+  private:
+    std::string path_;
+};
+
+std::vector<std::string> backends() {
+    std::vector<std::string> list = {"sqlite"};
+    if (const char* url = std::getenv("LKK_TEST_MYSQL_URL"); url != nullptr && *url != '\0') {
+        list.emplace_back("mysql");
+    }
+    return list;
+}
+
+class StorageContract : public ::testing::TestWithParam<std::string> {
+  protected:
+    void SetUp() override {
+        std::string url;
+        if (GetParam() == "sqlite") {
+            dir_ = std::make_unique<TempDir>();
+            url = "sqlite:" + dir_->path() + "/lkk.db";
+        } else {
+            url = std::getenv("LKK_TEST_MYSQL_URL");
+        }
+        auto opened = open_storage(url);
+        ASSERT_TRUE(opened.ok()) << opened.error().message();
+        st_ = std::move(opened.value());
+        ASSERT_TRUE(st_->migrate().ok());
+        tag_ = random_tag();
+    }
+    void TearDown() override {
+        st_.reset();
+        dir_.reset();
+    }
+
+    std::string email(const std::string& who) const { return who + "." + tag_ + "@example.org"; }
+    std::string code(const std::string& name) const { return name + "-" + tag_; }
+
+    int64_t new_user(const std::string& who) {
+        auto id = st_->insert_user(email(who), "$argon2id$hash", 1000);
+        EXPECT_TRUE(id.ok()) << id.error().message();
+        return id.ok() ? *id : 0;
+    }
+
+    void new_office(const std::string& c) {
+        ASSERT_TRUE(
+            st_->insert_office({c, "Office " + c, "+7 3652 00-00-00", "o@example.org"}).ok());
+    }
+
+    int64_t new_account(const std::string& office, const std::string& number) {
+        BillingAccount a;
+        a.office_code = office;
+        a.account_number = number;
+        a.surname = "Иванов";
+        a.surname_key = "иванов";
+        a.last_payment = 123450;
+        a.last_payment_date = "2026-03-01";
+        a.address = "ул. Ленина, 1";
+        EXPECT_TRUE(st_->upsert_billing_account(a).ok());
+        auto found = st_->find_billing_account(office, number);
+        EXPECT_TRUE(found.ok() && found->has_value());
+        return found.ok() && found->has_value() ? (*found)->id : 0;
+    }
+
+    OutboxMail mail(const std::string& to, int64_t due) const {
+        OutboxMail m;
+        m.recipient = to;
+        m.subject = "Подтверждение";
+        m.body_text = "text";
+        m.body_html = "<p>html</p>";
+        m.created_at = due;
+        m.next_attempt_at = due;
+        return m;
+    }
+
+    // Mails of this test among those claimed (the database may hold others' mails).
+    std::vector<OutboxMail> claim_mine(int64_t now, int64_t lease) {
+        auto claimed = st_->claim_due_mails(now, 1000, lease);
+        EXPECT_TRUE(claimed.ok()) << claimed.error().message();
+        std::vector<OutboxMail> mine;
+        if (!claimed.ok()) return mine;
+        for (auto& m : *claimed) {
+            if (m.recipient.find(tag_) != std::string::npos) mine.push_back(m);
+        }
+        return mine;
+    }
+
+    std::unique_ptr<TempDir> dir_;
+    std::unique_ptr<Storage> st_;
+    std::string tag_;
+};
+
+TEST_P(StorageContract, SchemaIsCurrentAndMigrateIsIdempotent) {
+    EXPECT_GE(st_->expected_schema_version(), 1);
+    auto v = st_->schema_version();
+    ASSERT_TRUE(v.ok());
+    EXPECT_EQ(*v, st_->expected_schema_version());
+    EXPECT_TRUE(st_->migrate().ok());
+    EXPECT_EQ(*st_->schema_version(), st_->expected_schema_version());
+    EXPECT_TRUE(st_->ping().ok());
+}
+
+TEST_P(StorageContract, UsersAreUniqueByEmail) {
+    auto id = st_->insert_user(email("ivan"), "h1", 1000);
+    ASSERT_TRUE(id.ok());
+    auto again = st_->insert_user(email("ivan"), "h2", 1001);
+    ASSERT_FALSE(again.ok());
+    EXPECT_EQ(again.error().code(), StatusCode::conflict);
+
+    auto by_email = st_->find_user_by_email(email("ivan"));
+    ASSERT_TRUE(by_email.ok());
+    ASSERT_TRUE(by_email->has_value());
+    const User& u = **by_email;
+    EXPECT_EQ(u.id, *id);
+    EXPECT_EQ(u.email, email("ivan"));
+    EXPECT_EQ(u.password_hash, "h1");
+    EXPECT_EQ(u.status, UserStatus::pending);
+    EXPECT_EQ(u.created_at, 1000);
+    EXPECT_FALSE(u.confirmed_at.has_value());
+
+    auto by_id = st_->find_user(*id);
+    ASSERT_TRUE(by_id.ok() && by_id->has_value());
+    EXPECT_EQ((*by_id)->email, email("ivan"));
+
+    auto missing = st_->find_user_by_email(email("nobody"));
+    ASSERT_TRUE(missing.ok());
+    EXPECT_FALSE(missing->has_value());
+    auto missing_id = st_->find_user(*id + 100000);
+    ASSERT_TRUE(missing_id.ok());
+    EXPECT_FALSE(missing_id->has_value());
+}
+
+TEST_P(StorageContract, UserStateChanges) {
+    const int64_t id = new_user("petr");
+    ASSERT_TRUE(st_->set_user_confirmed(id, 2000).ok());
+    auto u = st_->find_user(id);
+    ASSERT_TRUE(u.ok() && u->has_value());
+    EXPECT_EQ((*u)->status, UserStatus::active);
+    EXPECT_EQ((*u)->confirmed_at, 2000);
+
+    ASSERT_TRUE(st_->set_user_status(id, UserStatus::blocked).ok());
+    // Confirming again (an old link clicked later) must not lift a block.
+    ASSERT_TRUE(st_->set_user_confirmed(id, 3000).ok());
+    u = st_->find_user(id);
+    EXPECT_EQ((*u)->status, UserStatus::blocked);
+    EXPECT_EQ((*u)->confirmed_at, 2000);
+
+    ASSERT_TRUE(st_->set_password_hash(id, "new-hash").ok());
+    u = st_->find_user(id);
+    EXPECT_EQ((*u)->password_hash, "new-hash");
+
+    const int64_t missing = id + 100000;
+    EXPECT_EQ(st_->set_user_confirmed(missing, 1).code(), StatusCode::not_found);
+    EXPECT_EQ(st_->set_user_status(missing, UserStatus::active).code(), StatusCode::not_found);
+    EXPECT_EQ(st_->set_password_hash(missing, "x").code(), StatusCode::not_found);
+    EXPECT_EQ(st_->erase_user(missing).code(), StatusCode::not_found);
+}
+
+TEST_P(StorageContract, SearchUsersTreatsWildcardsLiterally) {
+    new_user("a_b");
+    new_user("axb");
+    new_user("c%d");
+    auto r = st_->search_users("a_b." + tag_, 10);
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->size(), 1u);
+    EXPECT_EQ((*r)[0].email, email("a_b"));
+
+    r = st_->search_users("%d." + tag_, 10);
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->size(), 1u);
+    EXPECT_EQ((*r)[0].email, email("c%d"));
+
+    r = st_->search_users(tag_, 10);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->size(), 3u);
+    r = st_->search_users(tag_, 2);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->size(), 2u);
+    r = st_->search_users("no-such-" + tag_, 10);
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(r->empty());
+}
+
+TEST_P(StorageContract, ConsentsAreKept) {
+    const int64_t id = new_user("olga");
+    ASSERT_TRUE(st_->insert_consent({id, "2026-01", 1500, "203.0.113.5", "Firefox"}).ok());
+    ASSERT_TRUE(st_->insert_consent({id, "2026-02", 1600, "203.0.113.6", "Chromium"}).ok());
+    auto list = st_->consents_of(id);
+    ASSERT_TRUE(list.ok());
+    ASSERT_EQ(list->size(), 2u);
+    EXPECT_EQ((*list)[0].document_version, "2026-01");
+    EXPECT_EQ((*list)[0].accepted_at, 1500);
+    EXPECT_EQ((*list)[0].ip, "203.0.113.5");
+    EXPECT_EQ((*list)[1].user_agent, "Chromium");
+}
+
+TEST_P(StorageContract, TokensAreSingleUse) {
+    const int64_t id = new_user("anna");
+    Token t;
+    t.kind = TokenKind::confirm;
+    t.hash = "confirm-" + tag_;
+    t.user_id = id;
+    t.created_at = 100;
+    t.expires_at = 200;
+    ASSERT_TRUE(st_->insert_token(t).ok());
+    t.kind = TokenKind::reset;
+    EXPECT_EQ(st_->insert_token(t).code(), StatusCode::conflict) << "hash is unique";
+
+    auto wrong_kind = st_->find_token(TokenKind::reset, "confirm-" + tag_);
+    ASSERT_TRUE(wrong_kind.ok());
+    EXPECT_FALSE(wrong_kind->has_value());
+
+    auto found = st_->find_token(TokenKind::confirm, "confirm-" + tag_);
+    ASSERT_TRUE(found.ok() && found->has_value());
+    const Token tok = **found;
+    EXPECT_EQ(tok.user_id, id);
+    EXPECT_EQ(tok.expires_at, 200);
+    EXPECT_FALSE(tok.used_at.has_value());
+
+    ASSERT_TRUE(st_->mark_token_used(tok.id, 150).ok());
+    EXPECT_EQ(st_->mark_token_used(tok.id, 151).code(), StatusCode::conflict);
+    EXPECT_EQ(st_->mark_token_used(tok.id + 100000, 151).code(), StatusCode::not_found);
+    found = st_->find_token(TokenKind::confirm, "confirm-" + tag_);
+    EXPECT_EQ((*found)->used_at, 150);
+}
+
+TEST_P(StorageContract, InvalidateTokensTouchesOnlyThatKindOfThatUser) {
+    const int64_t a = new_user("a");
+    const int64_t b = new_user("b");
+    auto add = [&](int64_t user, TokenKind kind, const std::string& h) {
+        Token t;
+        t.kind = kind;
+        t.hash = h + tag_;
+        t.user_id = user;
+        t.created_at = 1;
+        t.expires_at = 99;
+        ASSERT_TRUE(st_->insert_token(t).ok());
+    };
+    add(a, TokenKind::reset, "r1");
+    add(a, TokenKind::reset, "r2");
+    add(a, TokenKind::confirm, "c1");
+    add(b, TokenKind::reset, "r3");
+    ASSERT_TRUE(st_->invalidate_tokens(a, TokenKind::reset, 50).ok());
+    EXPECT_EQ((*st_->find_token(TokenKind::reset, "r1" + tag_))->used_at, 50);
+    EXPECT_EQ((*st_->find_token(TokenKind::reset, "r2" + tag_))->used_at, 50);
+    EXPECT_FALSE((*st_->find_token(TokenKind::confirm, "c1" + tag_))->used_at.has_value());
+    EXPECT_FALSE((*st_->find_token(TokenKind::reset, "r3" + tag_))->used_at.has_value());
+}
+
+TEST_P(StorageContract, Offices) {
+    const std::string c = code("SIM");
+    new_office(c);
+    EXPECT_EQ(st_->insert_office({c, "Other", "", ""}).code(), StatusCode::conflict);
+    auto found = st_->find_office(c);
+    ASSERT_TRUE(found.ok() && found->has_value());
+    EXPECT_EQ((*found)->name, "Office " + c);
+    EXPECT_EQ((*found)->phones, "+7 3652 00-00-00");
+
+    ASSERT_TRUE(st_->update_office({c, "Симферополь", "+7 3652 11-11-11", "s@example.org"}).ok());
+    found = st_->find_office(c);
+    EXPECT_EQ((*found)->name, "Симферополь");
+    EXPECT_EQ((*found)->email, "s@example.org");
+    EXPECT_EQ(st_->update_office({code("NONE"), "x", "", ""}).code(), StatusCode::not_found);
+
+    auto list = st_->list_offices();
+    ASSERT_TRUE(list.ok());
+    EXPECT_TRUE(
+        std::any_of(list->begin(), list->end(), [&](const Office& o) { return o.code == c; }));
+
+    auto missing = st_->find_office(code("NONE"));
+    ASSERT_TRUE(missing.ok());
+    EXPECT_FALSE(missing->has_value());
+    EXPECT_EQ(st_->remove_office(code("NONE"), false).code(), StatusCode::not_found);
+}
+
+TEST_P(StorageContract, BillingAccountsUpsertKeepsTheRow) {
+    const std::string c = code("KER");
+    new_office(c);
+    const int64_t before = *st_->count_billing_accounts();
+    const int64_t id = new_account(c, "0012345");
+    EXPECT_EQ(*st_->count_billing_accounts(), before + 1);
+
+    BillingAccount a;
+    a.office_code = c;
+    a.account_number = "0012345";
+    a.surname = "Ёлкина";
+    a.surname_key = "елкина";
+    a.last_payment = 99;
+    a.last_payment_date = "";
+    a.address = "";
+    a.balance = -5000;
+    ASSERT_TRUE(st_->upsert_billing_account(a).ok());
+    EXPECT_EQ(*st_->count_billing_accounts(), before + 1);
+    auto found = st_->find_billing_account(c, "0012345");
+    ASSERT_TRUE(found.ok() && found->has_value());
+    const BillingAccount& got = **found;
+    EXPECT_EQ(got.id, id);
+    EXPECT_EQ(got.surname, "Ёлкина");
+    EXPECT_EQ(got.surname_key, "елкина");
+    EXPECT_EQ(got.last_payment, 99);
+    EXPECT_EQ(got.last_payment_date, "");
+    EXPECT_EQ(got.balance, -5000);
+
+    auto missing = st_->find_billing_account(c, "999");
+    ASSERT_TRUE(missing.ok());
+    EXPECT_FALSE(missing->has_value());
+
+    a.office_code = code("NOOFFICE");
+    EXPECT_FALSE(st_->upsert_billing_account(a).ok()) << "an account needs its office";
+}
+
+TEST_P(StorageContract, LinksAreOncePerCabinetAndPrivate) {
+    const std::string c = code("FEO");
+    new_office(c);
+    const int64_t acc = new_account(c, "777");
+    const int64_t owner = new_user("owner");
+    const int64_t spouse = new_user("spouse");
+    const int64_t links_before = *st_->count_links();
+
+    auto link = st_->insert_link(owner, acc, 5000);
+    ASSERT_TRUE(link.ok()) << link.error().message();
+    auto twice = st_->insert_link(owner, acc, 5001);
+    ASSERT_FALSE(twice.ok());
+    EXPECT_EQ(twice.error().code(), StatusCode::conflict);
+    auto household = st_->insert_link(spouse, acc, 5002);
+    ASSERT_TRUE(household.ok()) << "one account may be linked to several cabinets";
+    EXPECT_EQ(*st_->count_links(), links_before + 2);
+
+    auto list = st_->list_links(owner);
+    ASSERT_TRUE(list.ok());
+    ASSERT_EQ(list->size(), 1u);
+    const LinkedAccount& la = (*list)[0];
+    EXPECT_EQ(la.link_id, *link);
+    EXPECT_EQ(la.linked_at, 5000);
+    EXPECT_EQ(la.account.id, acc);
+    EXPECT_EQ(la.account.account_number, "777");
+    EXPECT_EQ(la.account.surname, "Иванов");
+    EXPECT_EQ(la.account.last_payment, 123450);
+    EXPECT_EQ(la.account.last_payment_date, "2026-03-01");
+    EXPECT_EQ(la.account.address, "ул. Ленина, 1");
+    EXPECT_FALSE(la.account.balance.has_value());
+    EXPECT_EQ(la.office.code, c);
+    EXPECT_EQ(la.office.phones, "+7 3652 00-00-00");
+
+    EXPECT_EQ(st_->delete_link(spouse, *link).code(), StatusCode::not_found)
+        << "someone else's link";
+    EXPECT_EQ(st_->list_links(owner)->size(), 1u);
+    EXPECT_TRUE(st_->delete_link(owner, *link).ok());
+    EXPECT_EQ(st_->delete_link(owner, *link).code(), StatusCode::not_found);
+    EXPECT_TRUE(st_->list_links(owner)->empty());
+    EXPECT_EQ(st_->list_links(spouse)->size(), 1u);
+}
+
+TEST_P(StorageContract, RemoveOfficeRefusesWhileLinkedUnlessForced) {
+    const std::string c = code("YAL");
+    new_office(c);
+    const int64_t acc = new_account(c, "1");
+    new_account(c, "2");
+    const int64_t user = new_user("yalta");
+    ASSERT_TRUE(st_->insert_link(user, acc, 1).ok());
+    const int64_t accounts_before = *st_->count_billing_accounts();
+
+    EXPECT_EQ(st_->remove_office(c, false).code(), StatusCode::conflict);
+    EXPECT_TRUE(st_->find_office(c)->has_value());
+    EXPECT_EQ(st_->list_links(user)->size(), 1u);
+    EXPECT_EQ(*st_->count_billing_accounts(), accounts_before);
+
+    ASSERT_TRUE(st_->remove_office(c, true).ok());
+    EXPECT_FALSE(st_->find_office(c)->has_value());
+    EXPECT_TRUE(st_->list_links(user)->empty());
+    EXPECT_FALSE(st_->find_billing_account(c, "1")->has_value());
+    EXPECT_EQ(*st_->count_billing_accounts(), accounts_before - 2);
+
+    // Without links no force is needed.
+    const std::string d = code("ALU");
+    new_office(d);
+    new_account(d, "5");
+    EXPECT_TRUE(st_->remove_office(d, false).ok());
+}
+
+TEST_P(StorageContract, ClaimedMailsAreLeased) {
+    const int64_t now = 1'000'000;
+    auto due = st_->enqueue_mail(mail("due." + tag_ + "@example.org", now - 10));
+    auto later = st_->enqueue_mail(mail("later." + tag_ + "@example.org", now + 100));
+    ASSERT_TRUE(due.ok() && later.ok());
+
+    auto first = claim_mine(now, 60);
+    ASSERT_EQ(first.size(), 1u);
+    EXPECT_EQ(first[0].id, *due);
+    EXPECT_EQ(first[0].subject, "Подтверждение");
+    EXPECT_EQ(first[0].body_html, "<p>html</p>");
+    EXPECT_EQ(first[0].state, MailState::pending);
+
+    EXPECT_TRUE(claim_mine(now + 1, 60).empty()) << "leased to the first claimer";
+    EXPECT_TRUE(claim_mine(now + 59, 60).empty());
+    auto after_lease = claim_mine(now + 60, 60);
+    ASSERT_EQ(after_lease.size(), 1u) << "a claimer that died gives the mail back";
+    EXPECT_EQ(after_lease[0].id, *due);
+
+    auto both = claim_mine(now + 200, 60);
+    EXPECT_EQ(both.size(), 2u);
+}
+
+TEST_P(StorageContract, ClaimRespectsLimit) {
+    const int64_t now = 2'000'000;
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_TRUE(
+            st_->enqueue_mail(mail("n" + std::to_string(i) + "." + tag_ + "@x.org", now)).ok());
+    }
+    // Only this test's mails are due this early on a fresh database; on a shared one other
+    // mails may be due too, so count ours across successive claims.
+    size_t total = 0;
+    for (int round = 0; round < 50; ++round) {
+        auto claimed = st_->claim_due_mails(now, 1, 600);
+        ASSERT_TRUE(claimed.ok());
+        ASSERT_LE(claimed->size(), 1u);
+        if (claimed->empty()) break;
+        if ((*claimed)[0].recipient.find(tag_) != std::string::npos) ++total;
+    }
+    EXPECT_EQ(total, 3u);
+}
+
+TEST_P(StorageContract, FailedMailsRetryThenGiveUp) {
+    const int64_t now = 3'000'000;
+    auto id = st_->enqueue_mail(mail("f." + tag_ + "@example.org", now));
+    ASSERT_TRUE(id.ok());
+    ASSERT_EQ(claim_mine(now, 60).size(), 1u);
+
+    ASSERT_TRUE(st_->mark_mail_failed(*id, "421 try later", now + 300, false).ok());
+    EXPECT_TRUE(claim_mine(now + 100, 60).empty()) << "not due before next_attempt_at";
+    auto again = claim_mine(now + 300, 60);
+    ASSERT_EQ(again.size(), 1u) << "the failure cleared the lease";
+    EXPECT_EQ(again[0].attempts, 1);
+    EXPECT_EQ(again[0].last_error, "421 try later");
+    EXPECT_EQ(again[0].next_attempt_at, now + 300);
+
+    ASSERT_TRUE(st_->mark_mail_failed(*id, "550 no such user", now + 900, true).ok());
+    EXPECT_TRUE(claim_mine(now + 10'000, 60).empty()) << "given up";
+    auto list = st_->list_outbox(1000);
+    ASSERT_TRUE(list.ok());
+    auto it =
+        std::find_if(list->begin(), list->end(), [&](const OutboxMail& m) { return m.id == *id; });
+    ASSERT_NE(it, list->end());
+    EXPECT_EQ(it->state, MailState::failed);
+    EXPECT_EQ(it->attempts, 2);
+    EXPECT_EQ(it->last_error, "550 no such user");
+
+    ASSERT_TRUE(st_->retry_mail(*id, now + 20'000).ok());
+    auto retried = claim_mine(now + 20'000, 60);
+    ASSERT_EQ(retried.size(), 1u);
+    ASSERT_TRUE(st_->mark_mail_sent(*id, now + 20'001).ok());
+    EXPECT_TRUE(claim_mine(now + 99'999, 60).empty()) << "sent once";
+    EXPECT_EQ(st_->retry_mail(*id, now).code(), StatusCode::conflict) << "never resend a sent mail";
+
+    list = st_->list_outbox(1000);
+    it = std::find_if(list->begin(), list->end(), [&](const OutboxMail& m) { return m.id == *id; });
+    ASSERT_NE(it, list->end());
+    EXPECT_EQ(it->state, MailState::sent);
+    EXPECT_EQ(it->sent_at, now + 20'001);
+
+    EXPECT_EQ(st_->mark_mail_sent(*id + 100000, now).code(), StatusCode::not_found);
+    EXPECT_EQ(st_->mark_mail_failed(*id + 100000, "x", now, false).code(), StatusCode::not_found);
+    EXPECT_EQ(st_->retry_mail(*id + 100000, now).code(), StatusCode::not_found);
+}
+
+TEST_P(StorageContract, AuditLogNewestFirst) {
+    const int64_t id = new_user("audited");
+    ASSERT_TRUE(st_->audit({0, 10, id, "register", "198.51.100.1", "ok"}).ok());
+    ASSERT_TRUE(
+        st_->audit({0, 11, std::nullopt, "login_fail", "198.51.100.2", "unknown " + tag_}).ok());
+    ASSERT_TRUE(st_->audit({0, 12, id, "login_ok", "198.51.100.1", ""}).ok());
+
+    auto mine = st_->recent_audit(id, 10);
+    ASSERT_TRUE(mine.ok());
+    ASSERT_EQ(mine->size(), 2u);
+    EXPECT_EQ((*mine)[0].event, "login_ok");
+    EXPECT_EQ((*mine)[1].event, "register");
+    EXPECT_EQ((*mine)[1].ip, "198.51.100.1");
+    EXPECT_EQ((*mine)[1].detail, "ok");
+    EXPECT_EQ((*mine)[1].user_id, id);
+
+    auto all = st_->recent_audit(std::nullopt, 2);
+    ASSERT_TRUE(all.ok());
+    ASSERT_EQ(all->size(), 2u);
+    EXPECT_EQ((*all)[0].event, "login_ok");
+    EXPECT_EQ((*all)[1].event, "login_fail");
+    EXPECT_FALSE((*all)[1].user_id.has_value());
+}
+
+TEST_P(StorageContract, EraseUserKeepsAnAnonymousAuditTrail) {
+    const int64_t id = new_user("erased");
+    const int64_t other = new_user("kept");
+    ASSERT_TRUE(st_->insert_consent({id, "2026-01", 1, "203.0.113.9", "Firefox"}).ok());
+    Token t;
+    t.hash = "erase-" + tag_;
+    t.user_id = id;
+    t.expires_at = 99;
+    ASSERT_TRUE(st_->insert_token(t).ok());
+    const std::string c = code("DZH");
+    new_office(c);
+    const int64_t acc = new_account(c, "42");
+    ASSERT_TRUE(st_->insert_link(id, acc, 1).ok());
+    ASSERT_TRUE(st_->insert_link(other, acc, 1).ok());
+    ASSERT_TRUE(st_->audit({0, 1, id, "register", "203.0.113.9", ""}).ok());
+
+    auto sessions = open_session_store("storage", *st_);
+    ASSERT_TRUE(sessions.ok()) << sessions.error().message();
+    ASSERT_TRUE((*sessions)->create({"s-" + tag_, id, "csrf", 1, 1}, 1800, 43200).ok());
+
+    ASSERT_TRUE(st_->erase_user(id).ok());
+
+    auto u = st_->find_user(id);
+    ASSERT_TRUE(u.ok() && u->has_value());
+    EXPECT_EQ((*u)->email, "deleted-" + std::to_string(id));
+    EXPECT_EQ((*u)->email.find('@'), std::string::npos) << "never a deliverable address";
+    EXPECT_EQ((*u)->password_hash, "");
+    EXPECT_EQ((*u)->status, UserStatus::deleted);
+    EXPECT_FALSE(st_->find_user_by_email(email("erased"))->has_value());
+
+    auto consents = st_->consents_of(id);
+    ASSERT_EQ(consents->size(), 1u);
+    EXPECT_EQ((*consents)[0].ip, "");
+    EXPECT_EQ((*consents)[0].user_agent, "");
+    EXPECT_EQ((*consents)[0].document_version, "2026-01");
+    EXPECT_TRUE(st_->list_links(id)->empty());
+    EXPECT_EQ(st_->list_links(other)->size(), 1u);
+    EXPECT_FALSE(st_->find_token(TokenKind::confirm, "erase-" + tag_)->has_value());
+    EXPECT_FALSE((*sessions)->find("s-" + tag_, 2, 1800, 43200)->has_value());
+    auto trail = st_->recent_audit(id, 10);
+    ASSERT_EQ(trail->size(), 1u);
+    EXPECT_EQ((*trail)[0].event, "register");
+
+    // The address is free again, and a second erase is harmless.
+    EXPECT_TRUE(st_->insert_user(email("erased"), "h", 2).ok());
+    EXPECT_TRUE(st_->erase_user(id).ok());
+}
+
+TEST_P(StorageContract, TransactionCommits) {
+    int64_t id = 0;
+    Status s = st_->in_transaction([&]() -> Status {
+        auto r = st_->insert_user(email("tx"), "h", 1);
+        if (!r) return r.error();
+        id = *r;
+        auto m = st_->enqueue_mail(mail(email("tx"), 1));
+        return m ? Status::Ok() : m.error();
+    });
+    ASSERT_TRUE(s.ok()) << s.message();
+    EXPECT_TRUE(st_->find_user(id)->has_value());
+}
+
+TEST_P(StorageContract, TransactionFailingHalfWayLeavesNothing) {
+    Status s = st_->in_transaction([&]() -> Status {
+        auto r = st_->insert_user(email("half"), "h", 1);
+        if (!r) return r.error();
+        auto m = st_->enqueue_mail(mail(email("half"), 1));
+        if (!m) return m.error();
+        return Status::Unavailable("SMTP check failed half-way");
+    });
+    EXPECT_EQ(s.code(), StatusCode::unavailable);
+    EXPECT_FALSE(st_->find_user_by_email(email("half"))->has_value());
+    EXPECT_TRUE(claim_mine(1'000'000'000, 60).empty());
+
+    // A failing statement inside (the e-mail is taken) rolls back the earlier insert too.
+    new_user("taken");
+    s = st_->in_transaction([&]() -> Status {
+        auto r = st_->insert_user(email("first"), "h", 1);
+        if (!r) return r.error();
+        auto dup = st_->insert_user(email("taken"), "h", 1);
+        return dup ? Status::Ok() : dup.error();
+    });
+    EXPECT_EQ(s.code(), StatusCode::conflict);
+    EXPECT_FALSE(st_->find_user_by_email(email("first"))->has_value());
+
+    // The storage is usable afterwards (no transaction left open).
+    EXPECT_TRUE(st_->insert_user(email("after"), "h", 1).ok());
+}
+
+TEST_P(StorageContract, TransactionRollsBackOnException) {
+    EXPECT_THROW(st_->in_transaction([&]() -> Status {
+        EXPECT_TRUE(st_->insert_user(email("thrown"), "h", 1).ok());
+        throw std::runtime_error("bug");
+    }),
+                 std::runtime_error);
+    EXPECT_FALSE(st_->find_user_by_email(email("thrown"))->has_value());
+    EXPECT_TRUE(st_->insert_user(email("thrown"), "h", 1).ok());
+}
+
+TEST_P(StorageContract, NestedTransactionJoinsTheOuterOne) {
+    Status s = st_->in_transaction([&]() -> Status {
+        EXPECT_TRUE(st_->insert_user(email("outer"), "h", 1).ok());
+        Status inner = st_->in_transaction([&]() -> Status {
+            EXPECT_TRUE(st_->insert_user(email("inner"), "h", 1).ok());
+            return Status::Conflict("inner refused");
+        });
+        EXPECT_EQ(inner.code(), StatusCode::conflict);
+        return Status::Ok();  // the outer carries on without the inner's work
+    });
+    ASSERT_TRUE(s.ok()) << s.message();
+    EXPECT_TRUE(st_->find_user_by_email(email("outer"))->has_value());
+    EXPECT_FALSE(st_->find_user_by_email(email("inner"))->has_value());
+
+    s = st_->in_transaction([&]() -> Status {
+        EXPECT_TRUE(st_->in_transaction([&] {
+                           return st_->insert_user(email("deep"), "h", 1).ok()
+                                      ? Status::Ok()
+                                      : Status::Internal("insert");
+                       })
+                        .ok());
+        return Status::Internal("outer fails");
+    });
+    EXPECT_FALSE(s.ok());
+    EXPECT_FALSE(st_->find_user_by_email(email("deep"))->has_value())
+        << "the outer rollback undoes the committed inner part";
+}
+
+TEST_P(StorageContract, SeveralThreadsAtOnce) {
+    constexpr int kThreads = 4;
+    constexpr int kUsers = 50;
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < kUsers; ++i) {
+                const std::string who = "t" + std::to_string(t) + "-" + std::to_string(i);
+                Status s = st_->in_transaction([&]() -> Status {
+                    auto seen = st_->find_user_by_email(email(who));  // read, then write
+                    if (!seen) return seen.error();
+                    auto r = st_->insert_user(email(who), "h", i);
+                    if (!r) return r.error();
+                    return st_->audit({0, i, *r, "register", "127.0.0.1", tag_});
+                });
+                if (!s.ok()) {
+                    ++failures;
+                    ADD_FAILURE() << s.message();
+                }
+                if (!st_->find_user_by_email(email(who)).ok()) ++failures;
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(failures.load(), 0);
+    auto all = st_->search_users(tag_, 1000);
+    ASSERT_TRUE(all.ok());
+    EXPECT_EQ(all->size(), static_cast<size_t>(kThreads * kUsers));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StorageContract, ::testing::ValuesIn(backends()),
+                         [](const auto& p) { return p.param; });
+
+// ---- SQLite only ----
+
+TEST(SqliteStorage, RefusesAMissingDirectoryClearly) {
+    auto r = open_storage("sqlite:/nonexistent-lkk-dir/sub/lkk.db");
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().message().find("/nonexistent-lkk-dir/sub"), std::string::npos)
+        << r.error().message();
+    EXPECT_FALSE(std::filesystem::exists("/nonexistent-lkk-dir"));
+}
+
+TEST(SqliteStorage, RefusesMemoryDatabasesAndUnknownUrls) {
+    EXPECT_EQ(open_storage("sqlite::memory:").error().code(), StatusCode::invalid_argument);
+    EXPECT_EQ(open_storage("sqlite:").error().code(), StatusCode::invalid_argument);
+    EXPECT_EQ(open_storage("postgres://x").error().code(), StatusCode::invalid_argument);
+}
+
+TEST(SqliteStorage, ReopensAnExistingFile) {
+    TempDir dir;
+    const std::string url = "sqlite:" + dir.path() + "/lkk.db";
+    int64_t id = 0;
+    {
+        auto st = open_storage(url);
+        ASSERT_TRUE(st.ok());
+        id = *(*st)->insert_user("keep@example.org", "h", 1);
+    }
+    auto st = open_storage(url);
+    ASSERT_TRUE(st.ok()) << st.error().message();
+    EXPECT_EQ(*(*st)->schema_version(), (*st)->expected_schema_version());
+    auto u = (*st)->find_user(id);
+    ASSERT_TRUE(u.ok() && u->has_value());
+    EXPECT_EQ((*u)->email, "keep@example.org");
+}
+
+// Two nginx workers are two processes on one file: their transactions must queue on the
+// lock (busy_timeout, BEGIN IMMEDIATE) instead of failing with "database is locked".
+TEST(SqliteStorage, TwoProcessesWriteAtOnce) {
+    TempDir dir;
+    const std::string url = "sqlite:" + dir.path() + "/lkk.db";
+    {
+        auto st = open_storage(url);  // created and migrated before the children start
+        ASSERT_TRUE(st.ok());
+    }
+    constexpr int kRows = 200;
+    std::vector<pid_t> children;
+    for (int child = 0; child < 2; ++child) {
+        const pid_t pid = fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            int failures = 0;
+            auto st = open_storage(url);
+            if (!st.ok()) _exit(2);
+            auto counters = open_counter_store("storage", **st);
+            if (!counters.ok()) _exit(3);
+            for (int i = 0; i < kRows; ++i) {
+                const std::string who =
+                    "p" + std::to_string(child) + "-" + std::to_string(i) + "@fork.example.org";
+                Status s = (*st)->in_transaction([&]() -> Status {
+                    // Read first, then write: the pattern that deadlocks on lock upgrade
+                    // when a transaction does not take the write lock up front.
+                    auto seen = (*st)->find_user_by_email(who);
+                    if (!seen) return seen.error();
+                    auto r = (*st)->insert_user(who, "h", i);
+                    if (!r) return r.error();
+                    return (*st)->audit({0, i, *r, "register", "", "fork"});
+                });
+                if (!s.ok()) ++failures;
+                if (!(*counters)->hit("fork:shared", 3600, 1000).ok()) ++failures;
+            }
+            _exit(failures == 0 ? 0 : 1);
+        }
+        children.push_back(pid);
+    }
+    for (pid_t pid : children) {
+        int status = 0;
+        ASSERT_EQ(waitpid(pid, &status, 0), pid);
+        ASSERT_TRUE(WIFEXITED(status));
+        EXPECT_EQ(WEXITSTATUS(status), 0) << "child " << pid << " had failures";
+    }
+    auto st = open_storage(url);
+    ASSERT_TRUE(st.ok());
+    auto users = (*st)->search_users("@fork.example.org", 10 * kRows);
+    ASSERT_TRUE(users.ok());
+    EXPECT_EQ(users->size(), static_cast<size_t>(2 * kRows));
+    for (int child = 0; child < 2; ++child) {
+        for (int i = 0; i < kRows; ++i) {
+            const std::string who =
+                "p" + std::to_string(child) + "-" + std::to_string(i) + "@fork.example.org";
+            EXPECT_TRUE((*st)->find_user_by_email(who)->has_value()) << who;
+        }
+    }
+    EXPECT_EQ((*st)->recent_audit(std::nullopt, 10 * kRows)->size(),
+              static_cast<size_t>(2 * kRows));
+    auto counters = open_counter_store("storage", **st);
+    ASSERT_TRUE(counters.ok());
+    EXPECT_EQ(*(*counters)->count("fork:shared", 1000), 2 * kRows);
+}
+
+}  // namespace
+}  // namespace lkk
