@@ -12,13 +12,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "lkk/mailer.h"
@@ -655,6 +659,36 @@ TEST_F(SmtpTls, StartTlsRequiredRefusesAServerWithoutTls) {
     EXPECT_TRUE(files_with_extension(mail_dir_, ".eml").empty());
 }
 
+// Worker threads send at once, each on its own libcurl handle.
+TEST(SmtpMailer, SeveralThreadsSendAtOnce) {
+    const std::string dir = make_temp_dir();
+    SmtpSink sink(dir, 0);
+    ASSERT_TRUE(sink.ready());
+    Result<std::unique_ptr<Mailer>> mailer =
+        open_mailer("smtp://127.0.0.1:" + std::to_string(sink.port()), kFrom);
+    ASSERT_TRUE(mailer.ok());
+    std::atomic<int> ok{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 3; ++i) {
+                OutboxMail mail = russian_mail(t * 10 + i);
+                mail.recipient = "t" + std::to_string(t) + "m" + std::to_string(i) + "@example.com";
+                if ((*mailer)->send(mail).ok()) ++ok;
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(ok.load(), 12);
+    std::set<std::string> recipients;
+    for (const fs::path& eml : files_with_extension(dir, ".eml")) {
+        fs::path rcpt = eml;
+        recipients.insert(read_file(rcpt.replace_extension(".rcpt")));
+    }
+    EXPECT_EQ(recipients.size(), 12u);
+    fs::remove_all(dir);
+}
+
 TEST(SmtpMailer, ServerDownIsUnavailable) {
     Result<std::unique_ptr<Mailer>> mailer =
         open_mailer("smtp://127.0.0.1:" + std::to_string(unused_port()), kFrom);
@@ -823,6 +857,24 @@ TEST_F(OutboxDelivery, UnsendableMailFailsAtOnceOthersStillGo) {
     EXPECT_EQ(row(good).state, MailState::sent);
     EXPECT_EQ(row(bad).state, MailState::failed);
     EXPECT_EQ(row(bad).attempts, 1);
+}
+
+// A round never outlives its lease: with a lease shorter than one send's worst case, only the
+// first claimed mail goes out; the others come back due when the lease ends, untouched.
+TEST_F(OutboxDelivery, RoundStopsBeforeTheLeaseEnds) {
+    RecordingMailer mailer;
+    DeliveryPolicy policy;
+    policy.lease = 10;
+    const int64_t a = enqueue("a@example.com", 1000);
+    const int64_t b = enqueue("b@example.com", 1000);
+    EXPECT_EQ(deliver_outbox(*storage_, mailer, 1000, policy), 1);
+    EXPECT_EQ(row(a).state, MailState::sent);
+    EXPECT_EQ(row(b).state, MailState::pending);
+    EXPECT_EQ(row(b).attempts, 0);
+    EXPECT_EQ(deliver_outbox(*storage_, mailer, 1005, policy), 0);  // still leased
+    EXPECT_EQ(deliver_outbox(*storage_, mailer, 1010, policy), 1);
+    EXPECT_EQ(row(b).state, MailState::sent);
+    EXPECT_EQ(mailer.sent, (std::vector<int64_t>{a, b}));
 }
 
 TEST_F(OutboxDelivery, BatchLimitsOneRound) {
