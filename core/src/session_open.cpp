@@ -1,6 +1,7 @@
 // Picks where sessions and throttle counters live from the settings' [sessions] url.
 #include <string>
 
+#include "lkk/redis_store.h"
 #include "lkk/session_store.h"
 #include "lkk/storage.h"
 
@@ -58,8 +59,7 @@ Result<std::unique_ptr<SessionStore>> open_session_store(const std::string& url,
         return std::unique_ptr<SessionStore>(std::make_unique<StorageSessions>(*inner));
     }
     if (url.starts_with("redis://")) {
-        // TODO: call open_redis_session_store(url) from lkk/redis_store.h once it lands.
-        return Status::Invalid("redis not built");
+        return open_redis_session_store(url);
     }
     return Status::Invalid("unknown sessions url \"" + url +
                            "\": expected storage or redis://host:port/db");
@@ -72,8 +72,7 @@ Result<std::unique_ptr<CounterStore>> open_counter_store(const std::string& url,
         return std::unique_ptr<CounterStore>(std::make_unique<StorageCounters>(*inner));
     }
     if (url.starts_with("redis://")) {
-        // TODO: call open_redis_counter_store(url) from lkk/redis_store.h once it lands.
-        return Status::Invalid("redis not built");
+        return open_redis_counter_store(url);
     }
     return Status::Invalid("unknown counters url \"" + url +
                            "\": expected storage or redis://host:port/db");
