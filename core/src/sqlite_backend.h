@@ -3,6 +3,8 @@
 // open_storage / open_sqlite_storage and find the session/counter side with dynamic_cast.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -103,6 +105,7 @@ class SqliteStorage final : public Storage, public SessionStore, public CounterS
     std::string path_;
     std::mutex mu_;  // guards connections_ only; each connection is used by its own thread
     std::map<std::thread::id, std::unique_ptr<sqlite::Connection>> connections_;
+    std::atomic<uint64_t> hits_{0};  // every so many hits, expired counters are swept
 };
 
 }  // namespace lkk

@@ -10,11 +10,13 @@ using sqlite::Row;
 
 // ---- sessions ----
 
-// The timeouts matter only to stores that expire keys themselves (Redis); here find()
-// judges age from the two timestamps.
-Status SqliteStorage::create(const Session& s, int64_t /*idle_timeout*/,
-                             int64_t /*absolute_timeout*/) {
+// Creating a session (a login) also sweeps the sessions that expired unseen, so people who
+// never come back do not leave rows forever; both sweeps use an index.
+Status SqliteStorage::create(const Session& s, int64_t idle_timeout, int64_t absolute_timeout) {
     return with_connection([&](Connection& c) -> Status {
+        auto swept = c.exec("DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?",
+                            {s.created_at - idle_timeout, s.created_at - absolute_timeout});
+        if (!swept) return swept.error();
         auto r = c.exec(
             "INSERT INTO sessions (id_hash, user_id, csrf, created_at, last_seen_at) "
             "VALUES (?, ?, ?, ?, ?)",
@@ -91,6 +93,12 @@ Result<int64_t> SqliteStorage::hit(const std::string& key, int64_t window_second
             "RETURNING count",
             {key, now, window_seconds}, [&](const Row& r) { count = r.integer(0); });
         if (!st.ok()) return st;
+        // Keys are per e-mail and per IP, so the table only grows unless swept; an expired
+        // window counts as 0 anyway, so sweeping it changes no answer.
+        if (hits_.fetch_add(1, std::memory_order_relaxed) % 256 == 255) {
+            auto swept = c.exec("DELETE FROM counters WHERE window_end <= ?", {now});
+            if (!swept) return swept.error();
+        }
         return count;
     });
 }

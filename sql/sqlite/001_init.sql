@@ -116,6 +116,8 @@ CREATE TABLE sessions (
     last_seen_at INTEGER NOT NULL
 );
 CREATE INDEX sessions_user ON sessions (user_id);
+CREATE INDEX sessions_last_seen ON sessions (last_seen_at);
+CREATE INDEX sessions_created ON sessions (created_at);
 
 -- Fixed-window throttle counters ("login:email:x@y", ...).
 CREATE TABLE counters (
@@ -123,3 +125,4 @@ CREATE TABLE counters (
     count      INTEGER NOT NULL,
     window_end INTEGER NOT NULL
 );
+CREATE INDEX counters_window_end ON counters (window_end);

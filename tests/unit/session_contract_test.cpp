@@ -2,6 +2,7 @@
 // ("storage", on a fresh SQLite file) always, and Redis when LKK_TEST_REDIS_URL names a test
 // server. Keys carry a random tag so runs on a shared Redis do not see each other.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -236,6 +237,46 @@ TEST(SessionStoreOpen, RefusesUnknownUrls) {
         EXPECT_EQ(open_counter_store("", **st).error().code(), StatusCode::invalid_argument);
     }
     std::filesystem::remove_all(pattern);
+}
+
+// The database keeps rows only while they can still matter: logins sweep sessions that
+// expired unseen, and hits now and then sweep counters whose window is over.
+TEST(SqliteSessions, ExpiredRowsAreSwept) {
+    std::string dir = std::filesystem::temp_directory_path() / "lkk-sessions-XXXXXX";
+    ASSERT_NE(mkdtemp(dir.data()), nullptr);
+    const std::string path = dir + "/lkk.db";
+    {
+        auto st = open_storage("sqlite:" + path);
+        ASSERT_TRUE(st.ok());
+        auto sessions = open_session_store("storage", **st);
+        auto counters = open_counter_store("storage", **st);
+        ASSERT_TRUE(sessions.ok() && counters.ok());
+        ASSERT_TRUE((*sessions)->create({"old", 1, "c", 1000, 1000}, kIdle, kAbsolute).ok());
+        ASSERT_TRUE((*sessions)->create({"recent", 1, "c", 1000, 1000}, kIdle, kAbsolute).ok());
+        ASSERT_TRUE((*sessions)->touch("recent", 1000 + kIdle, kIdle).ok());
+        ASSERT_TRUE((*sessions)
+                        ->create({"new", 2, "c", 1001 + kIdle, 1001 + kIdle}, kIdle, kAbsolute)
+                        .ok());
+        for (int i = 0; i < 600; ++i) {
+            ASSERT_TRUE((*counters)->hit("k" + std::to_string(i), 10, 5000 + 100 * i).ok());
+        }
+        EXPECT_EQ(*(*counters)->count("k599", 5000 + 100 * 599), 1);
+    }
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    auto count_rows = [&](const char* sql) {
+        sqlite3_stmt* stmt = nullptr;
+        EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr), SQLITE_OK);
+        EXPECT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+        const int64_t n = sqlite3_column_int64(stmt, 0);
+        sqlite3_finalize(stmt);
+        return n;
+    };
+    EXPECT_EQ(count_rows("SELECT count(*) FROM sessions WHERE id_hash = 'old'"), 0);
+    EXPECT_EQ(count_rows("SELECT count(*) FROM sessions"), 2);
+    EXPECT_LT(count_rows("SELECT count(*) FROM counters"), 300);
+    sqlite3_close(db);
+    std::filesystem::remove_all(dir);
 }
 
 }  // namespace
