@@ -1,0 +1,140 @@
+// Opening the backends once per command, the uniform error report, the audit helper.
+#include "admin_context.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <exception>
+#include <filesystem>
+#include <iostream>
+
+#include "lkk/rules.h"
+
+namespace lkk::admin {
+
+namespace {
+
+// Who ran the command, for the audit trail: sudo's caller when there is one.
+std::string operating_user() {
+    if (const char* sudo = std::getenv("SUDO_USER"); sudo != nullptr && *sudo != '\0') {
+        return sudo;
+    }
+    if (const passwd* pw = getpwuid(getuid()); pw != nullptr && pw->pw_name != nullptr) {
+        return pw->pw_name;
+    }
+    return "uid " + std::to_string(getuid());
+}
+
+}  // namespace
+
+AdminContext::AdminContext() = default;
+AdminContext::~AdminContext() = default;
+
+Status AdminContext::usage(const std::string& message) {
+    usage_error_ = true;
+    return Status::Invalid(message);
+}
+
+// The settings file the module reads too; a missing file is the most common first mistake,
+// so it gets its own sentence.
+Status AdminContext::open() {
+    std::string path = config_path;
+    if (path.empty()) {
+        const char* env = std::getenv("LKK_CONFIG");
+        path = env != nullptr && *env != '\0' ? env : "/etc/lkk/lkk.toml";
+    }
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) {
+        return Status::NotFound("settings file " + path +
+                                " not found: give it with --config FILE (or LKK_CONFIG=FILE)");
+    }
+    auto loaded = load_settings_file(path);
+    if (!loaded.ok()) return Status::Invalid(loaded.error().to_string());
+    settings_ = loaded.value();
+
+    auto storage = open_storage(settings_.storage.url);
+    if (!storage.ok()) {
+        return Status(storage.error().code(), "cannot open storage " + settings_.storage.url +
+                                                  ": " + storage.error().message());
+    }
+    storage_ = std::move(storage.value());
+    auto sessions = open_session_store(settings_.sessions.url, *storage_);
+    if (!sessions.ok()) {
+        return Status(sessions.error().code(), "cannot open sessions " + settings_.sessions.url +
+                                                   ": " + sessions.error().message());
+    }
+    sessions_ = std::move(sessions.value());
+    auto counters = open_counter_store(settings_.sessions.url, *storage_);
+    if (!counters.ok()) {
+        return Status(counters.error().code(), "cannot open counters " + settings_.sessions.url +
+                                                   ": " + counters.error().message());
+    }
+    counters_ = std::move(counters.value());
+    cabinet_ = std::make_unique<Cabinet>(settings_, *storage_, *sessions_, *counters_, clock());
+    return Status::Ok();
+}
+
+// Every command goes through here so that errors look the same everywhere: one line on
+// stderr (and a JSON object on stdout with --json), exit 1 or 2.
+void AdminContext::run(const std::function<Status()>& body) {
+    Status s;
+    try {
+        s = storage_ ? Status::Ok() : open();
+        if (s.ok()) s = body();
+    } catch (const std::exception& e) {
+        s = Status::Internal(std::string("unexpected error: ") + e.what());
+    } catch (...) {
+        s = Status::Internal("unexpected error");
+    }
+    if (s.ok()) {
+        exit_code = kExitOk;
+        return;
+    }
+    exit_code = usage_error_ ? kExitUsage : kExitFailure;
+    std::cerr << "lkk-admin: " << s.message() << "\n";
+    if (json && !printed_json_) print_json({{"error", s.message()}});
+}
+
+Status AdminContext::audit(const std::string& event, const std::string& detail,
+                           std::optional<int64_t> user_id) {
+    AuditEvent e;
+    e.at = now();
+    e.user_id = user_id;
+    e.event = event;
+    e.detail = "by " + operating_user() + " (lkk-admin)" + (detail.empty() ? "" : ": " + detail);
+    Status s = storage_->audit(e);
+    if (!s.ok()) return Status(s.code(), "writing the audit log failed: " + s.message());
+    return Status::Ok();
+}
+
+void AdminContext::print_json(const nlohmann::json& value) const {
+    std::cout << value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    printed_json_ = true;
+}
+
+Result<std::string> AdminContext::email_argument(const std::string& text) {
+    auto email = rules::normalize_email(text);
+    if (!email.ok()) {
+        return usage("'" + text + "' is not an e-mail address: " +
+                     std::string(rules::message(email.error()).en));
+    }
+    return email.value();
+}
+
+std::string format_time(int64_t unix_seconds) {
+    if (unix_seconds == 0) return "-";
+    const auto t = static_cast<time_t>(unix_seconds);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    return buf;
+}
+
+std::string format_rub(int64_t kopecks) {
+    return rules::format_kopecks(kopecks, '.', "");
+}
+
+}  // namespace lkk::admin

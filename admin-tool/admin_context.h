@@ -1,0 +1,82 @@
+// What every lkk-admin command shares: the settings file, the opened backends, the Cabinet
+// (whose support operations the commands call), the output mode, and the exit code.
+//
+// Backends are opened only when a command runs, so `lkk-admin --help` and usage errors
+// never touch the database.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "lkk/cabinet.h"
+#include "lkk/clock.h"
+#include "lkk/session_store.h"
+#include "lkk/settings.h"
+#include "lkk/status.h"
+#include "lkk/storage.h"
+
+namespace lkk::admin {
+
+// Exit codes of SPEC 7.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+class AdminContext {
+  public:
+    AdminContext();
+    ~AdminContext();
+
+    std::string config_path;  // --config; empty: $LKK_CONFIG, then /etc/lkk/lkk.toml
+    bool json = false;        // --json
+    int exit_code = kExitOk;
+
+    // Runs one command: opens the backends, runs body, prints its error. A body answers
+    // usage(...) for a bad argument (exit 2) and any other error Status for a failure (exit 1).
+    void run(const std::function<Status()>& body);
+
+    // A bad argument the person can fix by retyping the command (exit 2).
+    Status usage(const std::string& message);
+
+    const Settings& settings() const { return settings_; }
+    Storage& storage() { return *storage_; }
+    SessionStore& sessions() { return *sessions_; }
+    CounterStore& counters() { return *counters_; }
+    Cabinet& cabinet() { return *cabinet_; }
+    Clock& clock() { return system_clock(); }
+    int64_t now() { return clock().now(); }
+
+    // Records an admin action ("admin_<command>") in the audit log; the detail names the
+    // operating-system user who ran it. Failing to audit fails the command.
+    Status audit(const std::string& event, const std::string& detail,
+                 std::optional<int64_t> user_id = std::nullopt);
+
+    // --json output: one JSON document on stdout.
+    void print_json(const nlohmann::json& value) const;
+
+    // The canonical e-mail for a command argument, or usage() when it is not an e-mail.
+    Result<std::string> email_argument(const std::string& text);
+
+  private:
+    Status open();
+
+    bool usage_error_ = false;
+    mutable bool printed_json_ = false;  // a command's --json answer went out already
+    Settings settings_;
+    std::unique_ptr<Storage> storage_;
+    std::unique_ptr<SessionStore> sessions_;
+    std::unique_ptr<CounterStore> counters_;
+    std::unique_ptr<Cabinet> cabinet_;
+};
+
+// "2026-11-25 14:30:05" in UTC; "-" for 0.
+std::string format_time(int64_t unix_seconds);
+// Roubles as support staff read them: "1234.50" (no thousands separator, so scripts and
+// spreadsheets take it too).
+std::string format_rub(int64_t kopecks);
+
+}  // namespace lkk::admin
