@@ -721,5 +721,56 @@ TEST_F(AppTest, EnglishLocalePicksTheEnglishTemplates) {
     EXPECT_NE(r.body.find("Log in"), std::string::npos);
 }
 
+TEST_F(AppTest, ThrottledAnswersAre429WithRetryAfterAndAHumanMessage) {
+    add_billing();
+    Browser b = logged_in("throttle@example.org");
+    HttpResponse r;
+    for (int i = 0; i < 6; ++i) {
+        HttpResponse page = b.get("/lkk/accounts/link");
+        r = b.post("/lkk/accounts/link", {{"office", "SIM"},
+                                          {"account", "100200"},
+                                          {"surname", "Никто"},
+                                          {"amount", "1"},
+                                          {"csrf", csrf_of(page)}});
+        if (i < 5) {
+            EXPECT_EQ(r.status, 422) << i;
+        }
+    }
+    EXPECT_EQ(r.status, 429);
+    EXPECT_FALSE(header(r, "Retry-After").empty());
+    EXPECT_NE(r.body.find("+7 (3652) 11-22-33"), std::string::npos);
+    EXPECT_NE(r.body.find("Слишком много"), std::string::npos);
+
+    Browser anon(*app_);
+    for (int i = 0; i < 7; ++i) {
+        r = anon.form("/lkk/", "/lkk/login",
+                      {{"email", "throttle@example.org"}, {"password", "wrong-pw"}});
+    }
+    EXPECT_EQ(r.status, 429);
+    EXPECT_FALSE(header(r, "Retry-After").empty());
+    EXPECT_NE(r.body.find("Попробуйте снова через"), std::string::npos);
+    EXPECT_NE(r.body.find("name=\"password\""), std::string::npos);  // the form is still there
+}
+
+TEST_F(AppTest, BackendDownIs503WithTheSupportAddress) {
+    settings_.sessions.url = "redis://127.0.0.1:1/0";  // nothing listens there
+    auto app = create_application(settings_);
+    if (!app.ok()) GTEST_SKIP() << "the Redis backend connects eagerly: " << app.error().message();
+    app_ = std::move(app.value());
+    Browser b(*app_);
+    HttpResponse health = b.get("/lkk/healthz");
+    EXPECT_EQ(health.status, 503);
+    b.jar()["lkk_session"] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    HttpResponse r = b.get("/lkk/accounts");
+    EXPECT_EQ(r.status, 503);
+    EXPECT_NE(r.body.find("Сервис временно недоступен, попробуйте через несколько минут"),
+              std::string::npos);
+    EXPECT_NE(r.body.find("help@example.org"), std::string::npos);
+    EXPECT_EQ(header(r, "Cache-Control"), "no-store");
+    r = b.api("GET", "me");
+    EXPECT_EQ(r.status, 503);
+    EXPECT_EQ(header(r, "Content-Type"), "application/problem+json; charset=utf-8");
+}
+
 }  // namespace
 }  // namespace lkk
