@@ -725,6 +725,35 @@ TEST(SqliteStorage, ReopensAnExistingFile) {
     EXPECT_EQ((*u)->email, "keep@example.org");
 }
 
+// Connections are opened lazily per thread and a failed open is not remembered: a thread
+// that first comes while the database is unreachable gets unavailable (503), and the same
+// thread works once the file is back, with no restart.
+TEST(SqliteStorage, ThreadConnectionOpensLazilyAndRetries) {
+    TempDir dir;
+    const std::filesystem::path db_dir = std::filesystem::path(dir.path()) / "db";
+    const std::filesystem::path moved = std::filesystem::path(dir.path()) / "moved";
+    std::filesystem::create_directory(db_dir);
+    auto st = open_storage("sqlite:" + (db_dir / "lkk.db").string());
+    ASSERT_TRUE(st.ok());
+    ASSERT_TRUE((*st)->insert_user("first@example.org", "h", 1).ok());
+
+    std::filesystem::rename(db_dir, moved);
+    Status while_gone;
+    Status after_return;
+    std::optional<User> seen;
+    std::thread worker([&] {
+        while_gone = (*st)->ping();
+        std::filesystem::rename(moved, db_dir);
+        after_return = (*st)->ping();
+        auto u = (*st)->find_user_by_email("first@example.org");
+        if (u.ok()) seen = *u;
+    });
+    worker.join();
+    EXPECT_EQ(while_gone.code(), StatusCode::unavailable) << while_gone.message();
+    EXPECT_TRUE(after_return.ok()) << after_return.message();
+    EXPECT_TRUE(seen.has_value());
+}
+
 // Two nginx workers are two processes on one file: their transactions must queue on the
 // lock (busy_timeout, BEGIN IMMEDIATE) instead of failing with "database is locked".
 TEST(SqliteStorage, TwoProcessesWriteAtOnce) {
