@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cctype>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -638,6 +639,25 @@ TEST_F(CabinetTest, ResetTokenIsSingleUseAndExpires) {
               Outcome::invalid_token);
 }
 
+TEST_F(CabinetTest, OfRacingResetPostsOnlyOneWins) {
+    active_user("race@example.org");
+    ASSERT_TRUE(cabinet_->forgot_password("race@example.org", ctx_).ok());
+    const std::string token = token_in(mails_to("race@example.org").back());
+    std::atomic<int> won{0}, refused{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 8; ++i) {
+        threads.emplace_back([&, i] {
+            const std::string pw = "newpass" + std::to_string(10 + i);
+            Outcome o = cabinet_->reset_password(token, pw, pw, ctx_).outcome;
+            if (o == Outcome::ok) ++won;
+            if (o == Outcome::invalid_token) ++refused;
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(won.load(), 1);
+    EXPECT_EQ(refused.load(), 7);
+}
+
 TEST_F(CabinetTest, ResettingInvalidatesTheOtherResetLinks) {
     active_user("r@example.org");
     ASSERT_TRUE(cabinet_->forgot_password("r@example.org", ctx_).ok());
@@ -732,6 +752,23 @@ TEST_F(CabinetTest, AdminOperations) {
     // The e-mail is free again for a new registration.
     EXPECT_TRUE(cabinet_->register_user("p@example.org", "secret12", "secret12", true, ctx_).ok());
     EXPECT_TRUE(storage_->find_user_by_email("p@example.org")->has_value());
+}
+
+TEST_F(CabinetTest, MailTextsCanBeOverriddenFromTheTemplatesDirectory) {
+    fs::create_directories(dir_ / "tpl" / "ru");
+    {
+        std::ofstream f(dir_ / "tpl" / "ru" / "mail_confirm.txt");
+        f << "Subject: Своя тема\n\nСсылка: {{{link}}} ({{valid_for}}), {{support_email}}\n";
+    }
+    settings_.portal.templates_dir = (dir_ / "tpl").string();
+    Cabinet cabinet(settings_, *storage_, *sessions_, *counters_, clock_);
+    ASSERT_TRUE(cabinet.register_user("o@example.org", "secret12", "secret12", true, ctx_).ok());
+    auto mails = mails_to("o@example.org");
+    ASSERT_EQ(mails.size(), 1u);
+    EXPECT_EQ(mails[0].subject, "Своя тема");
+    EXPECT_EQ(mails[0].body_text.rfind("Ссылка: https://lkk.example.org/lkk/confirm?token=", 0), 0u)
+        << mails[0].body_text;
+    EXPECT_NE(mails[0].body_text.find("(48 часов), help@example.org"), std::string::npos);
 }
 
 TEST_F(CabinetTest, EnglishMails) {
