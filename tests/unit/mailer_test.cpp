@@ -576,6 +576,15 @@ TEST(SmtpMailer, DeliversRussianMailToARealListener) {
     ASSERT_TRUE((*mailer)->send(second).ok());
     ASSERT_TRUE(fs::exists(dir + "/2.eml"));
     EXPECT_EQ(read_file(dir + "/2.rcpt"), "second@example.com\n");
+
+    // A Cyrillic mailbox (RFC 6531; rules::normalize_email accepts them) goes out with
+    // SMTPUTF8 and arrives unchanged.
+    OutboxMail cyrillic = russian_mail(44);
+    cyrillic.recipient = "иван@example.com";
+    Status cst = (*mailer)->send(cyrillic);
+    ASSERT_TRUE(cst.ok()) << cst.message();
+    EXPECT_EQ(read_file(dir + "/3.rcpt"), "иван@example.com\n");
+    EXPECT_EQ(header_value(split_message(read_file(dir + "/3.eml")), "To"), "иван@example.com");
     fs::remove_all(dir);
 }
 
