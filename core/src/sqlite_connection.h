@@ -50,7 +50,8 @@ class Connection {
 
     // Runs one statement; answers the number of rows it changed.
     Result<int64_t> exec(const std::string& sql, Params params);
-    // Runs one statement and calls on_row for every row it yields.
+    // Runs one statement and calls on_row for every row it yields. on_row only reads the
+    // row: running the same SQL again from inside it would reset the cached statement.
     Status query(const std::string& sql, Params params,
                  const std::function<void(const Row&)>& on_row);
     // Runs a script of statements without parameters (migrations only).
