@@ -78,9 +78,9 @@ Reply Cabinet::register_user(std::string_view email, std::string_view password,
                          "consent version " + settings_.portal.consent_version);
         });
         if (st.ok()) return Reply{};
-        // A parallel registration of the same e-mail won the unique key: from here on this
-        // is simply an e-mail that already has a cabinet.
-        if (st.code() != StatusCode::conflict) return failure(st);
+        // A parallel registration of the same e-mail won the unique key (conflict; a MySQL
+        // deadlock victim of the same race answers otherwise): when the user now exists,
+        // this is simply an e-mail that already has a cabinet.
         existing = storage_.find_user_by_email(canonical);
         if (!existing) return failure(existing.error());
         if (!*existing) return failure(st);
