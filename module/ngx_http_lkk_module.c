@@ -1152,7 +1152,7 @@ ngx_http_lkk_post(ngx_http_request_t *r, ngx_http_lkk_ctx_t *ctx)
     r->write_event_handler = ngx_http_lkk_wake;
 
     ctx->in_flight.handler = ngx_http_lkk_in_flight;
-    ctx->in_flight.data = r;
+    ctx->in_flight.data = r->connection;   /* for the debug log only */
     ctx->in_flight.log = r->connection->log;
     ngx_add_timer(&ctx->in_flight, NGX_LKK_IN_FLIGHT_MS);
 
