@@ -772,5 +772,35 @@ TEST_F(AppTest, BackendDownIs503WithTheSupportAddress) {
     EXPECT_EQ(header(r, "Content-Type"), "application/problem+json; charset=utf-8");
 }
 
+TEST_F(AppTest, UnlinkRemovesTheRowAndOthersLinksAreNotFound) {
+    add_billing();
+    Browser owner = logged_in("owner@example.org");
+    HttpResponse page = owner.get("/lkk/accounts/link");
+    HttpResponse r = owner.post("/lkk/accounts/link", {{"office", "SIM"},
+                                                       {"account", "100200"},
+                                                       {"surname", "Иванов"},
+                                                       {"amount", "1234,50"},
+                                                       {"csrf", csrf_of(page)}});
+    ASSERT_EQ(r.status, 303) << r.body;
+    const std::string location = header(r, "Location");
+    const std::string id = location.substr(location.find("linked=") + 7);
+
+    Browser other = logged_in("other@example.org");
+    EXPECT_EQ(other.get("/lkk/accounts/" + id).status, 404);
+    HttpResponse others = other.get("/lkk/accounts");
+    EXPECT_EQ(other.post("/lkk/accounts/" + id + "/unlink", {{"csrf", csrf_of(others)}}).status,
+              404);
+
+    HttpResponse details = owner.get("/lkk/accounts/" + id);
+    ASSERT_EQ(details.status, 200);
+    EXPECT_NE(details.body.find("action=\"/lkk/accounts/" + id + "/unlink\""), std::string::npos);
+    EXPECT_EQ(owner.post("/lkk/accounts/" + id + "/unlink", {{"csrf", "wrong"}}).status, 403);
+    r = owner.post("/lkk/accounts/" + id + "/unlink", {{"csrf", csrf_of(details)}});
+    EXPECT_EQ(r.status, 303);
+    HttpResponse registry = owner.get(header(r, "Location"));
+    EXPECT_EQ(registry.body.find("100200"), std::string::npos);
+    EXPECT_NE(registry.body.find("отвязан"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace lkk
