@@ -140,7 +140,9 @@ Reply Cabinet::reset_password(std::string_view token, std::string_view new_passw
     auto usable = usable_reset_token(token);
     if (!usable) return failure(usable.error());
     if (!*usable) return with_outcome(Outcome::invalid_token);
-    const auto& [t, user] = **usable;
+    // Plain references, not a structured binding: clang 14 cannot capture those in a lambda.
+    const Token& t = (**usable).first;
+    const User& user = (**usable).second;
 
     Reply form = with_outcome(Outcome::form_error);
     check_new_password(new_password, password_confirm, user.email, settings_.passwords.min_length,
