@@ -12,7 +12,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$root/build-module}
+build=$(cd "${1:-$root/build-module}" && pwd)
 so=$build/module/ngx_http_lkk_module.so
 [ -f "$so" ] || { echo "no $so: cmake --build $build --target lkk_module" >&2; exit 2; }
 
