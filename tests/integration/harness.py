@@ -151,16 +151,28 @@ class Response:
 class Browser:
     """A cookie-keeping HTTP client that never follows redirects."""
 
-    def __init__(self, port, base="/lkk", user_agent="Mozilla/5.0 (lkk tests)"):
+    def __init__(self, port, base="/lkk", user_agent="Mozilla/5.0 (lkk tests)", source=None,
+                 tls=False):
+        """source: the local address to connect from (e.g. "127.0.0.2", to look like another
+        client than the proxy in front of the portal); tls: HTTPS, certificate not checked."""
         self.port = port
         self.base = base
         self.cookies = {}
         self.user_agent = user_agent
+        self.source = (source, 0) if source else None
+        self.tls = tls
 
     def request(self, method, path, body=None, headers=None, raw_body=False):
         if not path.startswith("/"):
             path = self.base + "/" + path
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        if self.tls:
+            import ssl
+            conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=60,
+                                               source_address=self.source,
+                                               context=ssl._create_unverified_context())
+        else:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60,
+                                              source_address=self.source)
         h = {"User-Agent": self.user_agent, "Host": "127.0.0.1:%d" % self.port}
         if self.cookies:
             h["Cookie"] = "; ".join("%s=%s" % kv for kv in self.cookies.items())
@@ -207,7 +219,12 @@ class Portal:
     """nginx + lkk module on free ports, with its own settings, database and mail sink."""
 
     def __init__(self, mail="smtp", settings=None, threads=4, workers=1, backend=None,
-                 shared_db=None):
+                 shared_db=None, sink=None, mysql_url=None, redis_url=None, server_extra=""):
+        """shared_db: a mysql:// URL another Portal created (not created, migrated or dropped
+        here). sink: a started SmtpSink shared with other portals (not stopped here).
+        mysql_url/redis_url: the servers to use instead of LKK_TEST_MYSQL_URL/LKK_TEST_REDIS_URL
+        (e.g. PrivateServices that a test may stop). server_extra: directives for the server
+        block (e.g. set_real_ip_from)."""
         self.backend = backend or BACKEND
         self.dir = tempfile.mkdtemp(prefix="lkk-it-")
         os.chmod(self.dir, 0o755)
@@ -216,7 +233,11 @@ class Portal:
         self.threads = threads
         self.workers = workers
         self.extra = settings or {}
-        self.sink = None
+        self.sink = sink
+        self.own_sink = sink is None
+        self.mysql_url = mysql_url
+        self.redis_url = redis_url
+        self.server_extra = server_extra
         self.mail_mode = mail
         self.shared_db = shared_db
         self.db_name = None
@@ -230,7 +251,7 @@ class Portal:
         return "sqlite:%s/lkk.db" % self.dir
 
     def _create_mysql_db(self):
-        base = os.environ["LKK_TEST_MYSQL_URL"]
+        base = self.mysql_url or os.environ["LKK_TEST_MYSQL_URL"]
         u = urllib.parse.urlparse(base)
         self.db_name = "lkk_it_" + secrets.token_hex(4)
         subprocess.run(["mariadb", "-h", u.hostname, "-P", str(u.port), "-u", u.username,
@@ -242,12 +263,13 @@ class Portal:
 
     def sessions_url(self):
         if self.backend == "mysql":
-            return os.environ["LKK_TEST_REDIS_URL"]
+            return self.redis_url or os.environ["LKK_TEST_REDIS_URL"]
         return "storage"
 
     def write_settings(self):
         if self.mail_mode == "smtp":
-            self.sink = SmtpSink(os.path.join(self.dir, "inbox"), port=free_port()).start()
+            if self.sink is None:
+                self.sink = SmtpSink(os.path.join(self.dir, "inbox"), port=free_port()).start()
             mail_url = "smtp://127.0.0.1:%d" % self.sink.port
         else:
             os.makedirs(os.path.join(self.dir, "mail"), exist_ok=True)
@@ -264,6 +286,8 @@ class Portal:
             "mail": {"url": mail_url, "from": "Личный кабинет <noreply@example.org>",
                      "poll_interval": "1s"},
             "passwords": {"argon2_memory_kib": 4096, "argon2_iterations": 1},
+            # Every test browser comes from 127.0.0.1: per-IP limits would couple the tests.
+            "throttle": {"register_per_ip": 100000, "login_attempts_per_ip": 100000},
         }
         for section, kv in self.extra.items():
             self.settings.setdefault(section, {}).update(kv)
@@ -298,10 +322,12 @@ http {{
         root {d}/html;
         include {src}/conf-examples/lkk-snippet.conf;
         location = /static.txt {{ }}
+        {server_extra}
     }}
 }}
 """.format(module=MODULE, workers=self.workers, d=self.dir, threads=self.threads,
-           settings=self.settings_path, port=self.port, src=SRC)
+           settings=self.settings_path, port=self.port, src=SRC,
+           server_extra=self.server_extra)
         self.nginx_conf = os.path.join(self.dir, "nginx.conf")
         with open(self.nginx_conf, "w") as f:
             f.write(conf + preload)
@@ -395,10 +421,10 @@ http {{
             else:
                 os.kill(self.master_pid, signal.SIGKILL)
             self.master_pid = None
-        if self.sink:
+        if self.sink and self.own_sink:
             self.sink.stop()
         if self.db_name:
-            base = urllib.parse.urlparse(os.environ["LKK_TEST_MYSQL_URL"])
+            base = urllib.parse.urlparse(self.mysql_url or os.environ["LKK_TEST_MYSQL_URL"])
             subprocess.run(["mariadb", "-h", base.hostname, "-P", str(base.port), "-u",
                             base.username, "-p" + base.password, "-e",
                             "DROP DATABASE IF EXISTS %s" % self.db_name])
@@ -426,6 +452,61 @@ http {{
                     for row in con.execute(query, params).fetchall()]
         finally:
             con.close()
+
+
+class PrivateServices:
+    """A MariaDB and a Redis of one test's own: scripts/services.sh with its own directory and
+    free ports, so a test that stops them does not disturb tests running next to it."""
+
+    SCRIPT = os.path.join(SRC, "scripts", "services.sh")
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="lkk-svc-")
+        self.mysql_port = free_port()
+        self.redis_port = free_port()
+        self.root_socket = os.path.join(self.dir, "mysql.sock")
+        self.mysql_url = self.redis_url = None
+
+    def _env(self):
+        env = dict(os.environ)
+        env.update(LKK_SERVICES_DIR=self.dir, LKK_MYSQL_PORT=str(self.mysql_port),
+                   LKK_REDIS_PORT=str(self.redis_port))
+        return env
+
+    # Starts whatever of the two is not running (services.sh leaves a running one alone).
+    def start(self):
+        r = subprocess.run(["bash", self.SCRIPT, "start"], capture_output=True, text=True,
+                           env=self._env(), stdin=subprocess.DEVNULL, timeout=120)
+        if r.returncode != 0:
+            raise RuntimeError("services.sh start failed: %s %s" % (r.stdout, r.stderr))
+        exports = dict(re.findall(r"export (\w+)=(\S+)", r.stdout))
+        self.mysql_url = exports["LKK_TEST_MYSQL_URL"]
+        self.redis_url = exports["LKK_TEST_REDIS_URL"]
+        return self
+
+    def stop_mysql(self):
+        subprocess.run(["mariadb-admin", "--socket=" + self.root_socket, "-uroot", "shutdown"],
+                       capture_output=True, timeout=120)
+        deadline = time.time() + 30
+        while time.time() < deadline and subprocess.run(
+                ["mariadb-admin", "--socket=" + self.root_socket, "-uroot", "ping"],
+                capture_output=True).returncode == 0:
+            time.sleep(0.05)
+
+    def stop_redis(self):
+        subprocess.run(["redis-cli", "-p", str(self.redis_port), "shutdown", "nosave"],
+                       capture_output=True, timeout=60)
+        deadline = time.time() + 10
+        while time.time() < deadline and subprocess.run(
+                ["redis-cli", "-p", str(self.redis_port), "ping"],
+                capture_output=True).returncode == 0:
+            time.sleep(0.05)
+
+    def stop(self):
+        subprocess.run(["bash", self.SCRIPT, "stop"], capture_output=True, env=self._env(),
+                       stdin=subprocess.DEVNULL, timeout=120)
+        if not os.environ.get("LKK_KEEP_TEST_DIRS"):
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def to_toml(settings):
