@@ -8,7 +8,12 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 
@@ -82,6 +87,96 @@ int to_int(std::string_view s) {
 bool is_leap(int y) {
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
+
+// Parsing a line (UTF-8 checks, ICU normalisation of the surname) costs about as much as
+// storing it, so the reader runs on its own thread one step ahead of the storage writer.
+// The queue is bounded, so memory stays flat however long the file is.
+class RecordPipe {
+  public:
+    static constexpr size_t kBatch = 512;
+    static constexpr size_t kMaxBatches = 8;
+
+    // Producer side; answers false when the consumer gave up (stop reading).
+    bool put(std::vector<BillingRecord>&& batch, uint64_t bytes) {
+        std::unique_lock lock(mu_);
+        room_.wait(lock, [this] { return queue_.size() < kMaxBatches || cancelled_; });
+        if (cancelled_) return false;
+        queue_.push_back(std::move(batch));
+        bytes_ = bytes;
+        ready_.notify_one();
+        return true;
+    }
+    void close() {
+        std::lock_guard lock(mu_);
+        closed_ = true;
+        ready_.notify_all();
+    }
+    // Consumer side; answers false when the producer is done and the queue is empty.
+    bool get(std::vector<BillingRecord>& batch, uint64_t& bytes) {
+        std::unique_lock lock(mu_);
+        ready_.wait(lock, [this] { return !queue_.empty() || closed_; });
+        if (queue_.empty()) return false;
+        batch = std::move(queue_.front());
+        queue_.pop_front();
+        bytes = bytes_;
+        room_.notify_one();
+        return true;
+    }
+    void cancel() {
+        std::lock_guard lock(mu_);
+        cancelled_ = true;
+        room_.notify_all();
+    }
+
+  private:
+    std::mutex mu_;
+    std::condition_variable room_;
+    std::condition_variable ready_;
+    std::deque<std::vector<BillingRecord>> queue_;
+    uint64_t bytes_ = 0;
+    bool closed_ = false;
+    bool cancelled_ = false;
+};
+
+// Runs the reader on its own thread for the lifetime of this object; the destructor stops
+// and joins it whatever way the import ends (error, rollback, exception).
+class ReaderThread {
+  public:
+    ReaderThread(BillingCsvReader& reader, RecordPipe& pipe) : pipe_(pipe) {
+        thread_ = std::thread([&reader, &pipe, this] {
+            try {
+                std::vector<BillingRecord> batch;
+                batch.reserve(RecordPipe::kBatch);
+                BillingRecord record;
+                bool go_on = true;
+                while (go_on && reader.next(record)) {
+                    batch.push_back(std::move(record));
+                    if (batch.size() == RecordPipe::kBatch) {
+                        go_on = pipe.put(std::move(batch), reader.bytes_read());
+                        batch = {};
+                        batch.reserve(RecordPipe::kBatch);
+                    }
+                }
+                if (go_on && !batch.empty()) pipe.put(std::move(batch), reader.bytes_read());
+            } catch (...) {
+                failed_ = true;  // out of memory: the import must not commit half a file
+            }
+            pipe.close();
+        });
+    }
+    ~ReaderThread() {
+        pipe_.cancel();
+        if (thread_.joinable()) thread_.join();
+    }
+    ReaderThread(const ReaderThread&) = delete;
+    ReaderThread& operator=(const ReaderThread&) = delete;
+    bool failed() const { return failed_; }
+
+  private:
+    RecordPipe& pipe_;
+    std::thread thread_;
+    std::atomic<bool> failed_ = false;
+};
 
 }  // namespace
 
@@ -384,53 +479,60 @@ Result<BillingImportReport> import_billing_csv(
     if (Status s = reader.read_header(); !s.ok()) return s;
 
     BillingImportReport report;
+    uint64_t bytes_read = 0;
     bool rolled_back_on_purpose = false;
     Status tx = storage.in_transaction([&]() -> Status {
         auto before = storage.count_billing_accounts();
         if (!before.ok()) return before.error();
         int64_t good = 0;
         double last_progress = 0;
-        BillingRecord record;
-        while (reader.next(record)) {
-            ++report.rows;
-            if (record.ok()) {
-                const std::string* code = nullptr;
-                if (auto it = office_by_code.find(record.account.office_code);
-                    it != office_by_code.end()) {
-                    code = &it->second;
-                } else if (auto up = office_by_upper.find(ascii_upper(record.account.office_code));
-                           up != office_by_upper.end()) {
-                    code = &up->second;
+        RecordPipe pipe;
+        ReaderThread reading(reader, pipe);
+        std::vector<BillingRecord> batch;
+        while (pipe.get(batch, bytes_read)) {
+            for (BillingRecord& record : batch) {
+                ++report.rows;
+                if (record.ok()) {
+                    const std::string* code = nullptr;
+                    if (auto it = office_by_code.find(record.account.office_code);
+                        it != office_by_code.end()) {
+                        code = &it->second;
+                    } else if (auto up =
+                                   office_by_upper.find(ascii_upper(record.account.office_code));
+                               up != office_by_upper.end()) {
+                        code = &up->second;
+                    }
+                    if (code == nullptr) {
+                        record.error = "office: " + record.account.office_code +
+                                       " not found: add it with `lkk-admin offices add` first";
+                    } else {
+                        record.account.office_code = *code;
+                    }
                 }
-                if (code == nullptr) {
-                    record.error = "office: " + record.account.office_code +
-                                   " not found: add it with `lkk-admin offices add` first";
-                } else {
-                    record.account.office_code = *code;
+                if (!record.ok()) {
+                    ++report.bad;
+                    if (report.bad_lines.size() < options.max_reported_bad) {
+                        report.bad_lines.push_back(record);
+                    }
+                } else if (report.bad == 0 || options.skip_bad) {
+                    // After the first bad line (without skip_bad) nothing will be kept: only
+                    // check the rest, so the person sees every bad line at once.
+                    if (Status s = storage.upsert_billing_account(record.account); !s.ok()) {
+                        return Status(s.code(),
+                                      "line " + std::to_string(record.line) + ": " + s.message());
+                    }
+                    ++good;
                 }
             }
-            if (!record.ok()) {
-                ++report.bad;
-                if (report.bad_lines.size() < options.max_reported_bad) {
-                    report.bad_lines.push_back(record);
-                }
-            } else if (report.bad == 0 || options.skip_bad) {
-                // After the first bad line (without skip_bad) nothing will be kept: only
-                // check the rest, so the person sees every bad line at once.
-                if (Status s = storage.upsert_billing_account(record.account); !s.ok()) {
-                    return Status(s.code(),
-                                  "line " + std::to_string(record.line) + ": " + s.message());
-                }
-                ++good;
-            }
-            if (progress && (report.rows & 1023) == 0) {
+            if (progress) {
                 const double now = elapsed();
                 if (now - last_progress >= 0.2) {
                     last_progress = now;
-                    progress({report.rows, reader.bytes_read(), now});
+                    progress({report.rows, bytes_read, now});
                 }
             }
         }
+        if (reading.failed()) return Status::Internal("reading the file failed: out of memory");
         if (in.bad()) return Status::Unavailable("reading the file failed");
         auto after = storage.count_billing_accounts();
         if (!after.ok()) return after.error();
@@ -444,7 +546,7 @@ Result<BillingImportReport> import_billing_csv(
         }
         return Status::Ok();
     });
-    if (progress) progress({report.rows, reader.bytes_read(), elapsed()});
+    if (progress) progress({report.rows, reader.bytes_read(), elapsed()});  // reader is done
     report.seconds = elapsed();
     if (!tx.ok() && !rolled_back_on_purpose) return tx;
     report.committed = tx.ok();

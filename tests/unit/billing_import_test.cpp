@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -195,6 +197,132 @@ TEST(ParseTextEncoding, Names) {
     EXPECT_EQ(parse_text_encoding("cp1251").value(), TextEncoding::cp1251);
     EXPECT_EQ(parse_text_encoding("windows-1251").value(), TextEncoding::cp1251);
     EXPECT_FALSE(parse_text_encoding("koi8-r").ok());
+}
+
+}  // namespace
+}  // namespace lkk
+
+// ---- the importer, against a real SQLite file ----
+
+namespace lkk {
+namespace {
+
+class BillingImport : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        dir_ = ::testing::TempDir() + "lkk_billing_import_" +
+               std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+               ::testing::UnitTest::GetInstance()->current_test_info()->name();
+        std::filesystem::remove_all(dir_);
+        std::filesystem::create_directories(dir_);
+        auto s = open_storage("sqlite:" + dir_ + "/lkk.db");
+        ASSERT_TRUE(s.ok()) << s.error().message();
+        storage_ = std::move(s.value());
+        ASSERT_TRUE(storage_->insert_office({"SIM", "Симферопольское УЭГХ", "+7", ""}).ok());
+        ASSERT_TRUE(storage_->insert_office({"KRC", "Керченское УЭГХ", "+7", ""}).ok());
+    }
+    void TearDown() override {
+        storage_.reset();
+        std::filesystem::remove_all(dir_);
+    }
+    Result<BillingImportReport> run(const std::string& text, BillingImportOptions o = {}) {
+        std::istringstream in(text);
+        return import_billing_csv(*storage_, in, o);
+    }
+    int64_t count() { return storage_->count_billing_accounts().value(); }
+
+    std::string dir_;
+    std::unique_ptr<Storage> storage_;
+};
+
+std::string many_rows(int n, int bad_at = -1) {
+    std::string text = kHeader;
+    for (int i = 1; i <= n; ++i) {
+        text += (i == bad_at ? "NOPE;" : (i % 2 ? "SIM;" : "KRC;")) + std::to_string(i) +
+                ";Иванов;10,50;2026-01-0" + std::to_string(1 + i % 9) + "\n";
+    }
+    return text;
+}
+
+TEST_F(BillingImport, ImportsManyRowsInBatchesAndCountsInsertedAndUpdated) {
+    auto r = run(many_rows(2000));
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    EXPECT_TRUE(r->committed);
+    EXPECT_EQ(r->rows, 2000);
+    EXPECT_EQ(r->inserted, 2000);
+    EXPECT_EQ(r->updated, 0);
+    EXPECT_EQ(count(), 2000);
+    auto again = run(many_rows(2100));
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->inserted, 100);
+    EXPECT_EQ(again->updated, 2000);
+    auto one = storage_->find_billing_account("KRC", "1000");
+    ASSERT_TRUE(one.ok() && one->has_value());
+    EXPECT_EQ((*one)->last_payment, 1050);
+    EXPECT_EQ((*one)->surname_key, "иванов");
+}
+
+TEST_F(BillingImport, OneBadLineDeepInTheFileKeepsEverythingOut) {
+    auto r = run(many_rows(3000, 2500));
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    EXPECT_FALSE(r->committed);
+    EXPECT_EQ(r->rows, 3000);
+    EXPECT_EQ(r->bad, 1);
+    ASSERT_EQ(r->bad_lines.size(), 1u);
+    EXPECT_EQ(r->bad_lines[0].line, 2501);  // the header is line 1
+    EXPECT_NE(r->bad_lines[0].error.find("NOPE not found"), std::string::npos);
+    EXPECT_EQ(r->inserted, 0);
+    EXPECT_EQ(count(), 0);
+}
+
+TEST_F(BillingImport, SkipBadImportsTheRest) {
+    BillingImportOptions o;
+    o.skip_bad = true;
+    auto r = run(many_rows(1000, 10), o);
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(r->committed);
+    EXPECT_EQ(r->bad, 1);
+    EXPECT_EQ(r->inserted, 999);
+    EXPECT_EQ(count(), 999);
+}
+
+TEST_F(BillingImport, DryRunReportsButChangesNothing) {
+    BillingImportOptions o;
+    o.dry_run = true;
+    auto r = run(many_rows(700), o);
+    ASSERT_TRUE(r.ok());
+    EXPECT_FALSE(r->committed);
+    EXPECT_EQ(r->inserted, 700);  // what would happen
+    EXPECT_EQ(count(), 0);
+}
+
+TEST_F(BillingImport, OfficeCodesMatchIgnoringCaseAndUnknownOptionIsRefused) {
+    auto r = run(kHeader + "sim;1;Ли;0;\n");
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(r->committed);
+    EXPECT_TRUE(storage_->find_billing_account("SIM", "1").value().has_value());
+    BillingImportOptions o;
+    o.office = "NOPE";
+    auto refused = run("account;surname;last_payment;last_payment_date\n1;Ли;0;\n", o);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code(), StatusCode::not_found);
+}
+
+TEST_F(BillingImport, BadHeaderIsAnErrorNamingLineOne) {
+    auto r = run("office;account\n");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().message().rfind("line 1: ", 0), 0u) << r.error().message();
+}
+
+TEST_F(BillingImport, ProgressIsReportedAndEndsAtTheLastRow) {
+    std::vector<BillingImportProgress> seen;
+    std::istringstream in(many_rows(1500));
+    auto r = import_billing_csv(*storage_, in, {},
+                                [&seen](const BillingImportProgress& p) { seen.push_back(p); });
+    ASSERT_TRUE(r.ok());
+    ASSERT_FALSE(seen.empty());
+    EXPECT_EQ(seen.back().rows, 1500);
+    EXPECT_GT(seen.back().bytes, 1500u * 20);
 }
 
 }  // namespace
