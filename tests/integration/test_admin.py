@@ -33,6 +33,7 @@ class AdminCliTests:
         if not os.path.exists(ADMIN):
             self.skipTest("not built: " + ADMIN)
         self.dir = tempfile.mkdtemp(prefix="lkk-admin-")
+        self.addCleanup(self.cleanup)  # runs even when setUp skips or fails after this
         self.mail_dir = os.path.join(self.dir, "mail")
         settings = {
             "portal": {"base_url": "https://lkk.example.org", "base_path": "/lkk"},
@@ -49,7 +50,7 @@ class AdminCliTests:
             self.skipTest("this build has no %s backend: %s" % (self.backend, r.stderr.strip()))
         self.assertEqual(r.returncode, 0, r.stderr)
 
-    def tearDown(self):
+    def cleanup(self):
         self.drop_database()
         if not os.environ.get("LKK_KEEP_TEST_DIRS"):
             shutil.rmtree(self.dir, ignore_errors=True)
