@@ -345,6 +345,9 @@ Status BillingCsvReader::read_header() {
     column_count_ = names->size();
     for (size_t i = 0; i < names->size(); ++i) {
         const std::string name = ascii_lower(trim((*names)[i]));
+        // Spreadsheets often end every line with one more delimiter: an unnamed column is
+        // carried along and ignored.
+        if (name.empty()) continue;
         if (std::find(kKnownColumns.begin(), kKnownColumns.end(), name) == kKnownColumns.end()) {
             return Status::Invalid("line 1: unknown column '" + (*names)[i] +
                                    "'; the columns are office, account, surname, last_payment, "

@@ -179,7 +179,9 @@ class AdminCliTests:
 
         self.ok("offices", "remove", "KRC")
         self.assertEqual(self.sql("SELECT code FROM offices"), [("SIM",)])
-        self.assertEqual(self.admin("offices", "remove", "KRC").returncode, 1)
+        gone = self.admin("--json", "offices", "remove", "KRC")
+        self.assertEqual(gone.returncode, 1)
+        self.assertIn("not found", json.loads(gone.stdout)["error"])
         events = self.audit_events()
         for e in ("admin_offices_add", "admin_offices_update", "admin_offices_remove"):
             self.assertIn(e, events)
@@ -279,6 +281,12 @@ class AdminCliTests:
         self.assertEqual(skipped.returncode, 0, skipped.stderr)
         self.assertIn("line 7:", skipped.stderr)
         self.assertEqual(self.billing_count(), 5)
+
+    def test_import_from_stdin(self):
+        self.add_offices()
+        r = self.admin("billing", "import", "-", input=HEADER + "KRC;42;Ли;0;;;\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.billing_count(), 1)
 
     def test_dry_run_of_a_good_file_changes_nothing(self):
         self.add_offices()

@@ -148,6 +148,14 @@ TEST(BillingCsvReader, HeaderProblemsAreNamed) {
     EXPECT_EQ(no_office.header.message().rfind("line 1: ", 0), 0u);
 }
 
+TEST(BillingCsvReader, TrailingDelimiterFromSpreadsheetsIsIgnored) {
+    auto r = read_all("office;account;surname;last_payment;last_payment_date;\n"
+                      "SIM;1;Ли;0;;\n");
+    ASSERT_TRUE(r.header.ok()) << r.header.message();
+    ASSERT_EQ(r.records.size(), 1u);
+    EXPECT_TRUE(r.records[0].ok()) << r.records[0].error;
+}
+
 TEST(BillingCsvReader, DefaultOfficeFillsAMissingColumn) {
     auto r = read_all("Account;Surname;Last_Payment;Last_Payment_Date\n5;Ким;1;2026-01-01\n",
                       TextEncoding::utf8, "SIM");
