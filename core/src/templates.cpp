@@ -1,8 +1,10 @@
 // The template set: built-in templates, admin overrides, mustache rendering with partials.
 #include "lkk/templates.h"
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <system_error>
@@ -59,24 +61,57 @@ std::string first_heading(const std::string& html) {
     return b == std::string::npos ? std::string{} : text.substr(b, e - b + 1);
 }
 
-// Variables are looked up in the data only and partials in the set only: were the partials
-// ordinary context entries, a missing {{#error}} or {{#consent}} would find the template of
-// that name and render as true.
+// Partials are inlined when the set loads (expand_partials), so a page has no {{> }} left
+// and no variable can ever be taken for a partial: this context answers no partial at all.
 class PageContext final : public kainjow::mustache::basic_context<std::string> {
   public:
-    PageContext(const TemplateData& data, const TemplateData& partials)
-        : data_(&data), partials_(partials) {}
+    explicit PageContext(const TemplateData& data) : data_(&data) {}
     void push(const TemplateData* data) override { data_.push(data); }
     void pop() override { data_.pop(); }
     const TemplateData* get(const std::string& name) const override { return data_.get(name); }
-    const TemplateData* get_partial(const std::string& name) const override {
-        return partials_.get(name);
-    }
+    const TemplateData* get_partial(const std::string&) const override { return nullptr; }
 
   private:
     kainjow::mustache::context<std::string> data_;
-    const TemplateData& partials_;
 };
+
+// Replaces every {{> name}} with the text of name.html (recursively). kainjow parses a
+// partial again at each inclusion, and parsing costs twenty times the rendering, so the set
+// does it once here; an unknown partial is a startup error rather than a silent gap.
+Result<std::string> expand_partials(const std::string& text,
+                                    const std::map<std::string, std::string, std::less<>>& files,
+                                    int depth) {
+    if (depth > 8) return Status::Invalid("partials nested too deeply");
+    std::string out;
+    size_t from = 0;
+    while (true) {
+        const size_t open = text.find("{{>", from);
+        if (open == std::string::npos) break;
+        const size_t close = text.find("}}", open);
+        if (close == std::string::npos) break;  // the parser reports the unclosed tag
+        std::string name = text.substr(open + 3, close - open - 3);
+        const size_t b = name.find_first_not_of(" \t");
+        const size_t e = name.find_last_not_of(" \t");
+        name = b == std::string::npos ? std::string() : name.substr(b, e - b + 1);
+        auto it = files.find(name + std::string(kHtml));
+        if (it == files.end()) return Status::Invalid("unknown partial {{> " + name + "}}");
+        auto inner = expand_partials(it->second, files, depth + 1);
+        if (!inner.ok()) return inner;
+        out.append(text, from, open - from);
+        out += inner.value();
+        from = close + 2;
+    }
+    out.append(text, from, std::string::npos);
+    return out;
+}
+
+using Parsed = kainjow::mustache::mustache;
+
+// Parsed templates, per thread and per set: kainjow's renderer keeps its error state in the
+// template object, so threads do not share one; each parses a template once and keeps it.
+std::atomic<uint64_t> g_next_set_id{1};
+thread_local std::map<uint64_t, std::map<std::string, std::unique_ptr<Parsed>, std::less<>>>
+    t_parsed;
 
 }  // namespace
 
@@ -113,17 +148,19 @@ Result<TemplateSet> TemplateSet::load(Locale locale, const std::string& override
             }
         }
     }
-    set.partials_ = TemplateData(TemplateData::type::object);
     for (const auto& [name, text] : set.files_) {
         if (!ends_with(name, kHtml) && !ends_with(name, ".txt")) continue;
-        kainjow::mustache::mustache parsed(text);
+        auto expanded = expand_partials(text, set.files_, 0);
+        if (!expanded.ok()) {
+            return Status::Invalid("template " + name + ": " + expanded.error().message());
+        }
+        Parsed parsed(expanded.value());
         if (!parsed.is_valid()) {
             return Status::Invalid("template " + name + ": " + parsed.error_message());
         }
-        if (ends_with(name, kHtml)) {
-            set.partials_.set(name.substr(0, name.size() - kHtml.size()), TemplateData(text));
-        }
+        set.expanded_[name] = std::move(expanded.value());
     }
+    set.id_ = g_next_set_id.fetch_add(1);
     return set;
 }
 
@@ -137,16 +174,27 @@ const std::string* TemplateSet::text(std::string_view name) const {
 }
 
 Result<std::string> TemplateSet::render(std::string_view name, const TemplateData& data) const {
-    const std::string* source = text(name);
-    if (source == nullptr) return Status::Internal("no template " + std::string(name));
+    auto source = expanded_.find(name);
+    if (source == expanded_.end()) return Status::Internal("no template " + std::string(name));
     try {
-        // Parsed per call: kainjow's renderer keeps error state in the object, so one shared
-        // parsed instance would not be safe across threads. Parsing these small files is cheap.
-        kainjow::mustache::mustache tmpl(*source);
-        PageContext ctx(data, partials_);
+        auto& mine = t_parsed[id_];
+        auto it = mine.find(name);
+        if (it == mine.end()) {
+            // Sets of applications that are gone stay behind; a thread rarely sees more than
+            // one or two, so forgetting them all now and then is enough.
+            if (t_parsed.size() > 16) {
+                t_parsed.clear();
+                return render(name, data);
+            }
+            it = mine.emplace(std::string(name), std::make_unique<Parsed>(source->second)).first;
+        }
+        Parsed& tmpl = *it->second;
+        PageContext ctx(data);
         std::string out = tmpl.render(ctx);
         if (!tmpl.is_valid()) {
-            return Status::Internal("template " + std::string(name) + ": " + tmpl.error_message());
+            const std::string error = tmpl.error_message();
+            mine.erase(it);  // the error sticks to the object: parse afresh next time
+            return Status::Internal("template " + std::string(name) + ": " + error);
         }
         return out;
     } catch (const std::exception& e) {

@@ -7,11 +7,13 @@
 // Names are paths relative to the set: "login.html", "mail_confirm.txt", "lkk.css". A name is
 // looked up first in the locale's folder ("ru/login.html"), then at the top ("lkk.css").
 // Every ".html" template of the locale is also a partial under its name without the
-// extension: `{{> resend_form}}` includes "resend_form.html". {{ }} escapes HTML.
+// extension: `{{> resend_form}}` includes "resend_form.html" (inlined once at load; an
+// unknown partial is a load error). {{ }} escapes HTML.
 #pragma once
 
 #include <kainjow/mustache.hpp>
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -48,8 +50,9 @@ class TemplateSet {
 
   private:
     Locale locale_ = Locale::ru;
-    std::map<std::string, std::string, std::less<>> files_;  // name in the set -> text
-    TemplateData partials_;
+    uint64_t id_ = 0;  // tells this set's parsed templates apart in the per-thread cache
+    std::map<std::string, std::string, std::less<>> files_;     // name in the set -> text
+    std::map<std::string, std::string, std::less<>> expanded_;  // templates, partials inlined
 };
 
 }  // namespace lkk

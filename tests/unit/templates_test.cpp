@@ -1,0 +1,141 @@
+// The template set: built-ins per locale, admin overrides, partials, escaping, threads.
+#include "lkk/templates.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace lkk {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+  public:
+    TempDir() {
+        std::string pattern = (fs::temp_directory_path() / "lkk-tpl-XXXXXX").string();
+        if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+        path_ = pattern;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    const std::string& path() const { return path_; }
+
+  private:
+    std::string path_;
+};
+
+TemplateData sample() {
+    TemplateData d(TemplateData::type::object);
+    d.set("base", std::string("/lkk"));
+    d.set("csrf", std::string("tok"));
+    d.set("support_email", std::string("help@example.org"));
+    d.set("email", std::string("<b>a&b</b>@x.org"));
+    return d;
+}
+
+TEST(TemplateSet, BuiltInPagesRenderInsideTheLayoutWithEscaping) {
+    auto set = TemplateSet::load(Locale::ru, "");
+    ASSERT_TRUE(set.ok()) << set.error().message();
+    EXPECT_TRUE(set->has("lkk.css"));
+    EXPECT_TRUE(set->has("layout.html"));
+    EXPECT_FALSE(set->has("nothing.html"));
+    auto page = set->render_page("login.html", sample());
+    ASSERT_TRUE(page.ok()) << page.error().message();
+    EXPECT_EQ(page.value().rfind("<!DOCTYPE html>", 0), 0u);
+    EXPECT_NE(page.value().find("<title>Вход в личный кабинет — "), std::string::npos);
+    EXPECT_NE(page.value().find("value=\"&lt;b&gt;a&amp;b&lt;/b&gt;@x.org\""), std::string::npos);
+    EXPECT_EQ(page.value().find("<b>a&b</b>"), std::string::npos);
+    EXPECT_NE(page.value().find("help@example.org"), std::string::npos);
+    EXPECT_FALSE(set->render("nothing.html", sample()).ok());
+}
+
+TEST(TemplateSet, PartialsAreInlinedAndNamesOfTemplatesAreNotVariables) {
+    auto set = TemplateSet::load(Locale::ru, "");
+    ASSERT_TRUE(set.ok());
+    // check_mail.html includes {{> resend_form}}.
+    auto page = set->render("check_mail.html", sample());
+    ASSERT_TRUE(page.ok());
+    EXPECT_NE(page.value().find("action=\"/lkk/confirm/resend\""), std::string::npos);
+    // "consent" and "error" are also template names; unset, they must read as false.
+    auto reg = set->render("register.html", sample());
+    ASSERT_TRUE(reg.ok());
+    EXPECT_EQ(reg.value().find("checked"), std::string::npos);
+    EXPECT_EQ(reg.value().find("role=\"alert\""), std::string::npos);
+}
+
+TEST(TemplateSet, EnglishIsItsOwnSet) {
+    auto en = TemplateSet::load(Locale::en, "");
+    ASSERT_TRUE(en.ok());
+    EXPECT_EQ(en->locale(), Locale::en);
+    auto page = en->render_page("login.html", sample());
+    ASSERT_TRUE(page.ok());
+    EXPECT_NE(page.value().find("<html lang=\"en\">"), std::string::npos);
+    EXPECT_NE(page.value().find("Log in"), std::string::npos);
+}
+
+TEST(TemplateSet, AdminOverridesReplaceFilesOneByOne) {
+    TempDir dir;
+    fs::create_directories(dir.path() + "/ru");
+    std::ofstream(dir.path() + "/ru/help.html")
+        << "<h1>Справка {{support_email}}</h1>{{> resend_form}}";
+    std::ofstream(dir.path() + "/lkk.css") << "body{color:red}";
+    std::ofstream(dir.path() + "/unknown.html") << "ignored";
+    auto set = TemplateSet::load(Locale::ru, dir.path());
+    ASSERT_TRUE(set.ok()) << set.error().message();
+    EXPECT_EQ(*set->text("lkk.css"), "body{color:red}");
+    auto help = set->render("help.html", sample());
+    ASSERT_TRUE(help.ok());
+    EXPECT_EQ(help.value().rfind("<h1>Справка help@example.org</h1><form", 0), 0u);
+    // Files not overridden stay built in.
+    EXPECT_NE(set->text("login.html")->find("{{csrf}}"), std::string::npos);
+    EXPECT_FALSE(set->has("unknown.html"));
+}
+
+TEST(TemplateSet, BrokenOverridesStopTheLoadWithTheFileNamed) {
+    TempDir dir;
+    fs::create_directories(dir.path() + "/ru");
+    std::ofstream(dir.path() + "/ru/help.html") << "{{> no_such_partial}}";
+    auto set = TemplateSet::load(Locale::ru, dir.path());
+    ASSERT_FALSE(set.ok());
+    EXPECT_NE(set.error().message().find("help.html"), std::string::npos);
+    EXPECT_NE(set.error().message().find("no_such_partial"), std::string::npos);
+
+    std::ofstream(dir.path() + "/ru/help.html") << "{{#open}} never closed";
+    set = TemplateSet::load(Locale::ru, dir.path());
+    ASSERT_FALSE(set.ok());
+    EXPECT_NE(set.error().message().find("help.html"), std::string::npos);
+
+    // A partial including itself does not loop forever.
+    std::ofstream(dir.path() + "/ru/help.html") << "{{> help}}";
+    EXPECT_FALSE(TemplateSet::load(Locale::ru, dir.path()).ok());
+}
+
+TEST(TemplateSet, RendersTheSameFromManyThreads) {
+    auto set = TemplateSet::load(Locale::ru, "");
+    ASSERT_TRUE(set.ok());
+    const std::string expected = set->render_page("link.html", sample()).value();
+    std::vector<std::thread> threads;
+    std::vector<int> mismatches(4, 0);
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 50; ++i) {
+                auto page = set->render_page("link.html", sample());
+                if (!page.ok() || page.value() != expected) ++mismatches[static_cast<size_t>(t)];
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(mismatches, std::vector<int>(4, 0));
+}
+
+}  // namespace
+}  // namespace lkk
