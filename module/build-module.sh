@@ -49,7 +49,8 @@ fi
 
 # objs/Makefile does not know that the .so depends on liblkk_core.a: relink every time
 rm -f "$build_dir/objs/ngx_http_lkk_module.so"
-make -C "$build_dir" -f objs/Makefile modules
+# one C file: the parent make's jobserver (not passed through CMake's command) is not needed
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$build_dir" -f objs/Makefile modules
 mkdir -p "$(dirname "$output")"
 # a running nginx maps the old file: replace it by rename, never overwrite it in place
 cp "$build_dir/objs/ngx_http_lkk_module.so" "$output.tmp"

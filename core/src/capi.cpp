@@ -3,8 +3,6 @@
 // so the worst a bug here may cause is a 500 page or a logged error.
 #include "lkk/capi.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -14,6 +12,7 @@
 #include <utility>
 
 #include "lkk/app.h"
+#include "lkk/mailer.h"
 #include "lkk/settings.h"
 
 struct lkk_app {
@@ -67,11 +66,11 @@ extern "C" {
 
 void lkk_global_init(void) noexcept {
     // libcurl's global init is not thread-safe and must happen before any pool thread runs;
-    // it is reference-counted, so a second call (a reload) is harmless.
-    static bool done = false;
-    if (!done) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        done = true;
+    // called in nginx's master, the once-flag is inherited by every forked worker.
+    try {
+        lkk::mail_global_init();
+    } catch (...) {
+        // std::call_once may throw std::system_error; libcurl then initialises lazily.
     }
 }
 
