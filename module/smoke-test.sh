@@ -66,7 +66,7 @@ write_conf() {  # write_conf SETTINGS_FILE
     cat > "$dir/nginx.conf" <<EOF
 load_module $so;
 user root;
-worker_processes 1;
+worker_processes 2;
 pid $dir/nginx.pid;
 lock_file $dir/nginx.lock;
 error_log $dir/error.log info;
