@@ -492,7 +492,10 @@ Result<BillingImportReport> import_billing_csv(
         RecordPipe pipe;
         ReaderThread reading(reader, pipe);
         std::vector<BillingRecord> batch;
+        std::vector<BillingAccount> accounts;
+        accounts.reserve(RecordPipe::kBatch);
         while (pipe.get(batch, bytes_read)) {
+            accounts.clear();
             for (BillingRecord& record : batch) {
                 ++report.rows;
                 if (record.ok()) {
@@ -520,12 +523,16 @@ Result<BillingImportReport> import_billing_csv(
                 } else if (report.bad == 0 || options.skip_bad) {
                     // After the first bad line (without skip_bad) nothing will be kept: only
                     // check the rest, so the person sees every bad line at once.
-                    if (Status s = storage.upsert_billing_account(record.account); !s.ok()) {
-                        return Status(s.code(),
-                                      "line " + std::to_string(record.line) + ": " + s.message());
-                    }
-                    ++good;
+                    accounts.push_back(std::move(record.account));
                 }
+            }
+            if (!accounts.empty()) {
+                if (Status s = storage.upsert_billing_accounts(accounts); !s.ok()) {
+                    return Status(s.code(), "lines " + std::to_string(batch.front().line) + "-" +
+                                                std::to_string(batch.back().line) + ": " +
+                                                s.message());
+                }
+                good += static_cast<int64_t>(accounts.size());
             }
             if (progress) {
                 const double now = elapsed();

@@ -151,6 +151,15 @@ public:
 
     // Billing accounts, keyed by office code + normalised account number.
     virtual Status upsert_billing_account(const BillingAccount& account) = 0;
+    // The billing import hands over a few hundred accounts at a time, inside its transaction.
+    // A backend whose every statement is a network round trip (MySQL) overrides this with
+    // multi-row statements; the default upserts one by one. Stops at the first failure.
+    virtual Status upsert_billing_accounts(const std::vector<BillingAccount>& accounts) {
+        for (const auto& account : accounts) {
+            if (Status s = upsert_billing_account(account); !s.ok()) return s;
+        }
+        return Status::Ok();
+    }
     virtual Result<std::optional<BillingAccount>> find_billing_account(
         const std::string& office_code, const std::string& account_number) = 0;
     virtual Result<int64_t> count_billing_accounts() = 0;
