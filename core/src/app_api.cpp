@@ -112,6 +112,8 @@ json account_json(const LinkedAccount& l) {
 
 }  // namespace
 
+// SPEC 4: the API checks Origin when present. Two forms count as our own: the configured
+// base_url (links in mails) and the Host the browser used (a portal reached by IP or alias).
 bool Portal::origin_allowed(const Exchange& x) const {
     if (x.http.origin.empty()) return true;
     const std::string origin = lower(x.http.origin);
@@ -123,6 +125,7 @@ bool Portal::origin_allowed(const Exchange& x) const {
     return false;
 }
 
+// JSON replies hold personal data too: never cached, and sniffing is off.
 HttpResponse Portal::json(Exchange& x, int status, const nlohmann::json& body) {
     HttpResponse r;
     r.status = status;
@@ -134,6 +137,7 @@ HttpResponse Portal::json(Exchange& x, int status, const nlohmann::json& body) {
     return r;
 }
 
+// RFC 9457 problem details; `code` is stable for programs, `detail` is for people.
 HttpResponse Portal::problem(Exchange& x, int status, std::string_view code, std::string_view title,
                              std::string detail, const nlohmann::json& errors) {
     nlohmann::json body = {{"type", "urn:lkk:problem:" + std::string(code)},
@@ -149,6 +153,8 @@ HttpResponse Portal::problem(Exchange& x, int status, std::string_view code, std
     return r;
 }
 
+// The database or session store failed: 503 (come back later) or 500; the detail goes to the
+// error log only.
 HttpResponse Portal::backend_problem(Exchange& x, const Status& status) {
     std::fprintf(stderr, "lkk: %s %s: %s\n", x.http.method.c_str(), x.http.path.c_str(),
                  status.message().c_str());
@@ -165,6 +171,8 @@ HttpResponse Portal::backend_problem(Exchange& x, const Status& status) {
     return problem(x, 500, "internal", "");
 }
 
+// A Cabinet answer that is not ok, as a problem with per-field messages and, for linking,
+// the office to call.
 HttpResponse Portal::reply_problem(Exchange& x, const Reply& reply) {
     if (reply.outcome == Outcome::unavailable || reply.outcome == Outcome::internal) {
         return backend_problem(
@@ -231,6 +239,7 @@ std::optional<HttpResponse> Portal::api_session(Exchange& x, bool state_changing
     return std::nullopt;
 }
 
+// Origin first (nothing runs for a foreign page), then the route, then the session.
 HttpResponse Portal::dispatch_api(Exchange& x) {
     x.route = x.route == "/api/v1" ? "/" : x.route.substr(7);
     if (!origin_allowed(x)) {
@@ -316,6 +325,8 @@ HttpResponse Portal::api_resend(Exchange& x) {
     return json(x, 202, {{"ok", true}});
 }
 
+// The same cookie as the HTML login; the body gives the CSRF token a script needs for the
+// state-changing calls.
 HttpResponse Portal::api_login(Exchange& x) {
     auto fields = api_fields(x, {"email", "password"});
     if (!fields.ok()) return fields.error();
@@ -342,6 +353,7 @@ HttpResponse Portal::api_logout(Exchange& x) {
     return json(x, 200, {{"ok", true}});
 }
 
+// Also answers the CSRF token, so a reloaded page can recover it without logging in again.
 HttpResponse Portal::api_me(Exchange& x) {
     if (auto refused = api_session(x, false)) return *refused;
     const User& u = x.session->user;
@@ -355,6 +367,7 @@ HttpResponse Portal::api_me(Exchange& x) {
     return json(x, 200, out);
 }
 
+// Public: the office list is on every bill anyway, and the link form needs it.
 HttpResponse Portal::api_offices(Exchange& x) {
     auto offices = cabinet_.offices();
     if (!offices.ok()) return backend_problem(x, offices.error());
@@ -384,6 +397,7 @@ HttpResponse Portal::api_link(Exchange& x) {
     return json(x, 201, {{"account", account_json(*reply.linked)}});
 }
 
+// 204 on success; someone else's link id is 404 like a missing one.
 HttpResponse Portal::api_unlink(Exchange& x) {
     if (auto refused = api_session(x, true)) return *refused;
     Reply reply = cabinet_.unlink(x.session->user.id, x.id, x.ctx);

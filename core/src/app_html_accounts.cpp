@@ -17,6 +17,7 @@ TemplateData office_contact(const Office& office) {
 
 }  // namespace
 
+// The registry; the flash messages are flags in the query set by the redirect after a POST.
 HttpResponse Portal::get_accounts(Exchange& x) {
     if (!x.session) return redirect(x, base_ + "/");
     auto links = cabinet_.accounts(x.session->user.id);
@@ -65,6 +66,8 @@ HttpResponse Portal::get_link(Exchange& x) {
     return link_view(x, 200, page_data(x));
 }
 
+// Success redirects (so a reload does not post again); every refusal re-shows the form with
+// what was typed, escaped.
 HttpResponse Portal::post_link(Exchange& x) {
     if (!x.session) return redirect(x, base_ + "/");
     const FormView view = [this](Exchange& e, int s, TemplateData d) {
@@ -109,6 +112,7 @@ HttpResponse Portal::post_link(Exchange& x) {
     }
 }
 
+// One registry row; someone else's link id is a 404, like a missing one.
 HttpResponse Portal::get_account(Exchange& x) {
     if (!x.session) return redirect(x, base_ + "/");
     auto details = cabinet_.account_details(x.session->user.id, x.id);
@@ -128,6 +132,7 @@ HttpResponse Portal::get_account(Exchange& x) {
     return html(x, 200, "account.html", d);
 }
 
+// Unlinking is a state change: a POST with the session's CSRF token, never a GET link.
 HttpResponse Portal::post_unlink(Exchange& x) {
     if (!x.session) return redirect(x, base_ + "/");
     auto form = accept_form(x, CsrfKind::session, {}, [this](Exchange& e, int s, TemplateData) {

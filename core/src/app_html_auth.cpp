@@ -30,6 +30,7 @@ HttpResponse Portal::get_login(Exchange& x) {
     return redirect(x, base_ + "/");
 }
 
+// Only "wrong e-mail or password" on failure (SPEC 4); success gets a fresh session id.
 HttpResponse Portal::post_login(Exchange& x) {
     auto form =
         accept_form(x, CsrfKind::anonymous, {"email", "password"},
@@ -69,6 +70,7 @@ HttpResponse Portal::post_login(Exchange& x) {
     }
 }
 
+// Ends the session on the server, not only in this browser, and clears the cookie.
 HttpResponse Portal::post_logout(Exchange& x) {
     if (!x.session) return redirect(x, base_ + "/");
     auto form = accept_form(x, CsrfKind::session, {}, [this](Exchange& e, int s, TemplateData) {
@@ -86,6 +88,7 @@ HttpResponse Portal::get_register(Exchange& x) {
     return html(x, 200, "register.html", page_data(x));
 }
 
+// The answer to a valid form is the same page whether the e-mail was new or not.
 HttpResponse Portal::post_register(Exchange& x) {
     const FormView view = [this](Exchange& e, int s, TemplateData d) {
         return html(e, s, "register.html", d);
@@ -142,6 +145,7 @@ HttpResponse Portal::get_resend(Exchange& x) {
     return html(x, 200, "resend.html", page_data(x));
 }
 
+// Like registration, the answer does not tell whether the address is known.
 HttpResponse Portal::post_resend(Exchange& x) {
     const FormView view = [this](Exchange& e, int s, TemplateData d) {
         return html(e, s, "resend.html", d);
@@ -174,6 +178,7 @@ HttpResponse Portal::get_forgot(Exchange& x) {
     return html(x, 200, "forgot.html", page_data(x));
 }
 
+// Like registration, the answer does not tell whether the address is known.
 HttpResponse Portal::post_forgot(Exchange& x) {
     const FormView view = [this](Exchange& e, int s, TemplateData d) {
         return html(e, s, "forgot.html", d);
@@ -222,6 +227,7 @@ HttpResponse Portal::get_reset(Exchange& x) {
     }
 }
 
+// Consumes the token (only here); the token travels in a hidden field, the query is a fallback.
 HttpResponse Portal::post_reset(Exchange& x) {
     const FormView view = [this](Exchange& e, int s, TemplateData d) {
         if (d.get("token") == nullptr) d.set("token", std::string(e.query.value("token")));
@@ -263,6 +269,7 @@ HttpResponse Portal::get_change(Exchange& x) {
     return html(x, 200, "change_password.html", page_data(x));
 }
 
+// Needs the old password; on success the Cabinet ends every session and issues a new one.
 HttpResponse Portal::post_change(Exchange& x) {
     if (!x.session) return redirect(x, base_ + "/");
     const FormView view = [this](Exchange& e, int s, TemplateData d) {

@@ -77,6 +77,7 @@ std::string Portal::csrf_for_page(const Exchange& x) const {
     return x.session ? x.session->session.csrf : x.anon_csrf;
 }
 
+// SPEC 4 headers, on every HTML reply including redirects and error pages.
 void Portal::add_security_headers(HttpResponse& r) const {
     r.headers.emplace_back("Content-Security-Policy", kContentSecurityPolicy);
     r.headers.emplace_back("X-Frame-Options", "DENY");
@@ -93,6 +94,8 @@ std::string Portal::cookie_path() const {
     return base_.empty() ? "/" : base_;
 }
 
+// SPEC 4: HttpOnly (no script reads it), Lax (sent on the link from a mail, not on foreign
+// POSTs), scoped to the portal's path, Secure unless the settings say the site is plain HTTP.
 std::string Portal::session_cookie(const std::string& value) const {
     return std::string(kSessionCookie) + "=" + value + "; Path=" + cookie_path() +
            "; HttpOnly; SameSite=Lax" + (settings_.sessions.cookie_secure ? "; Secure" : "");
@@ -104,11 +107,14 @@ std::string Portal::clear_session_cookie() const {
            (settings_.sessions.cookie_secure ? "; Secure" : "");
 }
 
+// The anonymous forms' double-submit token. Strict: a foreign site never gets it sent.
 std::string Portal::csrf_cookie(const std::string& value) const {
     return std::string(kCsrfCookie) + "=" + value + "; Path=" + cookie_path() +
            "; HttpOnly; SameSite=Strict" + (settings_.sessions.cookie_secure ? "; Secure" : "");
 }
 
+// A page from a template, with the headers every page carries; no-store because the pages
+// hold personal data or one-time tokens.
 HttpResponse Portal::html(Exchange& x, int status, std::string_view page,
                           const TemplateData& data) {
     auto body = templates_.render_page(page, data);
@@ -160,6 +166,8 @@ HttpResponse Portal::throttled_page(Exchange& x, int64_t retry_after) {
     return r;
 }
 
+// The backend failed: the person gets a calm 503/500 page with the support address; the
+// detail goes to the error log (nginx sends a worker's stderr there).
 HttpResponse Portal::failure_page(Exchange& x, const Status& status) {
     std::fprintf(stderr, "lkk: %s %s: %s\n", x.http.method.c_str(), x.http.path.c_str(),
                  status.message().c_str());
