@@ -802,5 +802,27 @@ TEST_F(AppTest, UnlinkRemovesTheRowAndOthersLinksAreNotFound) {
     EXPECT_NE(registry.body.find("отвязан"), std::string::npos);
 }
 
+TEST_F(AppTest, ThePortalCanLiveAtAnyBasePath) {
+    settings_.portal.base_path = "/";
+    settings_.sessions.cookie_secure = false;
+    start();
+    Browser root(*app_);
+    HttpResponse r = root.get("/");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_NE(r.body.find("action=\"/login\""), std::string::npos);
+    EXPECT_NE(r.body.find("href=\"/lkk.css\""), std::string::npos);
+    const std::string cookie = cookie_named(r, "lkk_csrf");
+    EXPECT_NE(cookie.find("Path=/;"), std::string::npos) << cookie;
+    EXPECT_EQ(cookie.find("Secure"), std::string::npos) << cookie;
+    EXPECT_EQ(root.get("/lkk.css").status, 200);
+
+    settings_.portal.base_path = "/cabinet/";
+    start();
+    Browser sub(*app_);
+    EXPECT_EQ(header(sub.get("/cabinet"), "Location"), "/cabinet/");
+    EXPECT_EQ(sub.get("/cabinet/register").status, 200);
+    EXPECT_EQ(sub.get("/lkk/register").status, 404);
+}
+
 }  // namespace
 }  // namespace lkk
