@@ -82,7 +82,7 @@ timeval ms_to_timeval(int ms) {
 
 // The connection pool: one context per thread, created lazily, dropped after any error.
 class RedisConnections {
-public:
+  public:
     explicit RedisConnections(RedisAddress address) : address_(std::move(address)) {}
 
     // Runs one command (argv form: binary-safe, no format strings). A transport error drops
@@ -108,7 +108,7 @@ public:
         return reply;
     }
 
-private:
+  private:
     Result<redisContext*> connection() {
         std::lock_guard lock(mu_);
         auto& slot = per_thread_[std::this_thread::get_id()];
@@ -219,7 +219,7 @@ redis.call('EXPIRE', KEYS[1], win + tonumber(ARGV[3]))
 return c)";
 
 class RedisSessionStore final : public SessionStore {
-public:
+  public:
     explicit RedisSessionStore(RedisAddress a) : redis_(std::move(a)) {}
 
     Status ping() override {
@@ -230,19 +230,19 @@ public:
     Status create(const Session& s, int64_t idle_timeout, int64_t absolute_timeout) override {
         const int64_t abs_expires = s.created_at + absolute_timeout;
         const int64_t ttl = std::min(idle_timeout, absolute_timeout) + kGraceSeconds;
-        auto r = redis_.command({"EVAL", kCreateScript, "2", kSessionPrefix + s.id_hash,
-                                 kUserPrefix + std::to_string(s.user_id),
-                                 std::to_string(s.user_id), s.csrf, std::to_string(s.created_at),
-                                 std::to_string(s.last_seen_at), std::to_string(abs_expires),
-                                 std::to_string(ttl), s.id_hash,
-                                 std::to_string(absolute_timeout + kGraceSeconds)});
+        auto r =
+            redis_.command({"EVAL", kCreateScript, "2", kSessionPrefix + s.id_hash,
+                            kUserPrefix + std::to_string(s.user_id), std::to_string(s.user_id),
+                            s.csrf, std::to_string(s.created_at), std::to_string(s.last_seen_at),
+                            std::to_string(abs_expires), std::to_string(ttl), s.id_hash,
+                            std::to_string(absolute_timeout + kGraceSeconds)});
         return r.ok() ? Status::Ok() : r.error();
     }
 
     Result<std::optional<Session>> find(const std::string& id_hash, int64_t now,
                                         int64_t idle_timeout, int64_t absolute_timeout) override {
-        auto r = redis_.command({"HMGET", kSessionPrefix + id_hash, "user_id", "csrf",
-                                 "created_at", "last_seen_at"});
+        auto r = redis_.command(
+            {"HMGET", kSessionPrefix + id_hash, "user_id", "csrf", "created_at", "last_seen_at"});
         if (!r.ok()) return r.error();
         const redisReply* a = r->get();
         if (a->type != REDIS_REPLY_ARRAY || a->elements != 4 ||
@@ -276,12 +276,12 @@ public:
     }
 
     Status remove_all_of_user(int64_t user_id) override {
-        auto r = redis_.command({"EVAL", kRemoveAllScript, "1",
-                                 kUserPrefix + std::to_string(user_id), kSessionPrefix});
+        auto r = redis_.command(
+            {"EVAL", kRemoveAllScript, "1", kUserPrefix + std::to_string(user_id), kSessionPrefix});
         return r.ok() ? Status::Ok() : r.error();
     }
 
-private:
+  private:
     RedisConnections redis_;
 };
 
@@ -296,13 +296,12 @@ std::string glob_escape(const std::string& s) {
 }
 
 class RedisCounterStore final : public CounterStore {
-public:
+  public:
     explicit RedisCounterStore(RedisAddress a) : redis_(std::move(a)) {}
 
     Result<int64_t> hit(const std::string& key, int64_t window_seconds, int64_t now) override {
-        auto r = redis_.command({"EVAL", kHitScript, "1", kCounterPrefix + key,
-                                 std::to_string(now), std::to_string(window_seconds),
-                                 std::to_string(kGraceSeconds)});
+        auto r = redis_.command({"EVAL", kHitScript, "1", kCounterPrefix + key, std::to_string(now),
+                                 std::to_string(window_seconds), std::to_string(kGraceSeconds)});
         if (!r.ok()) return r.error();
         return as_int(r->get());
     }
@@ -345,7 +344,7 @@ public:
         return Status::Ok();
     }
 
-private:
+  private:
     RedisConnections redis_;
 };
 

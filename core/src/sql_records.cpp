@@ -1,18 +1,18 @@
-// The SQLite backend's queries for the portal's records: users, consents, tokens, offices,
+// The SQL backends' queries for the portal's records: users, consents, tokens, offices,
 // billing accounts, links, the outbox and the audit log. Every value is a bound parameter.
 #include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "sqlite_backend.h"
+#include "sql_storage.h"
 
 namespace lkk {
 
 namespace {
 
-using sqlite::Connection;
-using sqlite::Row;
+using db::Connection;
+using db::Row;
 
 UserStatus user_status_from(std::string_view s) {
     if (s == "active") return UserStatus::active;
@@ -52,7 +52,7 @@ Status one_row(const Result<int64_t>& changed, const std::string& what) {
 
 // Runs a query that yields at most one T.
 template <class T, class Read>
-Result<std::optional<T>> find_one(Connection& c, const std::string& sql, sqlite::Params params,
+Result<std::optional<T>> find_one(Connection& c, const std::string& sql, db::Params params,
                                   Read read) {
     std::optional<T> found;
     Status s = c.query(sql, params, [&](const Row& r) { found = read(r); });
@@ -61,7 +61,7 @@ Result<std::optional<T>> find_one(Connection& c, const std::string& sql, sqlite:
 }
 
 template <class T, class Read>
-Result<std::vector<T>> find_all(Connection& c, const std::string& sql, sqlite::Params params,
+Result<std::vector<T>> find_all(Connection& c, const std::string& sql, db::Params params,
                                 Read read) {
     std::vector<T> out;
     Status s = c.query(sql, params, [&](const Row& r) { out.push_back(read(r)); });
@@ -69,7 +69,7 @@ Result<std::vector<T>> find_all(Connection& c, const std::string& sql, sqlite::P
     return out;
 }
 
-Result<int64_t> scalar(Connection& c, const std::string& sql, sqlite::Params params) {
+Result<int64_t> scalar(Connection& c, const std::string& sql, db::Params params) {
     int64_t v = 0;
     Status s = c.query(sql, params, [&](const Row& r) { v = r.integer(0); });
     if (!s.ok()) return s;
@@ -163,54 +163,53 @@ AuditEvent read_audit(const Row& r) {
     return e;
 }
 
-// LIKE treats % and _ as wildcards: a search for "a_b" must find only "a_b".
-std::string like_escaped(std::string_view text) {
-    std::string out;
+// LIKE treats % and _ as wildcards: a search for "a_b" must find only "a_b". '!' is the
+// escape character because a backslash means different things to SQLite and MySQL.
+std::string like_contains(std::string_view text) {
+    std::string out = "%";
     for (char ch : text) {
-        if (ch == '%' || ch == '_' || ch == '\\') out += '\\';
+        if (ch == '%' || ch == '_' || ch == '!') out += '!';
         out += ch;
     }
+    out += '%';
     return out;
 }
-
 }  // namespace
 
 // ---- users ----
 
-Result<int64_t> SqliteStorage::insert_user(const std::string& email,
-                                           const std::string& password_hash, int64_t now) {
+Result<int64_t> SqlStorage::insert_user(const std::string& email, const std::string& password_hash,
+                                        int64_t now) {
     return with_connection([&](Connection& c) {
-        return scalar(c,
-                      "INSERT INTO users (email, password_hash, status, created_at) "
-                      "VALUES (?, ?, 'pending', ?) RETURNING id",
-                      {email, password_hash, now});
+        return c.insert(
+            "INSERT INTO users (email, password_hash, status, created_at) "
+            "VALUES (?, ?, 'pending', ?)",
+            {email, password_hash, now});
     });
 }
 
-Result<std::optional<User>> SqliteStorage::find_user_by_email(const std::string& email) {
+Result<std::optional<User>> SqlStorage::find_user_by_email(const std::string& email) {
     return with_connection([&](Connection& c) {
         return find_one<User>(c, std::string(kUserColumns) + "WHERE email = ?", {email}, read_user);
     });
 }
 
-Result<std::optional<User>> SqliteStorage::find_user(int64_t id) {
+Result<std::optional<User>> SqlStorage::find_user(int64_t id) {
     return with_connection([&](Connection& c) {
         return find_one<User>(c, std::string(kUserColumns) + "WHERE id = ?", {id}, read_user);
     });
 }
 
-Result<std::vector<User>> SqliteStorage::search_users(const std::string& text, int limit) {
+Result<std::vector<User>> SqlStorage::search_users(const std::string& text, int limit) {
     return with_connection([&](Connection& c) {
-        return find_all<User>(c,
-                              std::string(kUserColumns) +
-                                  "WHERE email LIKE '%' || ? || '%' ESCAPE '\\' "
-                                  "ORDER BY id LIMIT ?",
-                              {like_escaped(text), int64_t{std::max(limit, 0)}}, read_user);
+        return find_all<User>(
+            c, std::string(kUserColumns) + "WHERE email LIKE ? ESCAPE '!' ORDER BY id LIMIT ?",
+            {like_contains(text), int64_t{std::max(limit, 0)}}, read_user);
     });
 }
 
 // Confirmation activates a pending cabinet; it never lifts a block.
-Status SqliteStorage::set_user_confirmed(int64_t user_id, int64_t now) {
+Status SqlStorage::set_user_confirmed(int64_t user_id, int64_t now) {
     return with_connection([&](Connection& c) {
         return one_row(c.exec("UPDATE users SET confirmed_at = coalesce(confirmed_at, ?), "
                               "status = CASE status WHEN 'pending' THEN 'active' ELSE status END "
@@ -220,7 +219,7 @@ Status SqliteStorage::set_user_confirmed(int64_t user_id, int64_t now) {
     });
 }
 
-Status SqliteStorage::set_user_status(int64_t user_id, UserStatus status) {
+Status SqlStorage::set_user_status(int64_t user_id, UserStatus status) {
     return with_connection([&](Connection& c) {
         return one_row(
             c.exec("UPDATE users SET status = ? WHERE id = ?", {user_status_name(status), user_id}),
@@ -228,7 +227,7 @@ Status SqliteStorage::set_user_status(int64_t user_id, UserStatus status) {
     });
 }
 
-Status SqliteStorage::set_password_hash(int64_t user_id, const std::string& hash) {
+Status SqlStorage::set_password_hash(int64_t user_id, const std::string& hash) {
     return with_connection([&](Connection& c) {
         return one_row(c.exec("UPDATE users SET password_hash = ? WHERE id = ?", {hash, user_id}),
                        "no such user");
@@ -237,12 +236,13 @@ Status SqliteStorage::set_password_hash(int64_t user_id, const std::string& hash
 
 // "deleted-<id>" stays unique and has no '@', so it can never match a real address at
 // login or registration; the audit rows keep pointing at the anonymous id.
-Status SqliteStorage::erase_user(int64_t user_id) {
+Status SqlStorage::erase_user(int64_t user_id) {
     return in_transaction([&] {
         return with_connection([&](Connection& c) -> Status {
-            Status s = one_row(c.exec("UPDATE users SET email = 'deleted-' || id, "
+            const std::string anonymous = "deleted-" + std::to_string(user_id);
+            Status s = one_row(c.exec("UPDATE users SET email = ?, "
                                       "password_hash = '', status = 'deleted' WHERE id = ?",
-                                      {user_id}),
+                                      {anonymous, user_id}),
                                "no such user");
             if (!s.ok()) return s;
             for (const char* sql :
@@ -257,7 +257,7 @@ Status SqliteStorage::erase_user(int64_t user_id) {
     });
 }
 
-Status SqliteStorage::insert_consent(const Consent& consent) {
+Status SqlStorage::insert_consent(const Consent& consent) {
     return with_connection([&](Connection& c) -> Status {
         auto r = c.exec(
             "INSERT INTO consents (user_id, document_version, accepted_at, ip, user_agent) "
@@ -268,7 +268,7 @@ Status SqliteStorage::insert_consent(const Consent& consent) {
     });
 }
 
-Result<std::vector<Consent>> SqliteStorage::consents_of(int64_t user_id) {
+Result<std::vector<Consent>> SqlStorage::consents_of(int64_t user_id) {
     return with_connection([&](Connection& c) {
         return find_all<Consent>(c,
                                  "SELECT user_id, document_version, accepted_at, ip, user_agent "
@@ -287,18 +287,18 @@ Result<std::vector<Consent>> SqliteStorage::consents_of(int64_t user_id) {
 
 // ---- tokens ----
 
-Status SqliteStorage::insert_token(const Token& token) {
+Status SqlStorage::insert_token(const Token& token) {
     return with_connection([&](Connection& c) -> Status {
         auto r = c.exec(
             "INSERT INTO tokens (kind, hash, user_id, created_at, expires_at, used_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             {token_kind_name(token.kind), token.hash, token.user_id, token.created_at,
-             token.expires_at, sqlite::nullable(token.used_at)});
+             token.expires_at, db::nullable(token.used_at)});
         return r ? Status::Ok() : r.error();
     });
 }
 
-Result<std::optional<Token>> SqliteStorage::find_token(TokenKind kind, const std::string& hash) {
+Result<std::optional<Token>> SqlStorage::find_token(TokenKind kind, const std::string& hash) {
     return with_connection([&](Connection& c) {
         return find_one<Token>(c, std::string(kTokenColumns) + "WHERE hash = ? AND kind = ?",
                                {hash, token_kind_name(kind)}, read_token);
@@ -307,7 +307,7 @@ Result<std::optional<Token>> SqliteStorage::find_token(TokenKind kind, const std
 
 // The "used_at IS NULL" guard makes the check and the mark one atomic step: of two racing
 // requests with the same token exactly one changes the row.
-Status SqliteStorage::mark_token_used(int64_t token_id, int64_t now) {
+Status SqlStorage::mark_token_used(int64_t token_id, int64_t now) {
     return with_connection([&](Connection& c) -> Status {
         auto r = c.exec("UPDATE tokens SET used_at = ? WHERE id = ? AND used_at IS NULL",
                         {now, token_id});
@@ -320,7 +320,7 @@ Status SqliteStorage::mark_token_used(int64_t token_id, int64_t now) {
     });
 }
 
-Status SqliteStorage::invalidate_tokens(int64_t user_id, TokenKind kind, int64_t now) {
+Status SqlStorage::invalidate_tokens(int64_t user_id, TokenKind kind, int64_t now) {
     return with_connection([&](Connection& c) -> Status {
         auto r = c.exec(
             "UPDATE tokens SET used_at = ? WHERE user_id = ? AND kind = ? AND used_at IS NULL",
@@ -331,21 +331,21 @@ Status SqliteStorage::invalidate_tokens(int64_t user_id, TokenKind kind, int64_t
 
 // ---- offices ----
 
-Result<std::vector<Office>> SqliteStorage::list_offices() {
+Result<std::vector<Office>> SqlStorage::list_offices() {
     return with_connection([&](Connection& c) {
         return find_all<Office>(c, "SELECT code, name, phones, email FROM offices ORDER BY code",
                                 {}, [](const Row& r) { return read_office(r, 0); });
     });
 }
 
-Result<std::optional<Office>> SqliteStorage::find_office(const std::string& code) {
+Result<std::optional<Office>> SqlStorage::find_office(const std::string& code) {
     return with_connection([&](Connection& c) {
         return find_one<Office>(c, "SELECT code, name, phones, email FROM offices WHERE code = ?",
                                 {code}, [](const Row& r) { return read_office(r, 0); });
     });
 }
 
-Status SqliteStorage::insert_office(const Office& office) {
+Status SqlStorage::insert_office(const Office& office) {
     return with_connection([&](Connection& c) -> Status {
         auto r = c.exec("INSERT INTO offices (code, name, phones, email) VALUES (?, ?, ?, ?)",
                         {office.code, office.name, office.phones, office.email});
@@ -353,7 +353,7 @@ Status SqliteStorage::insert_office(const Office& office) {
     });
 }
 
-Status SqliteStorage::update_office(const Office& office) {
+Status SqlStorage::update_office(const Office& office) {
     return with_connection([&](Connection& c) {
         return one_row(c.exec("UPDATE offices SET name = ?, phones = ?, email = ? WHERE code = ?",
                               {office.name, office.phones, office.email, office.code}),
@@ -363,7 +363,7 @@ Status SqliteStorage::update_office(const Office& office) {
 
 // Removing an office takes its billing accounts with it; while cabinets are linked to them
 // it is refused unless forced, and then the links go too.
-Status SqliteStorage::remove_office(const std::string& code, bool force) {
+Status SqlStorage::remove_office(const std::string& code, bool force) {
     return in_transaction([&] {
         return with_connection([&](Connection& c) -> Status {
             auto exists = scalar(c, "SELECT count(*) FROM offices WHERE code = ?", {code});
@@ -394,23 +394,19 @@ Status SqliteStorage::remove_office(const std::string& code, bool force) {
 
 // The import runs this once per CSV line inside one transaction; the row id survives an
 // update so existing links keep pointing at it.
-Status SqliteStorage::upsert_billing_account(const BillingAccount& a) {
+Status SqlStorage::upsert_billing_account(const BillingAccount& a) {
     return with_connection([&](Connection& c) -> Status {
         auto r = c.exec(
             "INSERT INTO billing_accounts (office_code, account_number, surname, surname_key, "
-            "last_payment, last_payment_date, address, balance) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (office_code, account_number) DO UPDATE SET "
-            "surname = excluded.surname, surname_key = excluded.surname_key, "
-            "last_payment = excluded.last_payment, "
-            "last_payment_date = excluded.last_payment_date, address = excluded.address, "
-            "balance = excluded.balance",
+            "last_payment, last_payment_date, address, balance) VALUES (?, ?, ?, ?, ?, ?, ?, ?) " +
+                std::string(dialect_.upsert_billing),
             {a.office_code, a.account_number, a.surname, a.surname_key, a.last_payment,
-             a.last_payment_date, a.address, sqlite::nullable(a.balance)});
+             a.last_payment_date, a.address, db::nullable(a.balance)});
         return r ? Status::Ok() : r.error();
     });
 }
 
-Result<std::optional<BillingAccount>> SqliteStorage::find_billing_account(
+Result<std::optional<BillingAccount>> SqlStorage::find_billing_account(
     const std::string& office_code, const std::string& account_number) {
     return with_connection([&](Connection& c) {
         return find_one<BillingAccount>(
@@ -421,24 +417,22 @@ Result<std::optional<BillingAccount>> SqliteStorage::find_billing_account(
     });
 }
 
-Result<int64_t> SqliteStorage::count_billing_accounts() {
+Result<int64_t> SqlStorage::count_billing_accounts() {
     return with_connection(
         [](Connection& c) { return scalar(c, "SELECT count(*) FROM billing_accounts", {}); });
 }
 
 // ---- links ----
 
-Result<int64_t> SqliteStorage::insert_link(int64_t user_id, int64_t billing_account_id,
-                                           int64_t now) {
+Result<int64_t> SqlStorage::insert_link(int64_t user_id, int64_t billing_account_id, int64_t now) {
     return with_connection([&](Connection& c) {
-        return scalar(c,
-                      "INSERT INTO links (user_id, billing_account_id, linked_at) "
-                      "VALUES (?, ?, ?) RETURNING id",
-                      {user_id, billing_account_id, now});
+        return c.insert(
+            "INSERT INTO links (user_id, billing_account_id, linked_at) VALUES (?, ?, ?)",
+            {user_id, billing_account_id, now});
     });
 }
 
-Result<std::vector<LinkedAccount>> SqliteStorage::list_links(int64_t user_id) {
+Result<std::vector<LinkedAccount>> SqlStorage::list_links(int64_t user_id) {
     return with_connection([&](Connection& c) {
         return find_all<LinkedAccount>(c,
                                        std::string("SELECT l.id, l.linked_at, ") + kAccountColumns +
@@ -459,47 +453,52 @@ Result<std::vector<LinkedAccount>> SqliteStorage::list_links(int64_t user_id) {
 
 // The user id is part of the key: a cabinet can never unlink another cabinet's link, and
 // cannot learn that it exists (both answer not_found).
-Status SqliteStorage::delete_link(int64_t user_id, int64_t link_id) {
+Status SqlStorage::delete_link(int64_t user_id, int64_t link_id) {
     return with_connection([&](Connection& c) {
         return one_row(c.exec("DELETE FROM links WHERE id = ? AND user_id = ?", {link_id, user_id}),
                        "no such link");
     });
 }
 
-Result<int64_t> SqliteStorage::count_links() {
+Result<int64_t> SqlStorage::count_links() {
     return with_connection(
         [](Connection& c) { return scalar(c, "SELECT count(*) FROM links", {}); });
 }
 
 // ---- outbox ----
 
-Result<int64_t> SqliteStorage::enqueue_mail(const OutboxMail& m) {
+Result<int64_t> SqlStorage::enqueue_mail(const OutboxMail& m) {
     return with_connection([&](Connection& c) {
-        return scalar(
-            c,
+        return c.insert(
             "INSERT INTO outbox (recipient, subject, body_text, body_html, state, "
-            "attempts, created_at, next_attempt_at) "
-            "VALUES (?, ?, ?, ?, 'pending', 0, ?, ?) RETURNING id",
+            "attempts, created_at, next_attempt_at, last_error) "
+            "VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, '')",
             {m.recipient, m.subject, m.body_text, m.body_html, m.created_at, m.next_attempt_at});
     });
 }
 
-// One UPDATE ... RETURNING inside an IMMEDIATE transaction: choosing the rows and leasing
-// them is a single step, so two claimers (threads, processes, hosts) never share a mail.
-Result<std::vector<OutboxMail>> SqliteStorage::claim_due_mails(int64_t now, int limit,
-                                                               int64_t lease_seconds) {
+// Choosing the rows and leasing them happen in one transaction that other claimers cannot
+// share (SQLite: the IMMEDIATE write lock; MySQL: the rows' locks, skipped by the other
+// claimers), so two claimers (threads, processes, hosts) never get the same mail.
+Result<std::vector<OutboxMail>> SqlStorage::claim_due_mails(int64_t now, int limit,
+                                                            int64_t lease_seconds) {
     std::vector<OutboxMail> claimed;
     Status s = in_transaction([&] {
         return with_connection([&](Connection& c) -> Status {
             auto r = find_all<OutboxMail>(
                 c,
-                std::string("UPDATE outbox SET lease_until = ? WHERE id IN (SELECT id FROM outbox "
-                            "WHERE state = 'pending' AND next_attempt_at <= ? "
-                            "AND (lease_until IS NULL OR lease_until <= ?) "
-                            "ORDER BY next_attempt_at, id LIMIT ?) RETURNING ") +
-                    kMailColumns,
-                {now + lease_seconds, now, now, int64_t{std::max(limit, 0)}}, read_mail);
+                std::string("SELECT ") + kMailColumns +
+                    " FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? "
+                    "AND (lease_until IS NULL OR lease_until <= ?) "
+                    "ORDER BY next_attempt_at, id LIMIT ?" +
+                    dialect_.lock_claimed,
+                {now, now, int64_t{std::max(limit, 0)}}, read_mail);
             if (!r) return r.error();
+            for (const OutboxMail& m : *r) {
+                auto leased = c.exec("UPDATE outbox SET lease_until = ? WHERE id = ?",
+                                     {now + lease_seconds, m.id});
+                if (!leased) return leased.error();
+            }
             claimed = std::move(r.value());
             return Status::Ok();
         });
@@ -510,7 +509,7 @@ Result<std::vector<OutboxMail>> SqliteStorage::claim_due_mails(int64_t now, int 
     return claimed;
 }
 
-Status SqliteStorage::mark_mail_sent(int64_t id, int64_t now) {
+Status SqlStorage::mark_mail_sent(int64_t id, int64_t now) {
     return with_connection([&](Connection& c) {
         return one_row(c.exec("UPDATE outbox SET state = 'sent', sent_at = ?, lease_until = NULL, "
                               "last_error = '' WHERE id = ?",
@@ -519,8 +518,8 @@ Status SqliteStorage::mark_mail_sent(int64_t id, int64_t now) {
     });
 }
 
-Status SqliteStorage::mark_mail_failed(int64_t id, const std::string& error,
-                                       int64_t next_attempt_at, bool give_up) {
+Status SqlStorage::mark_mail_failed(int64_t id, const std::string& error, int64_t next_attempt_at,
+                                    bool give_up) {
     return with_connection([&](Connection& c) {
         return one_row(
             c.exec("UPDATE outbox SET attempts = attempts + 1, last_error = ?, "
@@ -531,7 +530,7 @@ Status SqliteStorage::mark_mail_failed(int64_t id, const std::string& error,
     });
 }
 
-Result<std::vector<OutboxMail>> SqliteStorage::list_outbox(int limit) {
+Result<std::vector<OutboxMail>> SqlStorage::list_outbox(int limit) {
     return with_connection([&](Connection& c) {
         return find_all<OutboxMail>(
             c, std::string("SELECT ") + kMailColumns + " FROM outbox ORDER BY id DESC LIMIT ?",
@@ -541,7 +540,7 @@ Result<std::vector<OutboxMail>> SqliteStorage::list_outbox(int limit) {
 
 // A sent mail is never sent again by a retry (conflict); a failed or pending one becomes
 // due now.
-Status SqliteStorage::retry_mail(int64_t id, int64_t now) {
+Status SqlStorage::retry_mail(int64_t id, int64_t now) {
     return with_connection([&](Connection& c) -> Status {
         auto r = c.exec(
             "UPDATE outbox SET state = 'pending', next_attempt_at = ?, lease_until = NULL "
@@ -558,17 +557,17 @@ Status SqliteStorage::retry_mail(int64_t id, int64_t now) {
 
 // ---- audit log ----
 
-Status SqliteStorage::audit(const AuditEvent& e) {
+Status SqlStorage::audit(const AuditEvent& e) {
     return with_connection([&](Connection& c) -> Status {
         auto r =
             c.exec("INSERT INTO audit_log (at, user_id, event, ip, detail) VALUES (?, ?, ?, ?, ?)",
-                   {e.at, sqlite::nullable(e.user_id), e.event, e.ip, e.detail});
+                   {e.at, db::nullable(e.user_id), e.event, e.ip, e.detail});
         return r ? Status::Ok() : r.error();
     });
 }
 
-Result<std::vector<AuditEvent>> SqliteStorage::recent_audit(std::optional<int64_t> user_id,
-                                                            int limit) {
+Result<std::vector<AuditEvent>> SqlStorage::recent_audit(std::optional<int64_t> user_id,
+                                                         int limit) {
     return with_connection([&](Connection& c) {
         const int64_t n = std::max(limit, 0);
         if (user_id) {

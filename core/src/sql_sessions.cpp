@@ -1,18 +1,18 @@
-// Sessions and throttle counters in the SQLite file ([sessions] url = "storage").
+// Sessions and throttle counters in the database ([sessions] url = "storage").
 #include <string>
 
-#include "sqlite_backend.h"
+#include "sql_storage.h"
 
 namespace lkk {
 
-using sqlite::Connection;
-using sqlite::Row;
+using db::Connection;
+using db::Row;
 
 // ---- sessions ----
 
 // Creating a session (a login) also sweeps the sessions that expired unseen, so people who
 // never come back do not leave rows forever; both sweeps use an index.
-Status SqliteStorage::create(const Session& s, int64_t idle_timeout, int64_t absolute_timeout) {
+Status SqlStorage::create(const Session& s, int64_t idle_timeout, int64_t absolute_timeout) {
     return with_connection([&](Connection& c) -> Status {
         auto swept = c.exec("DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?",
                             {s.created_at - idle_timeout, s.created_at - absolute_timeout});
@@ -27,8 +27,8 @@ Status SqliteStorage::create(const Session& s, int64_t idle_timeout, int64_t abs
 
 // An expired session is deleted when it is found, so the table does not keep dead rows of
 // people who come back.
-Result<std::optional<Session>> SqliteStorage::find(const std::string& id_hash, int64_t now,
-                                                   int64_t idle_timeout, int64_t absolute_timeout) {
+Result<std::optional<Session>> SqlStorage::find(const std::string& id_hash, int64_t now,
+                                                int64_t idle_timeout, int64_t absolute_timeout) {
     return with_connection([&](Connection& c) -> Result<std::optional<Session>> {
         std::optional<Session> found;
         Status st = c.query(
@@ -55,21 +55,21 @@ Result<std::optional<Session>> SqliteStorage::find(const std::string& id_hash, i
     });
 }
 
-Status SqliteStorage::touch(const std::string& id_hash, int64_t now, int64_t /*idle_timeout*/) {
+Status SqlStorage::touch(const std::string& id_hash, int64_t now, int64_t /*idle_timeout*/) {
     return with_connection([&](Connection& c) -> Status {
         auto r = c.exec("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?", {now, id_hash});
         return r ? Status::Ok() : r.error();
     });
 }
 
-Status SqliteStorage::remove(const std::string& id_hash) {
+Status SqlStorage::remove(const std::string& id_hash) {
     return with_connection([&](Connection& c) -> Status {
         auto r = c.exec("DELETE FROM sessions WHERE id_hash = ?", {id_hash});
         return r ? Status::Ok() : r.error();
     });
 }
 
-Status SqliteStorage::remove_all_of_user(int64_t user_id) {
+Status SqlStorage::remove_all_of_user(int64_t user_id) {
     return with_connection([&](Connection& c) -> Status {
         auto r = c.exec("DELETE FROM sessions WHERE user_id = ?", {user_id});
         return r ? Status::Ok() : r.error();
@@ -78,54 +78,58 @@ Status SqliteStorage::remove_all_of_user(int64_t user_id) {
 
 // ---- counters ----
 
-// One upsert statement: a window that is over starts again at 1, otherwise the count grows.
-// Being a single statement it is atomic against other threads and processes.
-Result<int64_t> SqliteStorage::hit(const std::string& key, int64_t window_seconds, int64_t now) {
+// One upsert: a window that is over starts again at 1, otherwise the count grows. The
+// upsert and the read of the new count share a transaction, so the count answered is the
+// one this hit made, whatever other threads, processes and hosts do at the same time.
+Result<int64_t> SqlStorage::hit(const std::string& key, int64_t window_seconds, int64_t now) {
     if (window_seconds <= 0) return Status::Invalid("counter window must be positive");
-    return with_connection([&](Connection& c) -> Result<int64_t> {
-        int64_t count = 0;
-        Status st = c.query(
-            "INSERT INTO counters (key, count, window_end) VALUES (?1, 1, ?2 + ?3) "
-            "ON CONFLICT (key) DO UPDATE SET "
-            "count = CASE WHEN counters.window_end <= ?2 THEN 1 ELSE counters.count + 1 END, "
-            "window_end = CASE WHEN counters.window_end <= ?2 THEN ?2 + ?3 "
-            "ELSE counters.window_end END "
-            "RETURNING count",
-            {key, now, window_seconds}, [&](const Row& r) { count = r.integer(0); });
-        if (!st.ok()) return st;
-        // Keys are per e-mail and per IP, so the table only grows unless swept; an expired
-        // window counts as 0 anyway, so sweeping it changes no answer.
-        if (hits_.fetch_add(1, std::memory_order_relaxed) % 256 == 255) {
-            auto swept = c.exec("DELETE FROM counters WHERE window_end <= ?", {now});
-            if (!swept) return swept.error();
-        }
-        return count;
+    int64_t count = 0;
+    Status st = in_transaction([&] {
+        return with_connection([&](Connection& c) -> Status {
+            auto up = c.exec("INSERT INTO counters (`key`, count, window_end) VALUES (?, 1, ?) " +
+                                 std::string(dialect_.upsert_counter),
+                             {key, now + window_seconds, now, now});
+            if (!up) return up.error();
+            Status q = c.query("SELECT count FROM counters WHERE `key` = ?", {key},
+                               [&](const Row& r) { count = r.integer(0); });
+            if (!q.ok()) return q;
+            // Keys are per e-mail and per IP, so the table only grows unless swept; an
+            // expired window counts as 0 anyway, so sweeping it changes no answer.
+            if (hits_.fetch_add(1, std::memory_order_relaxed) % 256 == 255) {
+                auto swept = c.exec("DELETE FROM counters WHERE window_end <= ?", {now});
+                if (!swept) return swept.error();
+            }
+            return Status::Ok();
+        });
     });
+    if (!st.ok()) return st;
+    return count;
 }
 
-Result<int64_t> SqliteStorage::count(const std::string& key, int64_t now) {
+Result<int64_t> SqlStorage::count(const std::string& key, int64_t now) {
     return with_connection([&](Connection& c) -> Result<int64_t> {
         int64_t count = 0;
-        Status st = c.query("SELECT count FROM counters WHERE key = ? AND window_end > ?",
+        Status st = c.query("SELECT count FROM counters WHERE `key` = ? AND window_end > ?",
                             {key, now}, [&](const Row& r) { count = r.integer(0); });
         if (!st.ok()) return st;
         return count;
     });
 }
 
-Status SqliteStorage::clear(const std::string& key) {
+Status SqlStorage::clear(const std::string& key) {
     return with_connection([&](Connection& c) -> Status {
-        auto r = c.exec("DELETE FROM counters WHERE key = ?", {key});
+        auto r = c.exec("DELETE FROM counters WHERE `key` = ?", {key});
         return r ? Status::Ok() : r.error();
     });
 }
 
-// A range on the primary key instead of LIKE (no escaping, uses the index): every UTF-8 key
-// that starts with prefix sorts below prefix + 0xFF, a byte UTF-8 never contains.
-Status SqliteStorage::clear_prefix(const std::string& prefix) {
+// A range on the primary key instead of LIKE (no escaping, uses the index): every key that
+// starts with prefix sorts below prefix + U+10FFFF, the last code point (MySQL's utf8mb4
+// refuses a bare 0xFF byte, which would otherwise be the natural bound).
+Status SqlStorage::clear_prefix(const std::string& prefix) {
     return with_connection([&](Connection& c) -> Status {
-        const std::string upper = prefix + '\xFF';
-        auto r = c.exec("DELETE FROM counters WHERE key >= ? AND key < ?", {prefix, upper});
+        const std::string upper = prefix + "\xF4\x8F\xBF\xBF";
+        auto r = c.exec("DELETE FROM counters WHERE `key` >= ? AND `key` < ?", {prefix, upper});
         return r ? Status::Ok() : r.error();
     });
 }

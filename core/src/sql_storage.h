@@ -1,10 +1,11 @@
-// The SQLite implementation of Storage, SessionStore and CounterStore in one object, so the
-// default deployment keeps everything in one file. Private to core/src: others get it through
-// open_storage / open_sqlite_storage and find the session/counter side with dynamic_cast.
+// The SQL implementation of Storage, SessionStore and CounterStore in one object, so a
+// deployment can keep everything in one database ([sessions] url = "storage"). Written once
+// for SQLite and MySQL/MariaDB: the queries use the SQL both understand, and the few places
+// where they differ are named in SqlDialect. Private to core/src: others get a backend
+// through open_storage and find the session/counter side with dynamic_cast.
 #pragma once
 
 #include <atomic>
-#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -14,14 +15,26 @@
 
 #include "lkk/session_store.h"
 #include "lkk/storage.h"
-#include "sqlite_connection.h"
+#include "sql_connection.h"
 
 namespace lkk {
 
-class SqliteStorage final : public Storage, public SessionStore, public CounterStore {
+// The statements that differ between the backends.
+struct SqlDialect {
+    const char* begin;           // starts a write transaction
+    const char* migrations_dir;  // embedded sql/<dir>/NNN_*.sql
+    const char* upsert_billing;  // tail of the billing INSERT: update on a duplicate key
+    const char* upsert_counter;  // tail of the counter INSERT (params: now, now)
+    const char* lock_claimed;    // appended to the SELECT that claims outbox rows
+};
+
+extern const SqlDialect kSqliteDialect;
+extern const SqlDialect kMysqlDialect;
+
+class SqlStorage : public Storage, public SessionStore, public CounterStore {
   public:
-    explicit SqliteStorage(std::string path) : path_(std::move(path)) {}
-    ~SqliteStorage() override;
+    explicit SqlStorage(const SqlDialect& dialect) : dialect_(dialect) {}
+    ~SqlStorage() override;
 
     // Storage
     Status in_transaction(const std::function<Status()>& body) override;
@@ -91,20 +104,27 @@ class SqliteStorage final : public Storage, public SessionStore, public CounterS
     Status clear_prefix(const std::string& prefix) override;
 
     // This thread's connection, opened on first use and reopened after a failure.
-    Result<sqlite::Connection*> connection();
+    Result<db::Connection*> connection();
 
     // Calls f with this thread's connection; answers the connection error when there is none.
     template <class F>
-    auto with_connection(F&& f) -> decltype(f(std::declval<sqlite::Connection&>())) {
+    auto with_connection(F&& f) -> decltype(f(std::declval<db::Connection&>())) {
         auto c = connection();
         if (!c) return c.error();
         return f(**c);
     }
 
-  private:
-    std::string path_;
+  protected:
+    // Opens a new connection for the calling thread.
+    virtual Result<std::unique_ptr<db::Connection>> open_connection() = 0;
+    // True for a connection this process must not use (SQLite: inherited through fork()).
+    virtual bool foreign(const db::Connection&) const { return false; }
+    // Lets go of the connections of other processes without closing them (see foreign).
+    void release_foreign_connections();
+
+    const SqlDialect& dialect_;
     std::mutex mu_;  // guards connections_ only; each connection is used by its own thread
-    std::map<std::thread::id, std::unique_ptr<sqlite::Connection>> connections_;
+    std::map<std::thread::id, std::unique_ptr<db::Connection>> connections_;
     std::atomic<uint64_t> hits_{0};  // every so many hits, expired counters are swept
 };
 

@@ -108,7 +108,7 @@ Connection::~Connection() {
 }
 
 Status Connection::fail(int rc, std::string_view what) {
-    if (breaks_connection(rc)) broken_ = true;
+    if (breaks_connection(rc)) mark_broken();
     std::string msg(what);
     msg += ": ";
     msg += sqlite3_errmsg(db_);
@@ -159,8 +159,14 @@ Result<int64_t> Connection::exec(const std::string& sql, Params params) {
     return static_cast<int64_t>(sqlite3_changes64(db_));
 }
 
+Result<int64_t> Connection::insert(const std::string& sql, Params params) {
+    auto changed = exec(sql, params);
+    if (!changed) return changed.error();
+    return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
+}
+
 Status Connection::query(const std::string& sql, Params params,
-                         const std::function<void(const Row&)>& on_row) {
+                         const std::function<void(const db::Row&)>& on_row) {
     auto stmt = prepare(sql);
     if (!stmt) return stmt.error();
     ResetOnExit reset{*stmt};
@@ -180,7 +186,7 @@ Status Connection::exec_script(const std::string& sql) {
     if (rc == SQLITE_OK) return Status::Ok();
     std::string msg = err != nullptr ? err : sqlite3_errstr(rc);
     sqlite3_free(err);
-    if (breaks_connection(rc)) broken_ = true;
+    if (breaks_connection(rc)) mark_broken();
     return status_of(rc, std::move(msg));
 }
 

@@ -2,6 +2,7 @@
 #include <string>
 #include <string_view>
 
+#include "lkk/mysql_storage.h"
 #include "lkk/sqlite_storage.h"
 #include "lkk/storage.h"
 
@@ -30,9 +31,7 @@ Result<std::unique_ptr<Storage>> open_storage(const std::string& url) {
         return open_sqlite_storage(path);
     }
     if (url.starts_with("mysql://")) {
-        // TODO: call open_mysql_storage(url) from lkk/mysql_storage.h once the MySQL
-        // backend lands.
-        return Status::Invalid("mysql storage not built");
+        return open_mysql_storage(url);
     }
     return Status::Invalid("unknown storage url \"" + url +
                            "\": expected sqlite:PATH or mysql://user:pass@host:port/db");

@@ -1,0 +1,268 @@
+// One MySQL/MariaDB connection of one thread: options, the statement cache, and the
+// translation of Connector/C++ exceptions into Status (none escapes this file).
+#include "mysql_connection.h"
+
+#include <cppconn/connection.h>
+#include <cppconn/exception.h>
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
+#include <cppconn/statement.h>
+#include <mysql_driver.h>
+
+#include <charconv>
+#include <mutex>
+
+namespace lkk::mysql {
+
+namespace {
+
+constexpr int kConnectTimeoutSeconds = 3;
+constexpr int kReadWriteTimeoutSeconds = 10;
+
+// Client-side error codes (CR_*) after which the connection is gone.
+bool breaks_connection(int code) {
+    return code == 2002 || code == 2003 || code == 2006 || code == 2013 || code == 2055 ||
+           code == 0;  // Connector/C++ reports some transport failures with code 0
+}
+
+Status status_of(int code, std::string message) {
+    switch (code) {
+        case 1062:  // ER_DUP_ENTRY
+        case 1451:  // ER_ROW_IS_REFERENCED_2
+        case 1586:  // ER_DUP_ENTRY_WITH_KEY_NAME
+            return Status::Conflict(std::move(message));
+        case 1452:  // ER_NO_REFERENCED_ROW_2
+            return Status::NotFound(std::move(message));
+        case 1205:  // lock wait timeout
+        case 1213:  // deadlock: the transaction was rolled back, retry later
+        case 1040:  // too many connections
+        case 1053:  // server shutdown in progress
+        case 1927:  // connection killed
+            return Status::Unavailable(std::move(message));
+        default:
+            if (breaks_connection(code) || code >= 2000)
+                return Status::Unavailable(std::move(message));
+            return Status::Internal(std::move(message));
+    }
+}
+
+std::string percent_decode(const std::string& s) {
+    std::string out;
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%' && i + 2 < s.size()) {
+            int v = 0;
+            auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
+            if (ec == std::errc() && p == s.data() + i + 3) {
+                out += static_cast<char>(v);
+                i += 2;
+                continue;
+            }
+        }
+        out += s[i];
+    }
+    return out;
+}
+
+// get_mysql_driver_instance() is not thread-safe (NOTES.md): take it once.
+::sql::mysql::MySQL_Driver* driver() {
+    static std::once_flag once;
+    static ::sql::mysql::MySQL_Driver* d = nullptr;
+    std::call_once(once, [] { d = ::sql::mysql::get_mysql_driver_instance(); });
+    return d;
+}
+
+class MysqlRow final : public db::Row {
+  public:
+    explicit MysqlRow(::sql::ResultSet* rs) : rs_(rs) {}
+    int64_t integer(int col) const override {
+        return static_cast<int64_t>(rs_->getInt64(static_cast<uint32_t>(col + 1)));
+    }
+    std::optional<int64_t> nullable(int col) const override {
+        if (rs_->isNull(static_cast<uint32_t>(col + 1))) return std::nullopt;
+        return integer(col);
+    }
+    std::string text(int col) const override {
+        return rs_->getString(static_cast<uint32_t>(col + 1)).asStdString();
+    }
+
+  private:
+    ::sql::ResultSet* rs_;
+};
+
+void bind(::sql::PreparedStatement* ps, db::Params params) {
+    unsigned i = 1;
+    for (const db::Param& p : params) {
+        if (std::holds_alternative<int64_t>(p)) {
+            ps->setInt64(i, std::get<int64_t>(p));
+        } else if (std::holds_alternative<std::string_view>(p)) {
+            const auto& t = std::get<std::string_view>(p);
+            ps->setString(i, ::sql::SQLString(std::string(t)));
+        } else {
+            ps->setNull(i, 0);
+        }
+        ++i;
+    }
+}
+
+}  // namespace
+
+Result<Address> parse_url(const std::string& url) {
+    constexpr std::string_view scheme = "mysql://";
+    if (url.rfind(scheme, 0) != 0) return Status::Invalid("mysql url must start with mysql://");
+    std::string rest = url.substr(scheme.size());
+    Address a;
+    if (auto at = rest.rfind('@'); at != std::string::npos) {
+        std::string cred = rest.substr(0, at);
+        rest = rest.substr(at + 1);
+        auto colon = cred.find(':');
+        a.user = percent_decode(cred.substr(0, colon));
+        if (colon != std::string::npos) a.password = percent_decode(cred.substr(colon + 1));
+    }
+    auto slash = rest.find('/');
+    if (slash == std::string::npos || slash + 1 == rest.size())
+        return Status::Invalid("mysql url needs a database name: mysql://user:pass@host:port/db");
+    a.database = rest.substr(slash + 1);
+    if (auto q = a.database.find('?'); q != std::string::npos) a.database.resize(q);
+    rest = rest.substr(0, slash);
+    if (auto colon = rest.rfind(':'); colon != std::string::npos) {
+        std::string port = rest.substr(colon + 1);
+        rest = rest.substr(0, colon);
+        auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), a.port);
+        if (ec != std::errc() || p != port.data() + port.size() || a.port <= 0 || a.port > 65535)
+            return Status::Invalid("mysql url: bad port '" + port + "'");
+    }
+    if (!rest.empty()) a.host = rest;
+    if (a.user.empty()) return Status::Invalid("mysql url needs a user: mysql://user:pass@host/db");
+    return a;
+}
+
+Result<std::unique_ptr<Connection>> Connection::open(const Address& address) {
+    try {
+        ::sql::ConnectOptionsMap opts;
+        opts["hostName"] =
+            ::sql::SQLString("tcp://" + address.host + ":" + std::to_string(address.port));
+        opts["userName"] = ::sql::SQLString(address.user);
+        opts["password"] = ::sql::SQLString(address.password);
+        opts["schema"] = ::sql::SQLString(address.database);
+        opts["OPT_CONNECT_TIMEOUT"] = kConnectTimeoutSeconds;
+        opts["OPT_READ_TIMEOUT"] = kReadWriteTimeoutSeconds;
+        opts["OPT_WRITE_TIMEOUT"] = kReadWriteTimeoutSeconds;
+        opts["OPT_RECONNECT"] = false;  // we reopen ourselves, outside any transaction
+        opts["OPT_CHARSET_NAME"] = ::sql::SQLString("utf8mb4");
+        // "Rows affected" counts the rows an UPDATE matched, as SQLite does, not only those
+        // it changed: setting a value it already has is still "found".
+        opts["CLIENT_FOUND_ROWS"] = true;
+        std::unique_ptr<::sql::Connection> c(driver()->connect(opts));
+        std::unique_ptr<::sql::Statement> st(c->createStatement());
+        st->execute(
+            "SET SESSION time_zone = '+00:00', "
+            "SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'");
+        // Fewer gap locks than REPEATABLE READ: concurrent registrations and claims do not
+        // deadlock on ranges they never touch.
+        st->execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+        return std::unique_ptr<Connection>(new Connection(std::move(c)));
+    } catch (const ::sql::SQLException& e) {
+        return Status::Unavailable("cannot connect to MySQL " + address.host + ":" +
+                                   std::to_string(address.port) + "/" + address.database + ": " +
+                                   e.what());
+    } catch (const std::exception& e) {
+        return Status::Unavailable(std::string("cannot connect to MySQL: ") + e.what());
+    }
+}
+
+Connection::Connection(std::unique_ptr<::sql::Connection> c) : conn_(std::move(c)) {}
+
+Connection::~Connection() {
+    try {
+        statements_.clear();
+        conn_.reset();
+    } catch (...) {  // a destructor must not throw; the server may be gone already
+    }
+}
+
+Status Connection::fail(int code, const std::string& what) {
+    if (breaks_connection(code)) mark_broken();
+    return status_of(code, what);
+}
+
+Result<::sql::PreparedStatement*> Connection::prepare(const std::string& sql) {
+    auto it = statements_.find(sql);
+    if (it != statements_.end()) return it->second.get();
+    std::unique_ptr<::sql::PreparedStatement> ps(conn_->prepareStatement(sql));
+    auto* raw = ps.get();
+    statements_.emplace(sql, std::move(ps));
+    return raw;
+}
+
+Result<int64_t> Connection::exec(const std::string& sql, db::Params params) {
+    try {
+        auto ps = prepare(sql);
+        if (!ps) return ps.error();
+        bind(*ps, params);
+        return static_cast<int64_t>((*ps)->executeUpdate());
+    } catch (const ::sql::SQLException& e) {
+        return fail(e.getErrorCode(), std::string("mysql exec: ") + e.what());
+    } catch (const std::exception& e) {
+        return fail(0, std::string("mysql exec: ") + e.what());
+    }
+}
+
+Status Connection::query(const std::string& sql, db::Params params,
+                         const std::function<void(const db::Row&)>& on_row) {
+    try {
+        auto ps = prepare(sql);
+        if (!ps) return ps.error();
+        bind(*ps, params);
+        std::unique_ptr<::sql::ResultSet> rs((*ps)->executeQuery());
+        const MysqlRow row(rs.get());
+        while (rs->next()) on_row(row);
+        return Status::Ok();
+    } catch (const ::sql::SQLException& e) {
+        return fail(e.getErrorCode(), std::string("mysql query: ") + e.what());
+    } catch (const std::exception& e) {
+        return fail(0, std::string("mysql query: ") + e.what());
+    }
+}
+
+// Migrations are files of statements separated by ";" at the end of a line.
+Status Connection::exec_script(const std::string& sql) {
+    try {
+        std::unique_ptr<::sql::Statement> st(conn_->createStatement());
+        size_t start = 0;
+        while (start < sql.size()) {
+            size_t end = sql.find(";\n", start);
+            if (end == std::string::npos) end = sql.size();
+            std::string stmt = sql.substr(start, end - start);
+            start = end + 2;
+            // skip chunks that hold only comments and blanks
+            bool has_sql = false;
+            size_t pos = 0;
+            while (pos < stmt.size()) {
+                size_t eol = stmt.find('\n', pos);
+                if (eol == std::string::npos) eol = stmt.size();
+                std::string line = stmt.substr(pos, eol - pos);
+                size_t first = line.find_first_not_of(" \t\r");
+                if (first != std::string::npos && line.compare(first, 2, "--") != 0) has_sql = true;
+                pos = eol + 1;
+            }
+            if (has_sql) st->execute(stmt);
+        }
+        return Status::Ok();
+    } catch (const ::sql::SQLException& e) {
+        return fail(e.getErrorCode(), std::string("mysql script: ") + e.what());
+    } catch (const std::exception& e) {
+        return fail(0, std::string("mysql script: ") + e.what());
+    }
+}
+
+// LAST_INSERT_ID() is per connection, and a connection belongs to one thread: no race.
+Result<int64_t> Connection::insert(const std::string& sql, db::Params params) {
+    auto changed = exec(sql, params);
+    if (!changed) return changed.error();
+    int64_t id = 0;
+    Status s = query("SELECT LAST_INSERT_ID()", {}, [&](const db::Row& r) { id = r.integer(0); });
+    if (!s.ok()) return s;
+    return id;
+}
+
+}  // namespace lkk::mysql

@@ -1,0 +1,59 @@
+// One MySQL/MariaDB connection of one thread (MySQL Connector/C++ 1.1), with its cache of
+// prepared statements.
+//
+// Private to the MySQL backend; the twin of sqlite_connection.h with the same calls, so the
+// records code runs on either. The connection is opened with connect/read/write timeouts so
+// a hung server cannot hold a pool thread for ever, and with utf8mb4 so 4-byte characters
+// round-trip. Connector/C++ reports errors as exceptions: they are caught here and turned
+// into Status; a lost connection marks it broken and the storage opens a new one next call.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "lkk/status.h"
+#include "sql_connection.h"
+
+namespace sql {
+class Connection;
+class PreparedStatement;
+class ResultSet;
+}  // namespace sql
+
+namespace lkk::mysql {
+
+struct Address {
+    std::string host = "127.0.0.1";
+    int port = 3306;
+    std::string user;
+    std::string password;
+    std::string database;
+};
+
+// "mysql://user:pass@host:port/db" (user and password percent-decoded).
+Result<Address> parse_url(const std::string& url);
+
+class Connection final : public db::Connection {
+  public:
+    static Result<std::unique_ptr<Connection>> open(const Address& address);
+    ~Connection() override;
+
+    Result<int64_t> exec(const std::string& sql, db::Params params) override;
+    Status query(const std::string& sql, db::Params params,
+                 const std::function<void(const db::Row&)>& on_row) override;
+    Result<int64_t> insert(const std::string& sql, db::Params params) override;
+    Status exec_script(const std::string& sql) override;
+
+  private:
+    explicit Connection(std::unique_ptr<::sql::Connection> c);
+    Result<::sql::PreparedStatement*> prepare(const std::string& sql);
+    Status fail(int code, const std::string& what);
+
+    std::unique_ptr<::sql::Connection> conn_;
+    std::unordered_map<std::string, std::unique_ptr<::sql::PreparedStatement>> statements_;
+};
+
+}  // namespace lkk::mysql

@@ -1,0 +1,62 @@
+// What the SQL backends have in common: a connection of one thread that runs statements
+// with bound parameters, and the row it hands back.
+//
+// Private to core/src. SQLite (sqlite_connection.h) and MySQL (mysql_connection.h)
+// implement it, so the records, sessions and counters code (sql_storage.h) is written once.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "lkk/status.h"
+
+namespace lkk::db {
+
+// A bound parameter: NULL, an integer or text.
+using Param = std::variant<std::nullptr_t, int64_t, std::string_view>;
+using Params = std::initializer_list<Param>;
+
+inline Param nullable(const std::optional<int64_t>& v) {
+    return v ? Param(*v) : Param(nullptr);
+}
+
+// The current row of a running statement; columns count from 0.
+class Row {
+  public:
+    virtual ~Row() = default;
+    virtual int64_t integer(int col) const = 0;
+    virtual std::optional<int64_t> nullable(int col) const = 0;
+    virtual std::string text(int col) const = 0;
+};
+
+class Connection {
+  public:
+    virtual ~Connection() = default;
+    // Runs one statement; answers the number of rows it changed.
+    virtual Result<int64_t> exec(const std::string& sql, Params params) = 0;
+    // Runs an INSERT; answers the id of the new row.
+    virtual Result<int64_t> insert(const std::string& sql, Params params) = 0;
+    // Runs one statement and calls on_row for every row it yields.
+    virtual Status query(const std::string& sql, Params params,
+                         const std::function<void(const Row&)>& on_row) = 0;
+    // Runs a script of statements without parameters (migrations only).
+    virtual Status exec_script(const std::string& sql) = 0;
+
+    // After a transport-level failure the connection is not trusted any more: the storage
+    // drops it and opens a new one on the next call (never inside a transaction).
+    bool broken() const { return broken_; }
+    void mark_broken() { broken_ = true; }
+
+    // Transaction nesting depth on this connection (0: autocommit).
+    int depth = 0;
+
+  private:
+    bool broken_ = false;
+};
+
+}  // namespace lkk::db
