@@ -535,6 +535,10 @@ class PortalTestCase(unittest.TestCase):
         for path in (MODULE, ADMIN):
             if not os.path.exists(path):
                 raise unittest.SkipTest("not built: " + path)
+        backend = cls.portal_kwargs.get("backend") or BACKEND
+        if backend == "mysql" and not (os.environ.get("LKK_TEST_MYSQL_URL")
+                                       and os.environ.get("LKK_TEST_REDIS_URL")):
+            raise unittest.SkipTest("MariaDB/Redis not started (scripts/services.sh start)")
         cls.portal = Portal(**cls.portal_kwargs).start()
         year = this_year()
         rows = cls.billing_rows or [
