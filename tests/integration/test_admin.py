@@ -2,7 +2,8 @@
 
 AdminSqlite runs every CLI test on a fresh SQLite file; AdminMysql runs the same tests on a
 fresh MariaDB database when LKK_TEST_MYSQL_URL is set (scripts/services.sh sets it).
-AdminOnPortal checks that support operations act on a running portal at once (real nginx).
+AdminOnPortal checks that support operations act on a running portal at once (real nginx),
+on SQLite and, as AdminOnPortalMariadbRedis, on MariaDB + Redis.
 """
 
 import json
@@ -609,6 +610,18 @@ class AdminOnPortal(PortalTestCase):
         r = self.portal.browser().form("", "login", {"email": "printed@example.org",
                                                      "password": "brandnew1"})
         self.assertEqual(r.status, 303, r.text)
+
+
+class AdminOnPortalMariadbRedis(AdminOnPortal):
+    """The same, with the portal on MariaDB + Redis (scripts/services.sh)."""
+
+    portal_kwargs = {"backend": "mysql"}
+
+    @classmethod
+    def setUpClass(cls):
+        if not (os.environ.get("LKK_TEST_MYSQL_URL") and os.environ.get("LKK_TEST_REDIS_URL")):
+            raise unittest.SkipTest("LKK_TEST_MYSQL_URL / LKK_TEST_REDIS_URL are not set")
+        super().setUpClass()
 
 
 if __name__ == "__main__":
