@@ -238,6 +238,7 @@ class Portal:
         self.mysql_url = mysql_url
         self.redis_url = redis_url
         self.server_extra = server_extra
+        self.redis_lease = None
         self.mail_mode = mail
         self.shared_db = shared_db
         self.db_name = None
@@ -263,7 +264,10 @@ class Portal:
 
     def sessions_url(self):
         if self.backend == "mysql":
-            return self.redis_url or os.environ["LKK_TEST_REDIS_URL"]
+            if self.redis_url:
+                return self.redis_url
+            self.redis_lease = RedisLease(os.environ["LKK_TEST_REDIS_URL"])
+            return self.redis_lease.url
         return "storage"
 
     def write_settings(self):
@@ -423,6 +427,9 @@ http {{
             self.master_pid = None
         if self.sink and self.own_sink:
             self.sink.stop()
+        if self.redis_lease:
+            self.redis_lease.release()
+            self.redis_lease = None
         if self.db_name:
             base = urllib.parse.urlparse(self.mysql_url or os.environ["LKK_TEST_MYSQL_URL"])
             subprocess.run(["mariadb", "-h", base.hostname, "-P", str(base.port), "-u",
@@ -452,6 +459,40 @@ http {{
                     for row in con.execute(query, params).fetchall()]
         finally:
             con.close()
+
+
+class RedisLease:
+    """One of the Redis databases 1..15 for one portal (and the hosts that share it), held with
+    flock so parallel test processes never share one, and emptied first: Redis outlives a test
+    run, and leftover sessions or throttle counters (keyed by e-mail, IP or user id, and user
+    ids start over in every fresh database) would leak into the next run. Falls back to the
+    URL's own database when all are taken."""
+
+    def __init__(self, base_url):
+        import fcntl
+        u = urllib.parse.urlparse(base_url)
+        self.url, self.fd = base_url, None
+        for n in range(1, 16):
+            path = os.path.join(tempfile.gettempdir(), "lkk-it-redis-%s-%d-%d.lock"
+                                % (u.hostname, u.port or 6379, n))
+            fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            self.fd = fd
+            self.url = urllib.parse.urlunparse(u._replace(path="/%d" % n))
+            cmd = ["redis-cli", "-h", u.hostname, "-p", str(u.port or 6379), "-n", str(n)]
+            if u.password:
+                cmd += ["-a", urllib.parse.unquote(u.password), "--no-auth-warning"]
+            subprocess.run(cmd + ["FLUSHDB"], check=True, capture_output=True)
+            break
+
+    def release(self):
+        if self.fd is not None:
+            os.close(self.fd)  # drops the lock
+            self.fd = None
 
 
 class PrivateServices:
