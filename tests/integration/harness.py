@@ -38,6 +38,19 @@ DEMO_OFFICES = [
 ]
 
 
+def module_env():
+    """The environment for nginx with our module (and lkk-admin)."""
+    env = dict(os.environ)
+    if os.environ.get("LKK_ASAN"):
+        # nginx is not built with ASan; the sanitized module needs the runtime first.
+        lib = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True,
+                             text=True).stdout.strip()
+        ubsan = subprocess.run(["gcc", "-print-file-name=libubsan.so"], capture_output=True,
+                               text=True).stdout.strip()
+        env["LD_PRELOAD"] = lib + " " + ubsan
+    return env
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -338,15 +351,7 @@ http {{
 
     # ---- processes ------------------------------------------------------------------------
     def env(self):
-        env = dict(os.environ)
-        if os.environ.get("LKK_ASAN"):
-            # nginx is not built with ASan; the sanitized module needs the runtime first.
-            lib = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True,
-                                 text=True).stdout.strip()
-            ubsan = subprocess.run(["gcc", "-print-file-name=libubsan.so"], capture_output=True,
-                                   text=True).stdout.strip()
-            env["LD_PRELOAD"] = lib + " " + ubsan
-        return env
+        return module_env()
 
     def admin(self, *args, check=True, input=None):
         r = subprocess.run([ADMIN, "--config", self.settings_path] + list(args),

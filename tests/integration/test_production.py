@@ -27,7 +27,7 @@ import unittest
 import urllib.parse
 
 from harness import (ADMIN, MODULE, NGINX, SRC, Browser, Portal, PrivateServices, SmtpSink,
-                     free_port, mail_link, this_year, wait_port)
+                     free_port, mail_link, module_env, this_year, wait_port)
 
 RUN = secrets.token_hex(3)  # Redis outlives a run: e-mails differ per run so counters do not
 PASSWORD = "secret12"
@@ -393,7 +393,7 @@ class ConfExamples(unittest.TestCase):
                 with open(path, "w", encoding="utf-8") as f:
                     f.write(conf)
                 r = subprocess.run([NGINX, "-t", "-p", d, "-c", path], capture_output=True,
-                                   text=True)
+                                   text=True, env=module_env())
                 self.assertEqual(r.returncode, 0, "PART %d: %s" % (n, r.stderr))
                 self.assertIn("test is successful", r.stderr)
         finally:
