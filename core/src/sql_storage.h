@@ -67,6 +67,8 @@ class SqlStorage : public Storage, public SessionStore, public CounterStore {
     Status remove_office(const std::string& code, bool force) override;
 
     Status upsert_billing_account(const BillingAccount& account) override;
+    // sql_billing_batch.cpp: multi-row statements (one round trip per batch on MySQL).
+    Status upsert_billing_accounts(const std::vector<BillingAccount>& accounts) override;
     Result<std::optional<BillingAccount>> find_billing_account(
         const std::string& office_code, const std::string& account_number) override;
     Result<int64_t> count_billing_accounts() override;

@@ -149,8 +149,9 @@ TEST(BillingCsvReader, HeaderProblemsAreNamed) {
 }
 
 TEST(BillingCsvReader, TrailingDelimiterFromSpreadsheetsIsIgnored) {
-    auto r = read_all("office;account;surname;last_payment;last_payment_date;\n"
-                      "SIM;1;Ли;0;;\n");
+    auto r = read_all(
+        "office;account;surname;last_payment;last_payment_date;\n"
+        "SIM;1;Ли;0;;\n");
     ASSERT_TRUE(r.header.ok()) << r.header.message();
     ASSERT_EQ(r.records.size(), 1u);
     EXPECT_TRUE(r.records[0].ok()) << r.records[0].error;
@@ -268,6 +269,21 @@ TEST_F(BillingImport, ImportsManyRowsInBatchesAndCountsInsertedAndUpdated) {
     ASSERT_TRUE(one.ok() && one->has_value());
     EXPECT_EQ((*one)->last_payment, 1050);
     EXPECT_EQ((*one)->surname_key, "иванов");
+}
+
+TEST_F(BillingImport, TheSameAccountTwiceInOneFileKeepsTheLaterLine) {
+    // Line 65 repeats account 40: rows 33-64 of the file go to storage in one statement.
+    std::string text = many_rows(63);
+    text += "KRC;40;Петрова-Водкина;77;2026-05-05\n";
+    auto r = run(text);
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    EXPECT_EQ(r->inserted, 63);
+    EXPECT_EQ(r->updated, 1);
+    auto a = storage_->find_billing_account("KRC", "40");
+    ASSERT_TRUE(a.ok() && a->has_value());
+    EXPECT_EQ((*a)->surname, "Петрова-Водкина");
+    EXPECT_EQ((*a)->last_payment, 7700);
+    EXPECT_EQ((*a)->last_payment_date, "2026-05-05");
 }
 
 TEST_F(BillingImport, OneBadLineDeepInTheFileKeepsEverythingOut) {
