@@ -56,20 +56,23 @@ Status AdminContext::open() {
 
     auto storage = open_storage(settings_.storage.url);
     if (!storage.ok()) {
-        return Status(storage.error().code(), "cannot open storage " + settings_.storage.url +
-                                                  ": " + storage.error().message());
+        return Status(storage.error().code(), "cannot open storage " +
+                                                  without_password(settings_.storage.url) + ": " +
+                                                  storage.error().message());
     }
     storage_ = std::move(storage.value());
     auto sessions = open_session_store(settings_.sessions.url, *storage_);
     if (!sessions.ok()) {
-        return Status(sessions.error().code(), "cannot open sessions " + settings_.sessions.url +
-                                                   ": " + sessions.error().message());
+        return Status(sessions.error().code(), "cannot open sessions " +
+                                                   without_password(settings_.sessions.url) + ": " +
+                                                   sessions.error().message());
     }
     sessions_ = std::move(sessions.value());
     auto counters = open_counter_store(settings_.sessions.url, *storage_);
     if (!counters.ok()) {
-        return Status(counters.error().code(), "cannot open counters " + settings_.sessions.url +
-                                                   ": " + counters.error().message());
+        return Status(counters.error().code(), "cannot open counters " +
+                                                   without_password(settings_.sessions.url) + ": " +
+                                                   counters.error().message());
     }
     counters_ = std::move(counters.value());
     cabinet_ = std::make_unique<Cabinet>(settings_, *storage_, *sessions_, *counters_, clock());
@@ -131,6 +134,17 @@ std::string format_time(int64_t unix_seconds) {
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
     return buf;
+}
+
+// A URL as it may be printed: "mysql://lkk:secret@host/db" -> "mysql://lkk:***@host/db".
+std::string without_password(const std::string& url) {
+    const auto scheme = url.find("://");
+    if (scheme == std::string::npos) return url;
+    const auto at = url.find('@', scheme + 3);
+    if (at == std::string::npos) return url;
+    const auto colon = url.find(':', scheme + 3);
+    if (colon == std::string::npos || colon > at) return url;
+    return url.substr(0, colon + 1) + "***" + url.substr(at);
 }
 
 std::string format_rub(int64_t kopecks) {

@@ -73,6 +73,8 @@ class AdminContext {
     std::unique_ptr<Cabinet> cabinet_;
 };
 
+// A URL as it may be printed in a message: the password replaced by "***".
+std::string without_password(const std::string& url);
 // "2026-11-25 14:30:05" in UTC; "-" for 0.
 std::string format_time(int64_t unix_seconds);
 // Roubles as support staff read them: "1234.50" (no thousands separator, so scripts and

@@ -101,7 +101,8 @@ Status retry(AdminContext& ctx, const OutboxArgs& a) {
 Status flush(AdminContext& ctx) {
     auto mailer = open_mailer(ctx.settings().mail.url, ctx.settings().mail.from);
     if (!mailer.ok()) {
-        return Status(mailer.error().code(), "cannot open mail " + ctx.settings().mail.url + ": " +
+        return Status(mailer.error().code(), "cannot open mail " +
+                                                 without_password(ctx.settings().mail.url) + ": " +
                                                  mailer.error().message());
     }
     DeliveryPolicy policy;

@@ -137,6 +137,14 @@ class AdminCliTests:
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 1)
         self.assertIn("--config", r.stderr)
+        # A storage URL in an error message never shows its password.
+        bad = os.path.join(self.dir, "bad.toml")
+        with open(bad, "w") as f:
+            f.write('[storage]\nurl = "mysql://lkk:s3cret-pw@127.0.0.1"\n')
+        r = subprocess.run([ADMIN, "--config", bad, "stats"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cannot open storage", r.stderr)
+        self.assertNotIn("s3cret-pw", r.stdout + r.stderr)
         env = dict(os.environ, LKK_CONFIG=self.config)
         r = subprocess.run([ADMIN, "stats"], capture_output=True, text=True, env=env)
         self.assertEqual(r.returncode, 0, r.stderr)  # LKK_CONFIG is read too
