@@ -1,29 +1,14 @@
 // libFuzzer target: parse_cookies on arbitrary bytes. Accepted cookies must have non-empty,
 // clean UTF-8 names without separators, and url_encode of any value must parse back to it.
-#include <unicode/utf8.h>
-
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
 #include "lkk/http_parse.h"
+#include "lkk/rules.h"
 
-namespace {
-
-bool clean_utf8(std::string_view s) {
-    const auto* p = reinterpret_cast<const uint8_t*>(s.data());
-    const auto n = static_cast<int32_t>(s.size());
-    int32_t i = 0;
-    while (i < n) {
-        UChar32 c = 0;
-        U8_NEXT(p, i, n, c);
-        if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return false;
-    }
-    return true;
-}
-
-}  // namespace
+using lkk::rules::is_clean_text;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string_view header(reinterpret_cast<const char*>(data), size);
@@ -34,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (size > lkk::http::kMaxCookieHeader) std::abort();
     for (const auto& [name, value] : *cookies) {
-        if (name.empty() || !clean_utf8(name) || !clean_utf8(value)) std::abort();
+        if (name.empty() || !is_clean_text(name) || !is_clean_text(value)) std::abort();
         if (name.find_first_of(";=") != std::string::npos) std::abort();
         if (value.find(';') != std::string::npos) std::abort();
         if (name.front() == ' ' || name.back() == ' ') std::abort();
