@@ -147,31 +147,9 @@ HttpResponse Portal::get_resend(Exchange& x) {
 
 // Like registration, the answer does not tell whether the address is known.
 HttpResponse Portal::post_resend(Exchange& x) {
-    const FormView view = [this](Exchange& e, int s, TemplateData d) {
-        return html(e, s, "resend.html", d);
-    };
-    auto form = accept_form(x, CsrfKind::anonymous, {"email"}, view);
-    if (!form.ok()) return form.error();
-    const std::string email(form->value("email"));
-    Reply reply = cabinet_.resend_confirmation(email, x.ctx);
-    TemplateData d = page_data(x);
-    switch (reply.outcome) {
-        case Outcome::ok:
-            return html(x, 200, "check_mail.html", d);
-        case Outcome::form_error:
-            d.set("email", email);
-            put_field_errors(d, reply, {"email"});
-            return view(x, 400, d);
-        case Outcome::throttled: {
-            d.set("email", email);
-            d.set("error", wait_text(reply.retry_after));
-            HttpResponse r = view(x, 429, d);
-            set_retry_after(r, reply.retry_after);
-            return r;
-        }
-        default:
-            return outcome_failure_page(x, reply);
-    }
+    return post_email_only(x, "resend.html", "check_mail.html", [&](const std::string& email) {
+        return cabinet_.resend_confirmation(email, x.ctx);
+    });
 }
 
 HttpResponse Portal::get_forgot(Exchange& x) {
@@ -180,18 +158,27 @@ HttpResponse Portal::get_forgot(Exchange& x) {
 
 // Like registration, the answer does not tell whether the address is known.
 HttpResponse Portal::post_forgot(Exchange& x) {
-    const FormView view = [this](Exchange& e, int s, TemplateData d) {
-        return html(e, s, "forgot.html", d);
+    return post_email_only(x, "forgot.html", "forgot_done.html", [&](const std::string& email) {
+        return cabinet_.forgot_password(email, x.ctx);
+    });
+}
+
+// The resend and forgot forms: one e-mail field, and an answer that is the same for known
+// and unknown addresses (nothing typed is echoed on success).
+HttpResponse Portal::post_email_only(Exchange& x, std::string_view form_page,
+                                     std::string_view done_page,
+                                     const std::function<Reply(const std::string&)>& op) {
+    const FormView view = [this, form_page](Exchange& e, int s, TemplateData d) {
+        return html(e, s, form_page, d);
     };
     auto form = accept_form(x, CsrfKind::anonymous, {"email"}, view);
     if (!form.ok()) return form.error();
     const std::string email(form->value("email"));
-    Reply reply = cabinet_.forgot_password(email, x.ctx);
+    Reply reply = op(email);
     TemplateData d = page_data(x);
     switch (reply.outcome) {
-        // Identical for known and unknown addresses: nothing typed is echoed.
         case Outcome::ok:
-            return html(x, 200, "forgot_done.html", d);
+            return html(x, 200, done_page, d);
         case Outcome::form_error:
             d.set("email", email);
             put_field_errors(d, reply, {"email"});

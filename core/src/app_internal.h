@@ -153,6 +153,9 @@ class Portal final : public Application {
     HttpResponse post_resend(Exchange& x);
     HttpResponse get_forgot(Exchange& x);
     HttpResponse post_forgot(Exchange& x);
+    HttpResponse post_email_only(Exchange& x, std::string_view form_page,
+                                 std::string_view done_page,
+                                 const std::function<Reply(const std::string&)>& op);
     HttpResponse get_reset(Exchange& x);
     HttpResponse post_reset(Exchange& x);
     HttpResponse get_change(Exchange& x);
