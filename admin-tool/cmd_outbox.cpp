@@ -16,18 +16,6 @@ struct OutboxArgs {
     int64_t id = 0;
 };
 
-std::string_view state_name(MailState s) {
-    switch (s) {
-        case MailState::sent:
-            return "sent";
-        case MailState::failed:
-            return "failed";
-        case MailState::pending:
-            break;
-    }
-    return "pending";
-}
-
 Status list(AdminContext& ctx, const OutboxArgs& a) {
     if (!a.state.empty() && a.state != "pending" && a.state != "sent" && a.state != "failed") {
         return ctx.usage("--state " + a.state + ": use pending, sent or failed");
@@ -37,7 +25,7 @@ Status list(AdminContext& ctx, const OutboxArgs& a) {
     if (!mails.ok()) return mails.error();
     std::vector<OutboxMail> shown;
     for (auto& m : mails.value()) {
-        if (!a.state.empty() && state_name(m.state) != a.state) continue;
+        if (!a.state.empty() && mail_state_name(m.state) != a.state) continue;
         if (static_cast<int>(shown.size()) >= a.limit) break;
         shown.push_back(std::move(m));
     }
@@ -47,7 +35,7 @@ Status list(AdminContext& ctx, const OutboxArgs& a) {
             out.push_back({{"id", m.id},
                            {"recipient", m.recipient},
                            {"subject", m.subject},
-                           {"state", std::string(state_name(m.state))},
+                           {"state", std::string(mail_state_name(m.state))},
                            {"attempts", m.attempts},
                            {"created_at", format_time(m.created_at)},
                            {"next_attempt_at", format_time(m.next_attempt_at)},
@@ -64,7 +52,7 @@ Status list(AdminContext& ctx, const OutboxArgs& a) {
     Table t({"ID", "STATE", "TRIES", "CREATED (UTC)", "NEXT TRY / SENT", "TO", "SUBJECT",
              "LAST ERROR"});
     for (const auto& m : shown) {
-        t.add({std::to_string(m.id), std::string(state_name(m.state)), std::to_string(m.attempts),
+        t.add({std::to_string(m.id), std::string(mail_state_name(m.state)), std::to_string(m.attempts),
                format_time(m.created_at),
                m.state == MailState::sent ? format_time(m.sent_at) : format_time(m.next_attempt_at),
                m.recipient, m.subject, m.last_error.empty() ? "-" : m.last_error});

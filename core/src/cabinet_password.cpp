@@ -83,23 +83,8 @@ ChangePasswordReply Cabinet::change_password(const Session& session, std::string
 }
 
 Reply Cabinet::forgot_password(std::string_view email, const RequestContext& ctx) {
-    auto canonical = rules::normalize_email(email);
-    if (!canonical) {
-        Reply r = with_outcome(Outcome::form_error);
-        r.errors.push_back(rule_error("email", canonical.error()));
-        return r;
-    }
-    // Counted for unknown e-mails too, so the answer never depends on the cabinet existing.
-    auto throttled = over_limit(key_forgot(*canonical), settings_.throttle.resend_per_email,
-                                settings_.throttle.resend_window);
-    if (!throttled) return failure(throttled.error());
-    if (*throttled) {
-        Reply r = with_outcome(Outcome::throttled);
-        r.retry_after = settings_.throttle.resend_window;
-        return r;
-    }
-    auto user = storage_.find_user_by_email(*canonical);
-    if (!user) return failure(user.error());
+    auto user = user_for_mail_request(email, key_forgot);
+    if (!user) return user.error();
     if (!*user ||
         ((*user)->status != UserStatus::active && (*user)->status != UserStatus::pending)) {
         return Reply{};

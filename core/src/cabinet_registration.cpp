@@ -148,23 +148,8 @@ Reply Cabinet::confirm(std::string_view token, const RequestContext& ctx) {
 }
 
 Reply Cabinet::resend_confirmation(std::string_view email, const RequestContext& ctx) {
-    auto canonical = rules::normalize_email(email);
-    if (!canonical) {
-        Reply r = with_outcome(Outcome::form_error);
-        r.errors.push_back(rule_error("email", canonical.error()));
-        return r;
-    }
-    // Counted for unknown e-mails too: the answer must not depend on whether it exists.
-    auto throttled = over_limit(key_resend(*canonical), settings_.throttle.resend_per_email,
-                                settings_.throttle.resend_window);
-    if (!throttled) return failure(throttled.error());
-    if (*throttled) {
-        Reply r = with_outcome(Outcome::throttled);
-        r.retry_after = settings_.throttle.resend_window;
-        return r;
-    }
-    auto user = storage_.find_user_by_email(*canonical);
-    if (!user) return failure(user.error());
+    auto user = user_for_mail_request(email, key_resend);
+    if (!user) return user.error();
     if (!*user || (*user)->status != UserStatus::pending) return Reply{};
     Status st = storage_.in_transaction([&]() -> Status {
         auto token = issue_token_with_mail(**user, TokenKind::confirm, ctx.locale, true);

@@ -62,4 +62,26 @@ Status Cabinet::clear_login_failures(const std::string& email) {
     return counters_.clear(key_login_failures(email));
 }
 
+// Counted for unknown e-mails too, so the answer never depends on the cabinet existing.
+Result<std::optional<User>, Reply> Cabinet::user_for_mail_request(
+    std::string_view email, std::string (*key_of)(std::string_view)) {
+    auto canonical = rules::normalize_email(email);
+    if (!canonical) {
+        Reply r = with_outcome(Outcome::form_error);
+        r.errors.push_back(rule_error("email", canonical.error()));
+        return r;
+    }
+    auto throttled = over_limit(key_of(*canonical), settings_.throttle.resend_per_email,
+                                settings_.throttle.resend_window);
+    if (!throttled) return failure(throttled.error());
+    if (*throttled) {
+        Reply r = with_outcome(Outcome::throttled);
+        r.retry_after = settings_.throttle.resend_window;
+        return r;
+    }
+    auto user = storage_.find_user_by_email(*canonical);
+    if (!user) return failure(user.error());
+    return std::move(user.value());
+}
+
 }  // namespace lkk

@@ -25,18 +25,6 @@ std::string_view token_kind_name(TokenKind k) {
     return k == TokenKind::reset ? "reset" : "confirm";
 }
 
-std::string_view mail_state_name(MailState s) {
-    switch (s) {
-        case MailState::sent:
-            return "sent";
-        case MailState::failed:
-            return "failed";
-        case MailState::pending:
-            break;
-    }
-    return "pending";
-}
-
 MailState mail_state_from(std::string_view s) {
     if (s == "sent") return MailState::sent;
     if (s == "failed") return MailState::failed;

@@ -22,6 +22,18 @@ std::string_view user_status_name(UserStatus s) {
     return "pending";
 }
 
+std::string_view mail_state_name(MailState s) {
+    switch (s) {
+        case MailState::sent:
+            return "sent";
+        case MailState::failed:
+            return "failed";
+        case MailState::pending:
+            break;
+    }
+    return "pending";
+}
+
 // "sqlite:PATH" (also "sqlite://PATH") or "mysql://user:pass@host:port/db".
 Result<std::unique_ptr<Storage>> open_storage(const std::string& url) {
     constexpr std::string_view sqlite_scheme = "sqlite:";

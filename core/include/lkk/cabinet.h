@@ -278,6 +278,11 @@ class Cabinet {
     Status notify_existing_owner(const User& user, const RequestContext& ctx);
 
     // cabinet_throttle.cpp
+    // The first steps of an e-mail-only request (resend, forgot): a valid address, the
+    // per-e-mail limit under key_of(address), then the cabinet if there is one. The error
+    // side is the reply to give at once (form error, throttled, unavailable).
+    Result<std::optional<User>, Reply> user_for_mail_request(
+        std::string_view email, std::string (*key_of)(std::string_view));
     // Counts one event under key; true when the count after it exceeds limit.
     Result<bool> over_limit(const std::string& key, int limit, int64_t window);
     // True when key already counted limit events in its window (does not count).

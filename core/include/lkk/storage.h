@@ -79,6 +79,7 @@ struct LinkedAccount {
 };
 
 enum class MailState { pending, sent, failed };
+std::string_view mail_state_name(MailState s);
 
 struct OutboxMail {
     int64_t id = 0;
