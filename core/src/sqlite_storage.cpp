@@ -2,8 +2,10 @@
 // that is never used across fork(). Everything else is the shared SQL code (sql_storage.h).
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "lkk/sqlite_storage.h"
 #include "sql_storage.h"
@@ -62,7 +64,16 @@ Result<std::unique_ptr<Storage>> open_sqlite_storage(const std::string& path) {
     }
     auto storage = std::make_unique<SqliteStorage>(path);
     if (auto c = storage->connection(); !c) return c.error();
-    if (Status s = storage->migrate(); !s.ok()) return s;
+    // Several nginx workers start at once on a new file: one creates the schema while the
+    // others may find it locked for longer than busy_timeout covers, so they try again
+    // (about 10 s in all) instead of failing their start.
+    Status s = storage->migrate();
+    for (int attempt = 0; !s.ok() && s.code() == StatusCode::unavailable && attempt < 50;
+         ++attempt) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        s = storage->migrate();
+    }
+    if (!s.ok()) return s;
     return std::unique_ptr<Storage>(std::move(storage));
 }
 
