@@ -131,6 +131,10 @@ static void ngx_http_lkk_wake(ngx_http_request_t *r);
 static ngx_int_t ngx_http_lkk_send(ngx_http_request_t *r,
     ngx_http_lkk_ctx_t *ctx);
 static ngx_int_t ngx_http_lkk_unavailable(ngx_http_request_t *r);
+static ngx_int_t ngx_http_lkk_add_header(ngx_http_request_t *r, char *key,
+    char *value);
+static ngx_int_t ngx_http_lkk_send_body(ngx_http_request_t *r, u_char *data,
+    size_t len);
 static void ngx_http_lkk_free_response(void *data);
 
 static void ngx_http_lkk_mail_tick(ngx_event_t *ev);
@@ -1304,9 +1308,6 @@ ngx_http_lkk_send(ngx_http_request_t *r, ngx_http_lkk_ctx_t *ctx)
     int               status;
     size_t            i, n;
     lkk_str           name, value, body;
-    ngx_int_t         rc;
-    ngx_buf_t        *b;
-    ngx_chain_t       out;
     ngx_table_elt_t  *h;
 
     if (ctx->read_error) {
@@ -1377,27 +1378,7 @@ ngx_http_lkk_send(ngx_http_request_t *r, ngx_http_lkk_ctx_t *ctx)
         r->header_only = 1;
     }
 
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_ERROR;
-    }
-
-    b->pos = (u_char *) body.data;
-    b->last = b->pos + body.len;
-    b->memory = 1;
-    b->last_buf = 1;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_lkk_send_body(r, (u_char *) body.data, body.len);
 }
 
 
@@ -1418,36 +1399,51 @@ ngx_http_lkk_unavailable(ngx_http_request_t *r)
         "Please try again in a few minutes.</p>\n"
         "</body></html>\n";
 
-    ngx_int_t         rc;
-    ngx_buf_t        *b;
-    ngx_chain_t       out;
-    ngx_table_elt_t  *h;
-
     r->headers_out.status = NGX_HTTP_SERVICE_UNAVAILABLE;
     r->headers_out.content_length_n = sizeof(page) - 1;
     ngx_str_set(&r->headers_out.content_type, "text/html; charset=utf-8");
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.content_type_lowcase = NULL;
 
+    if (ngx_http_lkk_add_header(r, "Retry-After", "30") != NGX_OK
+        || ngx_http_lkk_add_header(r, "Cache-Control", "no-store") != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_lkk_send_body(r, page, sizeof(page) - 1);
+}
+
+
+/* Adds a response header with static strings. */
+static ngx_int_t
+ngx_http_lkk_add_header(ngx_http_request_t *r, char *key, char *value)
+{
+    ngx_table_elt_t  *h;
+
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
         return NGX_ERROR;
     }
 
     h->hash = 1;
-    ngx_str_set(&h->key, "Retry-After");
-    ngx_str_set(&h->value, "30");
+    h->key.data = (u_char *) key;
+    h->key.len = ngx_strlen(key);
+    h->value.data = (u_char *) value;
+    h->value.len = ngx_strlen(value);
     h->lowcase_key = NULL;
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
+    return NGX_OK;
+}
 
-    h->hash = 1;
-    ngx_str_set(&h->key, "Cache-Control");
-    ngx_str_set(&h->value, "no-store");
-    h->lowcase_key = NULL;
+
+/* Sends the headers set on r, then len bytes at data, which live as long as r does. */
+static ngx_int_t
+ngx_http_lkk_send_body(ngx_http_request_t *r, u_char *data, size_t len)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
 
     rc = ngx_http_send_header(r);
 
@@ -1460,8 +1456,8 @@ ngx_http_lkk_unavailable(ngx_http_request_t *r)
         return NGX_ERROR;
     }
 
-    b->pos = page;
-    b->last = page + sizeof(page) - 1;
+    b->pos = data;
+    b->last = data + len;
     b->memory = 1;
     b->last_buf = 1;
     b->last_in_chain = 1;
