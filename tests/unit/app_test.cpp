@@ -18,28 +18,14 @@
 #include "lkk/http_parse.h"
 #include "lkk/rules.h"
 #include "lkk/storage.h"
+#include "temp_dir.h"
 
 namespace lkk {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
-  public:
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "lkk-app-XXXXXX").string();
-        if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = pattern;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    const std::string& path() const { return path_; }
-
-  private:
-    std::string path_;
-};
+using lkk::test::TempDir;
 
 std::string header(const HttpResponse& r, const std::string& name) {
     for (const auto& [n, v] : r.headers) {

@@ -2,6 +2,7 @@
 // drives it: settings check for `nginx -t`, application start, a request in plain
 // (pointer, length) strings, the response read back through the accessors, NULL handles.
 #include "lkk/capi.h"
+#include "temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <strings.h>
@@ -17,22 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
-  public:
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "lkk-capi-XXXXXX").string();
-        if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = pattern;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    const std::string& path() const { return path_; }
-
-  private:
-    std::string path_;
-};
+using lkk::test::TempDir;
 
 std::string write_file(const std::string& path, const std::string& text) {
     std::ofstream(path) << text;

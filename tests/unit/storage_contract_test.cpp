@@ -19,6 +19,7 @@
 
 #include "lkk/session_store.h"
 #include "lkk/storage.h"
+#include "temp_dir.h"
 
 namespace lkk {
 namespace {
@@ -32,22 +33,7 @@ std::string random_tag() {
 }
 
 // A temporary directory removed with everything in it when the test ends.
-class TempDir {
-  public:
-    TempDir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "lkk-storage-XXXXXX");
-        if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = pattern;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    const std::string& path() const { return path_; }
-
-  private:
-    std::string path_;
-};
+using lkk::test::TempDir;
 
 std::vector<std::string> backends() {
     std::vector<std::string> list = {"sqlite"};
