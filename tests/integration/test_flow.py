@@ -364,3 +364,57 @@ class BusyPool(PortalTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class CabinetUpkeep(PortalTestCase):
+    """Account details, unlink, password change, and a reset link that has expired."""
+
+    portal_kwargs = {"settings": {"tokens": {"reset_ttl": "2s"}}}
+
+    def test_details_unlink_and_password_change(self):
+        b = self.register_confirmed("upkeep@example.org", "firstpw1")
+        page = b.get("accounts/link")
+        b.post("accounts/link", {"office": "SIM", "account": "100201", "surname": "ЕЛКИНА",
+                                 "amount": "0", "csrf": page.csrf()})
+        registry = b.get("accounts")
+        link_id = re.search(r'href="/lkk/accounts/(\d+)"', registry.text).group(1)
+        details = b.get("accounts/" + link_id)
+        self.assertEqual(details.status, 200)
+        self.assertIn("ул. Гоголя", details.text)  # the address billing provided
+        self.assertIn("no-store", details.header("cache-control"))
+        other = self.register_confirmed("other@example.org")
+        self.assertEqual(other.get("accounts/" + link_id).status, 404)  # not theirs
+        r = b.post("accounts/%s/unlink" % link_id, {"csrf": details.csrf()})
+        self.assertIn(r.status, (200, 303), r.text)
+        self.assertNotIn("100201", b.get("accounts").text)
+        self.assertIn("unlink", {row[0] for row in self.portal.sql(
+            "SELECT event FROM audit_log WHERE event = 'unlink'")})
+
+        second = self.portal.browser()  # another device, logged in before the change
+        self.assertEqual(second.form("", "login", {"email": "upkeep@example.org",
+                                                   "password": "firstpw1"}).status, 303)
+        page = b.get("password/change")
+        r = b.post("password/change", {"old_password": "wrongpw1", "password": "secondpw2",
+                                        "password_confirm": "secondpw2", "csrf": page.csrf()})
+        self.assertEqual(r.status, 400)
+        page = b.get("password/change")
+        r = b.post("password/change", {"old_password": "firstpw1", "password": "secondpw2",
+                                        "password_confirm": "secondpw2", "csrf": page.csrf()})
+        self.assertIn(r.status, (200, 303), r.text)
+        self.assertEqual(second.get("accounts").status, 303)  # the other session ended
+        fresh = self.portal.browser()
+        self.assertNotEqual(fresh.form("", "login", {"email": "upkeep@example.org",
+                                                     "password": "firstpw1"}).status, 303)
+        self.assertEqual(fresh.form("", "login", {"email": "upkeep@example.org",
+                                                  "password": "secondpw2"}).status, 303)
+
+    def test_expired_reset_link_is_refused(self):
+        self.register_confirmed("expired@example.org", "oldpass1")
+        b = self.portal.browser()
+        b.form("password/forgot", "password/forgot", {"email": "expired@example.org"})
+        msg = self.portal.sink.wait_for(2, to="expired@example.org")[-1]
+        link = path_of(mail_link(msg, "/password/reset?token="))
+        time.sleep(3)  # reset_ttl is 2 s here
+        self.assertEqual(b.get(link).status, 400)
+        self.assertEqual(b.form("", "login", {"email": "expired@example.org",
+                                              "password": "oldpass1"}).status, 303)
