@@ -99,6 +99,8 @@ class SmtpSink:
                 self.proc.wait(5)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+                self.proc.wait(5)
+            self.proc.stdout.close()
             self.proc = None
 
     def messages(self):
