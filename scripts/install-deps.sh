@@ -15,7 +15,7 @@ PACKAGES=(
   libargon2-dev libssl-dev libcurl4-openssl-dev libicu-dev
   libkainjow-mustache-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
   python3 python3-aiosmtpd
-  wrk
+  wrk time
 )
 
 missing=()
