@@ -202,8 +202,7 @@ HttpResponse Portal::reply_problem(Exchange& x, const Reply& reply) {
         r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
     if (reply.outcome == Outcome::throttled) {
-        r.headers.emplace_back("Retry-After",
-                               std::to_string(reply.retry_after > 0 ? reply.retry_after : 60));
+        add_retry_after(r, reply.retry_after);
     }
     return r;
 }

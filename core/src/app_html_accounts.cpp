@@ -101,11 +101,7 @@ HttpResponse Portal::post_link(Exchange& x) {
             return view(x, 409, d);
         case Outcome::throttled: {
             d.set("throttled", reply.office ? office_contact(*reply.office) : TemplateData(true));
-            d.set("error", wait_text(reply.retry_after));
-            HttpResponse r = view(x, 429, d);
-            r.headers.emplace_back("Retry-After",
-                                   std::to_string(reply.retry_after > 0 ? reply.retry_after : 60));
-            return r;
+            return throttled_form(x, view, d, reply.retry_after);
         }
         default:
             return outcome_failure_page(x, reply);

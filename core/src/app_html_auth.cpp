@@ -5,14 +5,6 @@
 
 namespace lkk::web {
 
-namespace {
-
-void set_retry_after(HttpResponse& r, int64_t seconds) {
-    r.headers.emplace_back("Retry-After", std::to_string(seconds > 0 ? seconds : 60));
-}
-
-}  // namespace
-
 HttpResponse Portal::login_view(Exchange& x, int status, TemplateData data) {
     return html(x, status, "login.html", data);
 }
@@ -59,12 +51,9 @@ HttpResponse Portal::post_login(Exchange& x) {
         case Outcome::not_confirmed:
             d.set("not_confirmed", true);
             return login_view(x, 403, d);
-        case Outcome::throttled: {
-            d.set("error", wait_text(reply.retry_after));
-            HttpResponse r = login_view(x, 429, d);
-            set_retry_after(r, reply.retry_after);
-            return r;
-        }
+        case Outcome::throttled:
+            return throttled_form(x, std::bind_front(&Portal::login_view, this), d,
+                                  reply.retry_after);
         default:
             return outcome_failure_page(x, reply);
     }
@@ -114,10 +103,7 @@ HttpResponse Portal::post_register(Exchange& x) {
         case Outcome::throttled: {
             d.set("email", email);
             if (consent) d.set("consent", true);
-            d.set("error", wait_text(reply.retry_after));
-            HttpResponse r = view(x, 429, d);
-            set_retry_after(r, reply.retry_after);
-            return r;
+            return throttled_form(x, view, d, reply.retry_after);
         }
         default:
             return outcome_failure_page(x, reply);
@@ -185,10 +171,7 @@ HttpResponse Portal::post_email_only(Exchange& x, std::string_view form_page,
             return view(x, 400, d);
         case Outcome::throttled: {
             d.set("email", email);
-            d.set("error", wait_text(reply.retry_after));
-            HttpResponse r = view(x, 429, d);
-            set_retry_after(r, reply.retry_after);
-            return r;
+            return throttled_form(x, view, d, reply.retry_after);
         }
         default:
             return outcome_failure_page(x, reply);
@@ -240,12 +223,8 @@ HttpResponse Portal::post_reset(Exchange& x) {
             if (reply.error_of("token") != nullptr) return html(x, 400, "reset_failed.html", d);
             put_field_errors(d, reply, {"password", "password_confirm"});
             return view(x, 400, d);
-        case Outcome::throttled: {
-            d.set("error", wait_text(reply.retry_after));
-            HttpResponse r = view(x, 429, d);
-            set_retry_after(r, reply.retry_after);
-            return r;
-        }
+        case Outcome::throttled:
+            return throttled_form(x, view, d, reply.retry_after);
         default:
             return outcome_failure_page(x, reply);
     }
@@ -282,12 +261,8 @@ HttpResponse Portal::post_change(Exchange& x) {
         case Outcome::form_error:
             put_field_errors(d, reply, {"old_password", "password", "password_confirm"});
             return view(x, 400, d);
-        case Outcome::throttled: {
-            d.set("error", wait_text(reply.retry_after));
-            HttpResponse r = view(x, 429, d);
-            set_retry_after(r, reply.retry_after);
-            return r;
-        }
+        case Outcome::throttled:
+            return throttled_form(x, view, d, reply.retry_after);
         default:
             return outcome_failure_page(x, reply);
     }

@@ -91,6 +91,9 @@ struct JsonFields {
 // Re-renders a form page with the given status and data (values and errors filled in).
 using FormView = std::function<HttpResponse(Exchange&, int, TemplateData)>;
 
+// Retry-After of a throttled answer (at least a minute when the wait is unknown).
+void add_retry_after(HttpResponse& r, int64_t seconds);
+
 class Portal final : public Application {
   public:
     Portal(Settings settings, std::unique_ptr<Storage> storage,
@@ -126,6 +129,9 @@ class Portal final : public Application {
     std::string clear_session_cookie() const;
     std::string csrf_cookie(const std::string& value) const;
     std::string wait_text(int64_t seconds) const;
+    // A form shown again with 429, the wait in its general error, and Retry-After.
+    HttpResponse throttled_form(Exchange& x, const FormView& view, TemplateData data,
+                                int64_t retry_after);
     // Puts each FieldError next to its field (`<field>_error`); errors of fields this form
     // does not have go to the general `error`.
     void put_field_errors(TemplateData& data, const Reply& reply,

@@ -160,9 +160,21 @@ std::string Portal::wait_text(int64_t seconds) const {
     return "Слишком много попыток. Попробуйте снова через " + std::to_string(minutes) + " мин.";
 }
 
+void add_retry_after(HttpResponse& r, int64_t seconds) {
+    r.headers.emplace_back("Retry-After", std::to_string(seconds > 0 ? seconds : 60));
+}
+
 HttpResponse Portal::throttled_page(Exchange& x, int64_t retry_after) {
     HttpResponse r = error_page(x, 429, ErrorPage::throttled, wait_text(retry_after));
-    r.headers.emplace_back("Retry-After", std::to_string(retry_after > 0 ? retry_after : 60));
+    add_retry_after(r, retry_after);
+    return r;
+}
+
+HttpResponse Portal::throttled_form(Exchange& x, const FormView& view, TemplateData data,
+                                    int64_t retry_after) {
+    data.set("error", wait_text(retry_after));
+    HttpResponse r = view(x, 429, data);
+    add_retry_after(r, retry_after);
     return r;
 }
 
