@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs every Debian package lkk needs to build, run and test. Idempotent, non-interactive.
 # Services that apt may start on a fresh machine (nginx :80, MariaDB, Redis :6379) are left
-# alone: our scripts start their own instances on private ports and data directories.
+# alone: our scripts start their own instances on private ports and data directories. While
+# apt runs, a /usr/sbin/policy-rc.d that exits 101 (unless one is already there) keeps the
+# packages' init scripts from starting anything, Apache on :80 in particular.
 set -euo pipefail
 
 PACKAGES=(
@@ -9,6 +11,7 @@ PACKAGES=(
   clang clang-format libclang-rt-14-dev libfuzzer-14-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nginx nginx-dev
+  apache2 apache2-dev
   libsqlite3-dev sqlite3
   libmysqlcppconn-dev mariadb-server mariadb-client
   redis-server libhiredis-dev
@@ -32,6 +35,17 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+own_policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+  $SUDO chmod 755 /usr/sbin/policy-rc.d
+  own_policy=1
+fi
+rc=0
+{ $SUDO apt-get update -qq &&
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; } || rc=$?
+if [ -n "$own_policy" ]; then
+  $SUDO rm -f /usr/sbin/policy-rc.d
+fi
+[ "$rc" -eq 0 ] || exit "$rc"
 echo "install-deps: done"

@@ -4,7 +4,7 @@
 #
 #   build-module.sh BUILD_DIR OUTPUT_SO
 #
-# Environment: LKK_CORE_LIB, LKK_EXTRA_LIBS (see module/config), optional LKK_NGX_CC_OPT and
+# Environment: LKK_CORE_LIB, LKK_EXTRA_LIBS (see module/nginx/config), optional LKK_NGX_CC_OPT and
 # LKK_NGX_LD_OPT (the sanitizer build passes -fsanitize=... through them), NGX_SRC (default
 # /usr/share/nginx/src). configure runs again only when its inputs changed.
 set -euo pipefail

@@ -5,13 +5,13 @@
 # chunked and spooled to a temporary file), a static file beside the portal, a reload with a
 # request in flight, and an error log without [alert]/[emerg].
 #
-#   module/smoke-test.sh [BUILD_DIR]        # default: build-module next to this repo's root
+#   module/nginx/smoke-test.sh [BUILD_DIR]        # default: build-module next to this repo's root
 #
 # For a LKK_SANITIZE=ON build set LKK_ASAN=1: every nginx invocation (even `nginx -t`) then
 # runs with LD_PRELOAD of libasan/libubsan and ASAN_OPTIONS=detect_leaks=0.
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$root/build-module}" && pwd)
 so=$build/module/ngx_http_lkk_module.so
 [ -f "$so" ] || { echo "no $so: cmake --build $build --target lkk_module" >&2; exit 2; }
