@@ -3,7 +3,6 @@
 #include "lkk/app.h"
 
 #include <charconv>
-#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -122,15 +121,26 @@ Portal::Portal(Settings settings, std::unique_ptr<Storage> storage,
     };
 }
 
+namespace {
+
+// A request that threw: a bug, so an error line, built without letting anything escape.
+void log_request_crash(const HttpRequest& request, const char* what) noexcept {
+    try {
+        log(LogLevel::error, request.method + " " + request.path + " failed: " + what);
+    } catch (...) {
+        log(LogLevel::error, "a request failed");
+    }
+}
+
+}  // namespace
+
 HttpResponse Portal::handle(const HttpRequest& request) noexcept {
     try {
         return dispatch(request);
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "lkk: request %s %s failed: %s\n", request.method.c_str(),
-                     request.path.c_str(), e.what());
+        log_request_crash(request, e.what());
     } catch (...) {
-        std::fprintf(stderr, "lkk: request %s %s failed\n", request.method.c_str(),
-                     request.path.c_str());
+        log_request_crash(request, "unknown exception");
     }
     try {
         Exchange x(request);

@@ -156,8 +156,7 @@ HttpResponse Portal::problem(Exchange& x, int status, std::string_view code, std
 // The database or session store failed: 503 (come back later) or 500; the detail goes to the
 // error log only.
 HttpResponse Portal::backend_problem(Exchange& x, const Status& status) {
-    std::fprintf(stderr, "lkk: %s %s: %s\n", x.http.method.c_str(), x.http.path.c_str(),
-                 status.message().c_str());
+    log_request_failure(x.http, status);
     if (status.code() == StatusCode::unavailable) {
         HttpResponse r = problem(
             x, 503, "unavailable", "",

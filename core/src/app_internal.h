@@ -23,6 +23,7 @@
 #include "lkk/cabinet.h"
 #include "lkk/clock.h"
 #include "lkk/http_parse.h"
+#include "lkk/log.h"
 #include "lkk/mailer.h"
 #include "lkk/session_store.h"
 #include "lkk/storage.h"
@@ -93,6 +94,10 @@ using FormView = std::function<HttpResponse(Exchange&, int, TemplateData)>;
 
 // Retry-After of a throttled answer (at least a minute when the wait is unknown).
 void add_retry_after(HttpResponse& r, int64_t seconds);
+
+// Logs why a request could not be served: a backend failure is an error for the admin, a
+// not_found (an unknown account id) or bad input only an info line.
+void log_request_failure(const HttpRequest& request, const Status& status) noexcept;
 
 class Portal final : public Application {
   public:

@@ -1,6 +1,5 @@
 // Building the replies of the web layer: pages with their security headers, redirects,
 // error pages, cookies, and the checks every HTML form POST passes (413, 415, 400, 403).
-#include <cstdio>
 
 #include "app_internal.h"
 #include "lkk/crypto.h"
@@ -119,7 +118,7 @@ HttpResponse Portal::html(Exchange& x, int status, std::string_view page,
                           const TemplateData& data) {
     auto body = templates_.render_page(page, data);
     if (!body.ok()) {
-        std::fprintf(stderr, "lkk: %s\n", body.error().message().c_str());
+        log(LogLevel::error, "template " + std::string(page) + ": " + body.error().message());
         if (page == "error.html") throw std::runtime_error(body.error().message());
         return error_page(x, 500, ErrorPage::internal);
     }
@@ -178,11 +177,22 @@ HttpResponse Portal::throttled_form(Exchange& x, const FormView& view, TemplateD
     return r;
 }
 
+void log_request_failure(const HttpRequest& request, const Status& status) noexcept {
+    try {
+        const bool ordinary = status.code() == StatusCode::not_found ||
+                              status.code() == StatusCode::invalid_argument ||
+                              status.code() == StatusCode::conflict;
+        log(ordinary ? LogLevel::info : LogLevel::error,
+            request.method + " " + request.path + ": " + status.message());
+    } catch (...) {
+        // Out of memory while building the line: the answer still goes out.
+    }
+}
+
 // The backend failed: the person gets a calm 503/500 page with the support address; the
-// detail goes to the error log (nginx sends a worker's stderr there).
+// detail goes to the server's error log.
 HttpResponse Portal::failure_page(Exchange& x, const Status& status) {
-    std::fprintf(stderr, "lkk: %s %s: %s\n", x.http.method.c_str(), x.http.path.c_str(),
-                 status.message().c_str());
+    log_request_failure(x.http, status);
     if (status.code() == StatusCode::unavailable) {
         HttpResponse r = error_page(x, 503, ErrorPage::unavailable);
         r.headers.emplace_back("Retry-After", "120");

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "lkk/app.h"
+#include "lkk/log.h"
 #include "lkk/mailer.h"
 #include "lkk/settings.h"
 
@@ -63,6 +64,17 @@ lkk_response* internal_error_response() noexcept {
 }  // namespace
 
 extern "C" {
+
+// The log levels of capi.h are lkk::LogLevel's values; the core calls the glue's function as is.
+static_assert(LKK_LOG_ERR == static_cast<int>(lkk::LogLevel::error));
+static_assert(LKK_LOG_WARN == static_cast<int>(lkk::LogLevel::warn));
+static_assert(LKK_LOG_NOTICE == static_cast<int>(lkk::LogLevel::notice));
+static_assert(LKK_LOG_INFO == static_cast<int>(lkk::LogLevel::info));
+static_assert(LKK_LOG_DEBUG == static_cast<int>(lkk::LogLevel::debug));
+
+void lkk_set_logger(lkk_log_fn fn, void* ctx) noexcept {
+    lkk::set_log_sink(fn, ctx);
+}
 
 void lkk_global_init(void) noexcept {
     // libcurl's global init is not thread-safe and must happen before any pool thread runs;

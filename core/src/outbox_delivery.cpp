@@ -5,6 +5,7 @@
 #include <exception>
 #include <string>
 
+#include "lkk/log.h"
 #include "lkk/mailer.h"
 
 namespace lkk {
@@ -65,6 +66,9 @@ int deliver_outbox(Storage& storage, Mailer& mailer, int64_t now,
                                  mail.attempts + 1 >= policy.max_attempts;
             (void)storage.mark_mail_failed(mail.id, st.message(),
                                            now + outbox_backoff(policy, mail.attempts), give_up);
+            log(give_up ? LogLevel::error : LogLevel::warn,
+                "mail " + std::to_string(mail.id) + (give_up ? " given up" : " not sent yet") +
+                    " (attempt " + std::to_string(mail.attempts + 1) + "): " + st.message());
         }
     } catch (...) {
         // Storage implementations do not throw; this only keeps the noexcept promise.

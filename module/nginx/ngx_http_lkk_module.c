@@ -115,6 +115,8 @@ static ngx_int_t ngx_http_lkk_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_lkk_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_lkk_init_process(ngx_cycle_t *cycle);
 static void ngx_http_lkk_exit_process(ngx_cycle_t *cycle);
+static void ngx_http_lkk_log(void *ctx, int level, const char *msg,
+    size_t len);
 
 static ngx_int_t ngx_http_lkk_handler(ngx_http_request_t *r);
 static void ngx_http_lkk_body_read(ngx_http_request_t *r);
@@ -592,6 +594,9 @@ ngx_http_lkk_init_process(ngx_cycle_t *cycle)
     w->timer.log = cycle->log;
     w->timer.cancelable = 1;
 
+    /* the core's lines go to this cycle's error log, with nginx's levels */
+    lkk_set_logger(ngx_http_lkk_log, cycle->log);
+
     w->app = lkk_app_create((const char *) w->config_file, w->error,
                             sizeof(w->error));
 
@@ -636,6 +641,37 @@ ngx_http_lkk_exit_process(ngx_cycle_t *cycle)
         lkk_app_destroy(w->app);
         w->app = NULL;
     }
+
+    lkk_set_logger(NULL, NULL);
+}
+
+
+/* The core's logger (capi.h): its syslog levels mapped to nginx's. Called from pool threads
+ * too, which is what nginx's own thread pool does with the cycle log. */
+static void
+ngx_http_lkk_log(void *ctx, int level, const char *msg, size_t len)
+{
+    ngx_log_t  *log = ctx;
+    ngx_uint_t  ngx_level;
+
+    switch (level) {
+    case LKK_LOG_WARN:
+        ngx_level = NGX_LOG_WARN;
+        break;
+    case LKK_LOG_NOTICE:
+        ngx_level = NGX_LOG_NOTICE;
+        break;
+    case LKK_LOG_INFO:
+        ngx_level = NGX_LOG_INFO;
+        break;
+    case LKK_LOG_DEBUG:
+        ngx_level = NGX_LOG_DEBUG;
+        break;
+    default:
+        ngx_level = NGX_LOG_ERR;
+    }
+
+    ngx_log_error(ngx_level, log, 0, "lkk: %*s", len, msg);
 }
 
 
@@ -1172,7 +1208,8 @@ ngx_http_lkk_in_flight(ngx_event_t *ev)
 }
 
 
-/* Pool thread: only the task context is touched here; no request, no pool, no logging. */
+/* Pool thread: only the task context is touched here; no request, no pool. The core logs
+ * through ngx_http_lkk_log() on the cycle log only. */
 static void
 ngx_http_lkk_thread(void *data, ngx_log_t *log)
 {

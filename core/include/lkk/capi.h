@@ -48,6 +48,12 @@ typedef struct lkk_request {
     int body_too_large; /* the glue refused to read a body over lkk_max_body_bytes() */
 } lkk_request;
 
+/* Log levels (syslog numbering); the glue maps them to its server's levels. */
+enum { LKK_LOG_ERR = 3, LKK_LOG_WARN = 4, LKK_LOG_NOTICE = 5, LKK_LOG_INFO = 6, LKK_LOG_DEBUG = 7 };
+typedef void (*lkk_log_fn)(void* ctx, int level, const char* msg, size_t len);
+/* Process-wide; may be called from any thread; NULL restores stderr. */
+void lkk_set_logger(lkk_log_fn fn, void* ctx) LKK_NOEXCEPT;
+
 /* Once per process while it is still single-threaded (libcurl, OpenSSL). Idempotent. */
 void lkk_global_init(void) LKK_NOEXCEPT;
 
