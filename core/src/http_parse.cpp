@@ -170,6 +170,7 @@ Result<Form, ParseError> parse_query(std::string_view query, const ParseLimits& 
 Result<std::map<std::string, std::string>, ParseError> parse_cookies(std::string_view header) {
     if (header.size() > kMaxCookieHeader) return ParseError{ParseError::too_large, {}};
     std::map<std::string, std::string> cookies;
+    size_t count = 0;
     while (!header.empty()) {
         const size_t semi = header.find(';');
         const std::string_view pair = header.substr(0, semi);
@@ -186,6 +187,7 @@ Result<std::map<std::string, std::string>, ParseError> parse_cookies(std::string
         if (check_text(name) != TextProblem::none || check_text(value) != TextProblem::none) {
             continue;
         }
+        if (++count > kMaxCookies) return ParseError{ParseError::too_many_fields, {}};
         cookies.emplace(std::string(name), std::string(value));  // emplace keeps the first
     }
     return cookies;

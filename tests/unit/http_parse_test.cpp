@@ -193,12 +193,59 @@ TEST(Cookies, EmptyHeaderAndEmptyValue) {
     EXPECT_EQ(c->at("lkk_session"), "");
 }
 
-TEST(Cookies, HeaderSizeLimit) {
-    const std::string at_limit = "a=" + std::string(kMaxCookieHeader - 2, 'x');
-    EXPECT_TRUE(parse_cookies(at_limit).ok());
+// A host site's analytics cookies: n cookies of about 115 bytes each, the portal's own
+// placed among them at `at`.
+std::string host_site_cookies(int n, int at, const std::string& own) {
+    std::string header;
+    for (int i = 0; i < n; ++i) {
+        if (!header.empty()) header += "; ";
+        if (i == at) {
+            header += own + "; ";
+        }
+        header += "_ga_" + std::to_string(1000 + i) + "=GS1.1." +
+                  std::string(100, static_cast<char>('a' + i % 26));
+    }
+    return header;
+}
+
+TEST(Cookies, PortalCookiesAreFoundAmongSixtyOthersInSevenKilobytes) {
+    const std::string own = "lkk_session=SESSION; lkk_csrf=\"CSRF\"";
+    for (int at : {0, 30, 59}) {
+        const std::string header = host_site_cookies(60, at, own);
+        ASSERT_GT(header.size(), 7000u);  // over the 4 KB the portal used to read
+        auto c = parse_cookies(header);
+        ASSERT_TRUE(c.ok()) << at;
+        EXPECT_EQ(c->size(), 62u);
+        EXPECT_EQ(c->at("lkk_session"), "SESSION");
+        EXPECT_EQ(c->at("lkk_csrf"), "CSRF");
+        EXPECT_EQ(c->at("_ga_1059"), "GS1.1." + std::string(100, static_cast<char>('a' + 59 % 26)));
+    }
+}
+
+TEST(Cookies, HeaderSizeLimitIsTheWebServersNotFourKilobytes) {
+    std::string at_limit = "lkk_session=S; a=";
+    at_limit += std::string(kMaxCookieHeader - at_limit.size(), 'x');
+    ASSERT_EQ(at_limit.size(), kMaxCookieHeader);
+    auto c = parse_cookies(at_limit);
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(c->at("lkk_session"), "S");
     auto big = parse_cookies(at_limit + "x");
     ASSERT_FALSE(big.ok());
     EXPECT_EQ(big.error().kind, ParseError::too_large);
+    EXPECT_GE(kMaxCookieHeader, size_t{32 * 1024});  // nginx's 4 x 8k header buffers fit
+}
+
+TEST(Cookies, CountLimit) {
+    std::string header;
+    for (size_t i = 0; i < kMaxCookies; ++i) header += "c" + std::to_string(i) + "=v; ";
+    auto at_limit = parse_cookies(header);
+    ASSERT_TRUE(at_limit.ok());
+    EXPECT_EQ(at_limit->size(), kMaxCookies);
+    // Pairs that are skipped as garbage do not count.
+    EXPECT_TRUE(parse_cookies(header + ";;garbage; =x; bad=\x01").ok());
+    auto over = parse_cookies(header + "one=more");
+    ASSERT_FALSE(over.ok());
+    EXPECT_EQ(over.error().kind, ParseError::too_many_fields);
 }
 
 TEST(MediaType, StripsParametersAndCase) {

@@ -69,12 +69,18 @@ Result<Form, ParseError> parse_form(std::string_view body, const ParseLimits& li
 // The query string of a URL, without the '?' (a leading '?' is tolerated); same rules.
 Result<Form, ParseError> parse_query(std::string_view query, const ParseLimits& limits = {});
 
-// The Cookie request header (RFC 6265 "a=b; c=d"), at most 4096 bytes (else too_large).
+// The Cookie request header (RFC 6265 "a=b; c=d"), every Cookie header the web server accepted
+// joined with "; ". Host sites set dozens of analytics cookies, so the portal's own are found
+// among them: the limits are the web servers' own, not the portal's. nginx accepts a header
+// line up to large_client_header_buffers (8 KB by default, 4 of them for all headers) and
+// browsers keep about 180 cookies per site; a header over kMaxCookieHeader is too_large, one
+// with more than kMaxCookies cookies too_many_fields (either way no cookie is read).
 // Tolerant, because other applications on the same host set cookies too: spaces around
 // names and values are ignored, pairs without '=' or with an empty name are skipped, pairs
 // whose name or value is not valid UTF-8 or holds control characters are skipped, a quoted
 // value is unquoted, and the first occurrence of a name wins (the most specific path).
-inline constexpr size_t kMaxCookieHeader = 4096;
+inline constexpr size_t kMaxCookieHeader = 64 * 1024;
+inline constexpr size_t kMaxCookies = 200;
 Result<std::map<std::string, std::string>, ParseError> parse_cookies(std::string_view header);
 
 // Percent-encodes everything except the RFC 3986 unreserved characters, so a token or an
