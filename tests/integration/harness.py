@@ -68,6 +68,26 @@ def wait_port(port, timeout=15.0):
     return False
 
 
+def servers_required():
+    """In CI (CI=true) and under scripts/test.sh, which starts MariaDB and Redis, a suite that
+    needs them must run: a missing server is a failure there, not a skip."""
+    return (os.environ.get("CI", "").lower() in ("true", "1")
+            or os.environ.get("LKK_TEST_REQUIRE_SERVERS") == "1")
+
+
+def require_servers(*names):
+    """Skips the calling test, class or module unless the environment variables are set (or fails
+    it where the servers are required). Use in setUp, setUpClass or setUpModule."""
+    missing = [n for n in names if not os.environ.get(n)]
+    if not missing:
+        return
+    reason = ("no test servers (%s unset): run eval \"$(bash scripts/services.sh start)\""
+              % ", ".join(missing))
+    if servers_required():
+        raise AssertionError(reason + "; they are required here (CI or scripts/test.sh)")
+    raise unittest.SkipTest(reason)
+
+
 def this_year():
     return time.gmtime().tm_year
 
@@ -584,9 +604,8 @@ class PortalTestCase(unittest.TestCase):
             if not os.path.exists(path):
                 raise unittest.SkipTest("not built: " + path)
         backend = cls.portal_kwargs.get("backend") or BACKEND
-        if backend == "mysql" and not (os.environ.get("LKK_TEST_MYSQL_URL")
-                                       and os.environ.get("LKK_TEST_REDIS_URL")):
-            raise unittest.SkipTest("MariaDB/Redis not started (scripts/services.sh start)")
+        if backend == "mysql":
+            require_servers("LKK_TEST_MYSQL_URL", "LKK_TEST_REDIS_URL")
         cls.portal = Portal(**cls.portal_kwargs).start()
         year = this_year()
         rows = cls.billing_rows or [

@@ -18,7 +18,7 @@ import tempfile
 import unittest
 import urllib.parse
 
-from harness import ADMIN, PortalTestCase, this_year, to_toml
+from harness import ADMIN, PortalTestCase, require_servers, this_year, to_toml
 
 YEAR = this_year()
 HEADER = "office;account;surname;last_payment;last_payment_date;address;balance\n"
@@ -498,8 +498,7 @@ class AdminMysql(AdminCliTests, unittest.TestCase):
     backend = "mysql"
 
     def setUp(self):
-        if not os.environ.get("LKK_TEST_MYSQL_URL"):
-            self.skipTest("LKK_TEST_MYSQL_URL is not set")
+        require_servers("LKK_TEST_MYSQL_URL")
         self.db_name = None
         super().setUp()
 
@@ -627,8 +626,7 @@ class AdminOnPortalMariadbRedis(AdminOnPortal):
 
     @classmethod
     def setUpClass(cls):
-        if not (os.environ.get("LKK_TEST_MYSQL_URL") and os.environ.get("LKK_TEST_REDIS_URL")):
-            raise unittest.SkipTest("LKK_TEST_MYSQL_URL / LKK_TEST_REDIS_URL are not set")
+        require_servers("LKK_TEST_MYSQL_URL", "LKK_TEST_REDIS_URL")
         super().setUpClass()
 
 

@@ -27,7 +27,8 @@ import unittest
 import urllib.parse
 
 from harness import (ADMIN, MODULE, NGINX, SRC, Browser, Portal, PrivateServices, SmtpSink,
-                     free_port, mail_link, module_env, this_year, wait_port)
+                     free_port, mail_link, module_env, require_servers, this_year,
+                     wait_port)
 
 RUN = secrets.token_hex(3)  # Redis outlives a run: e-mails differ per run so counters do not
 PASSWORD = "secret12"
@@ -134,10 +135,7 @@ class Balancer:
 
 
 def setUpModule():
-    missing = [v for v in ("LKK_TEST_MYSQL_URL", "LKK_TEST_REDIS_URL") if not os.environ.get(v)]
-    if missing:
-        raise unittest.SkipTest("no test servers (%s unset): run "
-                                "eval \"$(bash scripts/services.sh start)\"" % ", ".join(missing))
+    require_servers("LKK_TEST_MYSQL_URL", "LKK_TEST_REDIS_URL")
     for path in (MODULE, ADMIN):
         if not os.path.exists(path):
             raise unittest.SkipTest("not built: " + path)

@@ -18,6 +18,7 @@
 
 #include "lkk/session_store.h"
 #include "lkk/storage.h"
+#include "test_servers.h"
 
 namespace lkk {
 namespace {
@@ -33,12 +34,9 @@ std::string random_tag() {
     return buf;
 }
 
+// Redis is always listed: without LKK_TEST_REDIS_URL its tests show as skipped.
 std::vector<std::string> backends() {
-    std::vector<std::string> list = {"storage"};
-    if (const char* url = std::getenv("LKK_TEST_REDIS_URL"); url != nullptr && *url != '\0') {
-        list.emplace_back("redis");
-    }
-    return list;
+    return {"storage", "redis"};
 }
 
 class SessionContract : public ::testing::TestWithParam<std::string> {
@@ -50,8 +48,8 @@ class SessionContract : public ::testing::TestWithParam<std::string> {
         auto st = open_storage("sqlite:" + dir_ + "/lkk.db");
         ASSERT_TRUE(st.ok()) << st.error().message();
         storage_ = std::move(st.value());
-        const std::string url =
-            GetParam() == "storage" ? std::string("storage") : std::getenv("LKK_TEST_REDIS_URL");
+        std::string url = "storage";
+        if (GetParam() == "redis") LKK_TEST_SERVER_URL(url, "LKK_TEST_REDIS_URL");
         auto s = open_session_store(url, *storage_);
         ASSERT_TRUE(s.ok()) << s.error().message();
         sessions_ = std::move(s.value());

@@ -20,6 +20,7 @@
 #include "lkk/session_store.h"
 #include "lkk/storage.h"
 #include "temp_dir.h"
+#include "test_servers.h"
 
 namespace lkk {
 namespace {
@@ -35,12 +36,9 @@ std::string random_tag() {
 // A temporary directory removed with everything in it when the test ends.
 using lkk::test::TempDir;
 
+// MariaDB is always listed: without LKK_TEST_MYSQL_URL its tests show as skipped.
 std::vector<std::string> backends() {
-    std::vector<std::string> list = {"sqlite"};
-    if (const char* url = std::getenv("LKK_TEST_MYSQL_URL"); url != nullptr && *url != '\0') {
-        list.emplace_back("mysql");
-    }
-    return list;
+    return {"sqlite", "mysql"};
 }
 
 class StorageContract : public ::testing::TestWithParam<std::string> {
@@ -51,7 +49,7 @@ class StorageContract : public ::testing::TestWithParam<std::string> {
             dir_ = std::make_unique<TempDir>();
             url = "sqlite:" + dir_->path() + "/lkk.db";
         } else {
-            url = std::getenv("LKK_TEST_MYSQL_URL");
+            LKK_TEST_SERVER_URL(url, "LKK_TEST_MYSQL_URL");
         }
         auto opened = open_storage(url);
         ASSERT_TRUE(opened.ok()) << opened.error().message();
