@@ -9,6 +9,11 @@ import urllib.parse
 from harness import Portal, PortalTestCase, mail_link, mail_text
 
 
+def secrets_like(i):
+    """A cookie value of about 110 characters, as analytics scripts write them."""
+    return ("%04d" % i) * 27
+
+
 def path_of(url):
     u = urllib.parse.urlparse(url)
     return u.path + ("?" + u.query if u.query else "")
@@ -196,6 +201,36 @@ class SubscriberFlow(PortalTestCase):
         mails = self.portal.sink.wait_for(3, to="known@example.org")
         self.assertEqual(len(mails), 3)
         self.assertIn("/password/reset?token=", mail_text(mails[-1]))
+
+    def test_portal_cookies_are_found_among_60_host_site_cookies(self):
+        """A 7 KB Cookie header of 60 cookies (a host site's analytics): the form POST still
+        passes its CSRF check and the logged-in page still knows the subscriber."""
+        def analytics(first, last):
+            return {"_ga_%04d" % i: "GS1.1." + secrets_like(i) for i in range(first, last)}
+
+        self.register_confirmed("cookies@example.org", "cookie123")
+        b = self.portal.browser()
+        b.cookies.update(analytics(0, 30))
+        page = b.get("")  # sets the portal's CSRF cookie: it lands among the others
+        b.cookies.update(analytics(30, 60))
+        header = "; ".join("%s=%s" % kv for kv in b.cookies.items())
+        self.assertGreater(len(header), 7000)
+        self.assertLess(len(header), 8000)  # fits nginx's default 8k header buffers
+        self.assertEqual(len(b.cookies), 61)
+        r = b.post("login", {"email": "cookies@example.org", "password": "cookie123",
+                             "csrf": page.csrf()})
+        self.assertEqual(r.status, 303, r.text[:500])  # not 403 "Форма устарела"
+        self.assertEqual(r.header("location"), "/lkk/accounts")
+        # The session cookie now comes after 60 others.
+        self.assertEqual(list(b.cookies)[-1], "lkk_session")
+        r = b.get("accounts")
+        self.assertEqual(r.status, 200)
+        self.assertIn('action="/lkk/logout"', r.text)  # logged in, not sent to the start
+        page = b.get("accounts/link")
+        r = b.post("accounts/link", {"office": "SIM", "account": "100200", "surname": "Иванов",
+                                     "amount": "1234,50", "csrf": page.csrf()})
+        self.assertIn(r.status, (200, 303), r.text[:500])
+        self.assertIn("100200", b.get("accounts").text)
 
     def test_login_says_only_wrong_email_or_password(self):
         self.register_confirmed("login@example.org", "rightpw1")
@@ -407,6 +442,17 @@ class CabinetUpkeep(PortalTestCase):
                                                      "password": "firstpw1"}).status, 303)
         self.assertEqual(fresh.form("", "login", {"email": "upkeep@example.org",
                                                   "password": "secondpw2"}).status, 303)
+
+    def test_unknown_account_id_is_404_with_no_error_line(self):
+        b = self.register_confirmed("nolog@example.org")
+        before = len(self.portal.error_log())
+        self.assertEqual(b.get("accounts/987654").status, 404)
+        written = self.portal.error_log()[before:]
+        self.assertEqual([l for l in written.splitlines()
+                          if re.search(r"\[(error|crit|alert|emerg)\]", l)], [], written)
+        # the core's line went through nginx's logger, with nginx's time and level
+        self.assertRegex(written, r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[info\] \d+#\d+: "
+                                  r"lkk: GET /lkk/accounts/987654: ")
 
     def test_expired_reset_link_is_refused(self):
         self.register_confirmed("expired@example.org", "oldpass1")
