@@ -1,9 +1,7 @@
-// Opening the backends once per command, the uniform error report, the audit helper.
+// Opening the backends once per command, the uniform error report, time formats.
 #include "admin_context.h"
 
-#include <pwd.h>
-#include <unistd.h>
-
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <exception>
@@ -13,21 +11,6 @@
 #include "lkk/rules.h"
 
 namespace lkk::admin {
-
-namespace {
-
-// Who ran the command, for the audit trail: sudo's caller when there is one.
-std::string operating_user() {
-    if (const char* sudo = std::getenv("SUDO_USER"); sudo != nullptr && *sudo != '\0') {
-        return sudo;
-    }
-    if (const passwd* pw = getpwuid(getuid()); pw != nullptr && pw->pw_name != nullptr) {
-        return pw->pw_name;
-    }
-    return "uid " + std::to_string(getuid());
-}
-
-}  // namespace
 
 AdminContext::AdminContext() = default;
 AdminContext::~AdminContext() = default;
@@ -75,7 +58,8 @@ Status AdminContext::open() {
                                                    counters.error().message());
     }
     counters_ = std::move(counters.value());
-    cabinet_ = std::make_unique<Cabinet>(settings_, *storage_, *sessions_, *counters_, clock());
+    support_ = std::make_unique<Support>(settings_, *storage_, *sessions_, *counters_,
+                                         system_clock(), this_process_tool_actor());
     return Status::Ok();
 }
 
@@ -100,16 +84,8 @@ void AdminContext::run(const std::function<Status()>& body) {
     if (json && !printed_json_) print_json({{"error", s.message()}});
 }
 
-Status AdminContext::audit(const std::string& event, const std::string& detail,
-                           std::optional<int64_t> user_id) {
-    AuditEvent e;
-    e.at = now();
-    e.user_id = user_id;
-    e.event = event;
-    e.detail = "by " + operating_user() + " (lkk-admin)" + (detail.empty() ? "" : ": " + detail);
-    Status s = storage_->audit(e);
-    if (!s.ok()) return Status(s.code(), "writing the audit log failed: " + s.message());
-    return Status::Ok();
+Status AdminContext::argument_error(const Status& s) {
+    return s.code() == StatusCode::invalid_argument ? usage(s.message()) : s;
 }
 
 void AdminContext::print_json(const nlohmann::json& value) const {
@@ -133,6 +109,24 @@ std::string format_time(int64_t unix_seconds) {
     gmtime_r(&t, &tm);
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    return buf;
+}
+
+std::string format_duration(int64_t seconds) {
+    if (seconds < 0) seconds = 0;
+    char buf[48];
+    if (seconds < 60) {
+        std::snprintf(buf, sizeof buf, "%llds", static_cast<long long>(seconds));
+    } else if (seconds < 3600) {
+        std::snprintf(buf, sizeof buf, "%lldm %02llds", static_cast<long long>(seconds / 60),
+                      static_cast<long long>(seconds % 60));
+    } else if (seconds < 86400) {
+        std::snprintf(buf, sizeof buf, "%lldh %02lldm", static_cast<long long>(seconds / 3600),
+                      static_cast<long long>(seconds % 3600 / 60));
+    } else {
+        std::snprintf(buf, sizeof buf, "%lldd %02lldh", static_cast<long long>(seconds / 86400),
+                      static_cast<long long>(seconds % 86400 / 3600));
+    }
     return buf;
 }
 

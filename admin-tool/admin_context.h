@@ -1,5 +1,6 @@
-// What every lkk-admin command shares: the settings file, the opened backends, the Cabinet
-// (whose support operations the commands call), the output mode, and the exit code.
+// What every lkk-admin command shares: the settings file, the Support service (support.h,
+// whose operations the commands call: the tool itself never touches the stores nor writes
+// the audit log), the output mode, and the exit code.
 //
 // Backends are opened only when a command runs, so `lkk-admin --help` and usage errors
 // never touch the database.
@@ -12,12 +13,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "lkk/cabinet.h"
-#include "lkk/clock.h"
 #include "lkk/session_store.h"
 #include "lkk/settings.h"
 #include "lkk/status.h"
 #include "lkk/storage.h"
+#include "lkk/support.h"
 
 namespace lkk::admin {
 
@@ -43,17 +43,12 @@ class AdminContext {
     Status usage(const std::string& message);
 
     const Settings& settings() const { return settings_; }
-    Storage& storage() { return *storage_; }
-    SessionStore& sessions() { return *sessions_; }
-    CounterStore& counters() { return *counters_; }
-    Cabinet& cabinet() { return *cabinet_; }
-    Clock& clock() { return system_clock(); }
-    int64_t now() { return clock().now(); }
+    // Acts as this_process_tool_actor(): the OS user (sudo's caller) and the host.
+    Support& support() { return *support_; }
 
-    // Records an admin action ("admin_<command>") in the audit log; the detail names the
-    // operating-system user who ran it. Failing to audit fails the command.
-    Status audit(const std::string& event, const std::string& detail,
-                 std::optional<int64_t> user_id = std::nullopt);
+    // An invalid_argument from Support (a malformed code, number or e-mail in the command
+    // line) is a usage error (exit 2); anything else keeps its code.
+    Status argument_error(const Status& s);
 
     // --json output: one JSON document on stdout.
     void print_json(const nlohmann::json& value) const;
@@ -70,13 +65,15 @@ class AdminContext {
     std::unique_ptr<Storage> storage_;
     std::unique_ptr<SessionStore> sessions_;
     std::unique_ptr<CounterStore> counters_;
-    std::unique_ptr<Cabinet> cabinet_;
+    std::unique_ptr<Support> support_;
 };
 
 // A URL as it may be printed in a message: the password replaced by "***".
 std::string without_password(const std::string& url);
 // "2026-11-25 14:30:05" in UTC; "-" for 0.
 std::string format_time(int64_t unix_seconds);
+// A span for people: "45s", "12m 05s", "3h 05m", "2d 04h".
+std::string format_duration(int64_t seconds);
 // Roubles as support staff read them: "1234.50" (no thousands separator, so scripts and
 // spreadsheets take it too).
 std::string format_rub(int64_t kopecks);

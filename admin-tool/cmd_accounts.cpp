@@ -4,7 +4,6 @@
 #include <memory>
 
 #include "commands.h"
-#include "lkk/rules.h"
 
 namespace lkk::admin {
 
@@ -16,56 +15,37 @@ struct AccountArgs {
     std::string account;
 };
 
-Result<std::string> account_argument(AdminContext& ctx, const std::string& text) {
-    auto number = rules::normalize_account_number(text);
-    if (!number.ok()) {
-        return ctx.usage("account '" + text +
-                         "': " + std::string(rules::message(number.error()).en));
-    }
-    return number.value();
-}
-
-Status require_office(AdminContext& ctx, const std::string& code) {
-    auto office = ctx.storage().find_office(code);
-    if (!office.ok()) return office.error();
-    if (!office->has_value()) {
-        return Status::NotFound("office " + code + " not found: see `lkk-admin offices list`");
-    }
-    return Status::Ok();
-}
-
 Status unlink(AdminContext& ctx, const AccountArgs& a) {
     auto email = ctx.email_argument(a.email);
     if (!email.ok()) return email.error();
-    auto number = account_argument(ctx, a.account);
-    if (!number.ok()) return number.error();
-    if (Status s = require_office(ctx, a.office); !s.ok()) return s;
-    Status s = ctx.cabinet().admin_unlink(*email, a.office, *number);
+    Status s = ctx.support().unlink_account(*email, a.office, a.account);
     if (s.code() == StatusCode::not_found) {
-        return Status::NotFound(
-            "account " + *number + " of office " + a.office + " is not linked to " + *email +
-            " (or there is no such cabinet): see `lkk-admin users show " + *email + "`");
+        return Status::NotFound(s.message() + ": see `lkk-admin users show " + *email +
+                                "` and `lkk-admin offices list`");
     }
-    if (!s.ok()) return s;
+    if (!s.ok()) return ctx.argument_error(s);
     if (ctx.json) {
         ctx.print_json(
-            {{"email", *email}, {"office", a.office}, {"account", *number}, {"unlinked", true}});
+            {{"email", *email}, {"office", a.office}, {"account", a.account}, {"unlinked", true}});
     } else {
-        std::cout << "account " << *number << " of office " << a.office << " unlinked from "
+        std::cout << "account " << a.account << " of office " << a.office << " unlinked from "
                   << *email << "\n";
     }
     return Status::Ok();
 }
 
 Status unlock(AdminContext& ctx, const AccountArgs& a) {
-    auto number = account_argument(ctx, a.account);
-    if (!number.ok()) return number.error();
-    if (Status s = require_office(ctx, a.office); !s.ok()) return s;
-    if (Status s = ctx.cabinet().admin_unlock_account(a.office, *number); !s.ok()) return s;
+    Status s = ctx.support().unlock_account(a.office, a.account);
+    if (s.code() == StatusCode::not_found) {
+        return Status::NotFound(s.message() +
+                                ": see `lkk-admin offices list` and "
+                                "`lkk-admin billing show OFFICE ACCOUNT`");
+    }
+    if (!s.ok()) return ctx.argument_error(s);
     if (ctx.json) {
-        ctx.print_json({{"office", a.office}, {"account", *number}, {"unlocked", true}});
+        ctx.print_json({{"office", a.office}, {"account", a.account}, {"unlocked", true}});
     } else {
-        std::cout << "account " << *number << " of office " << a.office
+        std::cout << "account " << a.account << " of office " << a.office
                   << ": failed link attempts cleared; subscribers may link it again now\n";
     }
     return Status::Ok();

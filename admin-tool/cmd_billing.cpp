@@ -10,7 +10,6 @@
 
 #include "commands.h"
 #include "lkk/billing_import.h"
-#include "lkk/rules.h"
 #include "table.h"
 
 namespace lkk::admin {
@@ -97,7 +96,7 @@ Status import(AdminContext& ctx, const ImportArgs& a) {
     std::function<void(const BillingImportProgress&)> progress;
     if (isatty(STDERR_FILENO) != 0)
         progress = [&bar](const BillingImportProgress& p) { bar.draw(p); };
-    auto result = import_billing_csv(ctx.storage(), *in, options, progress);
+    auto result = ctx.support().import_billing(*in, options, a.file, progress);
     bar.finish();
     if (!result.ok()) {
         if (result.error().code() == StatusCode::invalid_argument) {
@@ -106,14 +105,6 @@ Status import(AdminContext& ctx, const ImportArgs& a) {
         return result.error();
     }
     const BillingImportReport& r = result.value();
-
-    const std::string summary =
-        "file " + a.file + ": " + std::to_string(r.rows) + " rows, " + std::to_string(r.inserted) +
-        " inserted, " + std::to_string(r.updated) + " updated, " + std::to_string(r.bad) + " bad" +
-        (r.committed ? ""
-         : a.dry_run ? " (dry run)"
-                     : " (not imported)");
-    if (Status s = ctx.audit("admin_billing_import", summary); !s.ok()) return s;
 
     if (ctx.json) {
         ctx.print_json(report_json(r, a));
@@ -148,24 +139,17 @@ Status import(AdminContext& ctx, const ImportArgs& a) {
 }
 
 Status show(AdminContext& ctx, const ShowArgs& a) {
-    auto number = rules::normalize_account_number(a.account);
-    if (!number.ok()) {
-        return ctx.usage("account '" + a.account +
-                         "': " + std::string(rules::message(number.error()).en));
+    auto report = ctx.support().billing_account(a.office, a.account);
+    if (!report.ok()) {
+        if (report.error().code() == StatusCode::not_found) {
+            return Status::NotFound(report.error().message() +
+                                    ": see `lkk-admin offices list`; billing data come with "
+                                    "`lkk-admin billing import FILE`");
+        }
+        return ctx.argument_error(report.error());
     }
-    auto office = ctx.storage().find_office(a.office);
-    if (!office.ok()) return office.error();
-    if (!office->has_value()) {
-        return Status::NotFound("office " + a.office + " not found: see `lkk-admin offices list`");
-    }
-    auto found = ctx.storage().find_billing_account(a.office, number.value());
-    if (!found.ok()) return found.error();
-    if (!found->has_value()) {
-        return Status::NotFound("no billing account " + number.value() + " in office " + a.office +
-                                ": import it with `lkk-admin billing import FILE`");
-    }
-    const BillingAccount& b = **found;
-    const int64_t expected = ctx.cabinet().expected_amount(b);
+    const BillingAccount& b = report->account;
+    const int64_t expected = report->expected_amount;
     if (ctx.json) {
         nlohmann::json j = {{"id", b.id},
                             {"office", b.office_code},
@@ -184,7 +168,7 @@ Status show(AdminContext& ctx, const ShowArgs& a) {
     }
     print_fields(
         std::cout,
-        {{"office", b.office_code + " (" + (*office)->name + ")"},
+        {{"office", b.office_code + " (" + report->office.name + ")"},
          {"account", b.account_number},
          {"surname", b.surname + " (compared as \"" + b.surname_key + "\")"},
          {"last payment",

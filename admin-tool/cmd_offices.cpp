@@ -1,11 +1,9 @@
 // offices list | add | update | remove: the utility's offices ("УЭГХ") that subscribers
 // choose from when linking an account, with the phones shown when the data do not match.
-#include <algorithm>
 #include <iostream>
 #include <memory>
 
 #include "commands.h"
-#include "lkk/rules.h"
 #include "table.h"
 
 namespace lkk::admin {
@@ -14,34 +12,6 @@ namespace {
 
 nlohmann::json office_json(const Office& o) {
     return {{"code", o.code}, {"name", o.name}, {"phones", o.phones}, {"email", o.email}};
-}
-
-// Codes appear in CSV files and on command lines: keep them plain.
-Status check_code(AdminContext& ctx, const std::string& code) {
-    const bool plain =
-        !code.empty() && code.size() <= 32 && std::all_of(code.begin(), code.end(), [](char c) {
-            return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                   c == '_' || c == '-';
-        });
-    if (!plain) {
-        return ctx.usage("office code '" + code +
-                         "': use 1 to 32 Latin letters, digits, '_' or '-' (e.g. SIM)");
-    }
-    return Status::Ok();
-}
-
-Status check_text(AdminContext& ctx, const std::string& what, const std::string& text) {
-    if (text.empty() || !rules::is_clean_text(text)) {
-        return ctx.usage(what + " must be non-empty text on one line");
-    }
-    return Status::Ok();
-}
-
-// The office e-mail is shown to people as typed; it only has to be an address.
-Status check_email(AdminContext& ctx, const std::string& email) {
-    if (email.empty()) return Status::Ok();
-    auto r = ctx.email_argument(email);
-    return r.ok() ? Status::Ok() : r.error();
 }
 
 Status not_found(const std::string& code) {
@@ -60,7 +30,7 @@ struct OfficeArgs {
 };
 
 Status list(AdminContext& ctx) {
-    auto offices = ctx.storage().list_offices();
+    auto offices = ctx.support().offices();
     if (!offices.ok()) return offices.error();
     if (ctx.json) {
         nlohmann::json out = nlohmann::json::array();
@@ -80,23 +50,13 @@ Status list(AdminContext& ctx) {
 }
 
 Status add(AdminContext& ctx, const OfficeArgs& a) {
-    if (Status s = check_code(ctx, a.code); !s.ok()) return s;
-    if (Status s = check_text(ctx, "--name", a.name); !s.ok()) return s;
-    if (Status s = check_text(ctx, "--phones", a.phones); !s.ok()) return s;
-    if (Status s = check_email(ctx, a.email); !s.ok()) return s;
-    Office o{a.code, a.name, a.phones, a.email};
-    Status s = ctx.storage().in_transaction([&]() -> Status {
-        Status ins = ctx.storage().insert_office(o);
-        if (ins.code() == StatusCode::conflict) {
-            return Status::Conflict("office " + a.code +
-                                    " already exists: change it with "
-                                    "`lkk-admin offices update " +
-                                    a.code + " --name ...`");
-        }
-        if (!ins.ok()) return ins;
-        return ctx.audit("admin_offices_add", "office " + a.code);
-    });
-    if (!s.ok()) return s;
+    const Office o{a.code, a.name, a.phones, a.email};
+    Status s = ctx.support().add_office(o);
+    if (s.code() == StatusCode::conflict) {
+        return Status::Conflict(s.message() + ": change it with `lkk-admin offices update " +
+                                a.code + " --name ...`");
+    }
+    if (!s.ok()) return ctx.argument_error(s);
     if (ctx.json) {
         ctx.print_json(office_json(o));
     } else {
@@ -106,52 +66,36 @@ Status add(AdminContext& ctx, const OfficeArgs& a) {
 }
 
 Status update(AdminContext& ctx, const OfficeArgs& a) {
-    if (a.name_opt->count() == 0 && a.phones_opt->count() == 0 && a.email_opt->count() == 0) {
+    OfficeChange change;
+    if (a.name_opt->count() > 0) change.name = a.name;
+    if (a.phones_opt->count() > 0) change.phones = a.phones;
+    if (a.email_opt->count() > 0) change.email = a.email;
+    if (!change.name && !change.phones && !change.email) {
         return ctx.usage("nothing to change: give --name, --phones and/or --email");
     }
-    if (a.name_opt->count() > 0) {
-        if (Status s = check_text(ctx, "--name", a.name); !s.ok()) return s;
+    auto o = ctx.support().update_office(a.code, change);
+    if (!o.ok()) {
+        if (o.error().code() == StatusCode::not_found) return not_found(a.code);
+        return ctx.argument_error(o.error());
     }
-    if (a.phones_opt->count() > 0) {
-        if (Status s = check_text(ctx, "--phones", a.phones); !s.ok()) return s;
-    }
-    if (Status s = check_email(ctx, a.email); !s.ok()) return s;
-    Office o;
-    Status s = ctx.storage().in_transaction([&]() -> Status {
-        auto found = ctx.storage().find_office(a.code);
-        if (!found.ok()) return found.error();
-        if (!found->has_value()) return not_found(a.code);
-        o = **found;
-        if (a.name_opt->count() > 0) o.name = a.name;
-        if (a.phones_opt->count() > 0) o.phones = a.phones;
-        if (a.email_opt->count() > 0) o.email = a.email;
-        if (Status u = ctx.storage().update_office(o); !u.ok()) return u;
-        return ctx.audit("admin_offices_update", "office " + a.code);
-    });
-    if (!s.ok()) return s;
     if (ctx.json) {
-        ctx.print_json(office_json(o));
+        ctx.print_json(office_json(*o));
     } else {
-        std::cout << "office " << o.code << " updated: " << o.name << "; " << o.phones
-                  << (o.email.empty() ? "" : "; " + o.email) << "\n";
+        std::cout << "office " << o->code << " updated: " << o->name << "; " << o->phones
+                  << (o->email.empty() ? "" : "; " + o->email) << "\n";
     }
     return Status::Ok();
 }
 
 Status remove(AdminContext& ctx, const OfficeArgs& a) {
-    Status s = ctx.storage().in_transaction([&]() -> Status {
-        Status r = ctx.storage().remove_office(a.code, a.force);
-        if (r.code() == StatusCode::not_found) return not_found(a.code);
-        if (r.code() == StatusCode::conflict) {
-            return Status::Conflict("office " + a.code + " not removed: " + r.message() +
-                                    ". Subscribers still have its accounts in their cabinets; "
-                                    "unlink them (`lkk-admin accounts unlink EMAIL " +
-                                    a.code + " ACCOUNT`) or add --force to remove them too");
-        }
-        if (!r.ok()) return r;
-        return ctx.audit("admin_offices_remove",
-                         "office " + a.code + (a.force ? " (--force)" : ""));
-    });
+    Status s = ctx.support().remove_office(a.code, a.force);
+    if (s.code() == StatusCode::not_found) return not_found(a.code);
+    if (s.code() == StatusCode::conflict) {
+        return Status::Conflict(s.message() +
+                                ". Subscribers still have its accounts in their cabinets; "
+                                "unlink them (`lkk-admin accounts unlink EMAIL " +
+                                a.code + " ACCOUNT`) or add --force to remove them too");
+    }
     if (!s.ok()) return s;
     if (ctx.json) {
         ctx.print_json({{"removed", a.code}});

@@ -1,9 +1,9 @@
 // outbox list | retry ID | flush: the mails the portal queued (confirmation, reset, ...).
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "commands.h"
-#include "lkk/mailer.h"
 #include "table.h"
 
 namespace lkk::admin {
@@ -16,65 +16,79 @@ struct OutboxArgs {
     int64_t id = 0;
 };
 
+// When the mail goes out (or went): what support staff ask first when a subscriber says the
+// mail never came.
+std::string next_try(const OutboxEntry& e) {
+    switch (e.mail.state) {
+        case MailState::sent:
+            return "sent " + format_time(e.mail.sent_at);
+        case MailState::failed:
+            return "given up";
+        case MailState::pending:
+            break;
+    }
+    const int64_t in = e.next_attempt_in.value_or(0);
+    if (in <= 0) return "now";
+    return "in " + format_duration(in) + " (" + format_time(e.mail.next_attempt_at) + ")";
+}
+
 Status list(AdminContext& ctx, const OutboxArgs& a) {
-    if (!a.state.empty() && a.state != "pending" && a.state != "sent" && a.state != "failed") {
+    std::optional<MailState> state;
+    if (a.state == "pending") {
+        state = MailState::pending;
+    } else if (a.state == "sent") {
+        state = MailState::sent;
+    } else if (a.state == "failed") {
+        state = MailState::failed;
+    } else if (!a.state.empty()) {
         return ctx.usage("--state " + a.state + ": use pending, sent or failed");
     }
-    // The filter is applied to the newest mails, so read more than shown when filtering.
-    auto mails = ctx.storage().list_outbox(a.state.empty() ? a.limit : a.limit * 20);
-    if (!mails.ok()) return mails.error();
-    std::vector<OutboxMail> shown;
-    for (auto& m : mails.value()) {
-        if (!a.state.empty() && mail_state_name(m.state) != a.state) continue;
-        if (static_cast<int>(shown.size()) >= a.limit) break;
-        shown.push_back(std::move(m));
-    }
+    auto shown = ctx.support().outbox(a.limit, state);
+    if (!shown.ok()) return shown.error();
     if (ctx.json) {
         nlohmann::json out = nlohmann::json::array();
-        for (const auto& m : shown) {
-            out.push_back({{"id", m.id},
-                           {"recipient", m.recipient},
-                           {"subject", m.subject},
-                           {"state", std::string(mail_state_name(m.state))},
-                           {"attempts", m.attempts},
-                           {"created_at", format_time(m.created_at)},
-                           {"next_attempt_at", format_time(m.next_attempt_at)},
-                           {"sent_at", format_time(m.sent_at)},
-                           {"last_error", m.last_error}});
+        for (const auto& e : *shown) {
+            const OutboxMail& m = e.mail;
+            out.push_back(
+                {{"id", m.id},
+                 {"recipient", m.recipient},
+                 {"subject", m.subject},
+                 {"state", std::string(mail_state_name(m.state))},
+                 {"attempts", m.attempts},
+                 {"created_at", format_time(m.created_at)},
+                 {"age_seconds", e.age},
+                 {"next_attempt_at", m.state == MailState::pending
+                                         ? nlohmann::json(format_time(m.next_attempt_at))
+                                         : nlohmann::json()},
+                 {"next_attempt_in_seconds",
+                  e.next_attempt_in ? nlohmann::json(*e.next_attempt_in) : nlohmann::json()},
+                 {"sent_at", format_time(m.sent_at)},
+                 {"last_error", m.last_error}});
         }
         ctx.print_json(out);
         return Status::Ok();
     }
-    if (shown.empty()) {
+    if (shown->empty()) {
         std::cout << "no mails" << (a.state.empty() ? "" : " in state " + a.state) << "\n";
         return Status::Ok();
     }
-    Table t({"ID", "STATE", "TRIES", "CREATED (UTC)", "NEXT TRY / SENT", "TO", "SUBJECT",
-             "LAST ERROR"});
-    for (const auto& m : shown) {
-        t.add({std::to_string(m.id), std::string(mail_state_name(m.state)), std::to_string(m.attempts),
-               format_time(m.created_at),
-               m.state == MailState::sent ? format_time(m.sent_at) : format_time(m.next_attempt_at),
-               m.recipient, m.subject, m.last_error.empty() ? "-" : m.last_error});
+    Table t({"ID", "STATE", "TRIES", "AGE", "NEXT TRY", "TO", "SUBJECT", "LAST ERROR"});
+    for (const auto& e : *shown) {
+        const OutboxMail& m = e.mail;
+        t.add({std::to_string(m.id), std::string(mail_state_name(m.state)),
+               std::to_string(m.attempts), format_duration(e.age), next_try(e), m.recipient,
+               m.subject, m.last_error.empty() ? "-" : m.last_error});
     }
     t.print(std::cout);
     return Status::Ok();
 }
 
 Status retry(AdminContext& ctx, const OutboxArgs& a) {
-    Status s = ctx.storage().retry_mail(a.id, ctx.now());
+    Status s = ctx.support().retry_mail(a.id);
     if (s.code() == StatusCode::not_found) {
-        return Status::NotFound("no mail " + std::to_string(a.id) +
-                                " in the outbox: see `lkk-admin outbox list`");
-    }
-    if (s.code() == StatusCode::conflict) {
-        return Status::Conflict("mail " + std::to_string(a.id) +
-                                " was already sent; it is not sent twice");
+        return Status::NotFound(s.message() + ": see `lkk-admin outbox list`");
     }
     if (!s.ok()) return s;
-    if (Status au = ctx.audit("admin_outbox_retry", "mail " + std::to_string(a.id)); !au.ok()) {
-        return au;
-    }
     if (ctx.json) {
         ctx.print_json({{"id", a.id}, {"state", "pending"}});
     } else {
@@ -87,37 +101,15 @@ Status retry(AdminContext& ctx, const OutboxArgs& a) {
 // Delivers every due mail now, with the same rules as the portal's timer (claims with a
 // lease, so a running portal never sends the same mail twice).
 Status flush(AdminContext& ctx) {
-    auto mailer = open_mailer(ctx.settings().mail.url, ctx.settings().mail.from);
-    if (!mailer.ok()) {
-        return Status(mailer.error().code(), "cannot open mail " +
-                                                 without_password(ctx.settings().mail.url) + ": " +
-                                                 mailer.error().message());
-    }
-    DeliveryPolicy policy;
-    policy.max_attempts = ctx.settings().mail.max_attempts;
-    int sent = 0;
-    for (int round = 0; round < 10000; ++round) {
-        const int n = deliver_outbox(ctx.storage(), *mailer.value(), ctx.now(), policy);
-        sent += n;
-        if (n == 0) break;
-    }
-    int pending = 0;
-    int failed = 0;
-    auto mails = ctx.storage().list_outbox(100000);
-    if (!mails.ok()) return mails.error();
-    for (const auto& m : mails.value()) {
-        if (m.state == MailState::pending) ++pending;
-        if (m.state == MailState::failed) ++failed;
-    }
-    if (Status s = ctx.audit("admin_outbox_flush", std::to_string(sent) + " sent"); !s.ok()) {
-        return s;
-    }
+    auto r = ctx.support().flush_outbox();
+    if (!r.ok()) return r.error();
+    const MailCounts& left = r->after;
     if (ctx.json) {
-        ctx.print_json({{"sent", sent}, {"pending", pending}, {"failed", failed}});
+        ctx.print_json({{"sent", r->sent}, {"pending", left.pending}, {"failed", left.failed}});
     } else {
-        std::cout << "sent: " << sent << "  still pending: " << pending << "  failed: " << failed
-                  << "\n";
-        if (pending > 0) {
+        std::cout << "sent: " << r->sent << "  still pending: " << left.pending
+                  << "  failed: " << left.failed << "\n";
+        if (left.pending > 0) {
             std::cout << "pending mails wait for their next try (see `lkk-admin outbox list "
                          "--state pending`: LAST ERROR says why)\n";
         }

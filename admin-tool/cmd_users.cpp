@@ -1,7 +1,7 @@
 // users find | show | confirm | resend | reset-password | unlock | logout | block | unblock |
 // delete: what support staff do when a subscriber writes to the support mailbox.
-// The operations themselves are Cabinet's (the same rules as the portal, audited there as
-// "admin_<name>"); this file only finds the cabinet and tells the person what happened.
+// The operations are the Support service's (the portal's rules, audited there as
+// "admin_<name>" with the OS user and host); this file parses and prints.
 #include <iostream>
 #include <memory>
 
@@ -23,17 +23,29 @@ Status no_such_user(const std::string& email) {
                             ": look it up with `lkk-admin users find PART-OF-EMAIL`");
 }
 
-// Cabinet answers not_found for an unknown e-mail; everything else keeps its message.
+// Support answers not_found for an unknown e-mail; everything else keeps its message.
 Status explain(const Status& s, const std::string& email) {
     if (s.code() == StatusCode::not_found) return no_such_user(email);
     return s;
 }
 
-Result<User> find_user(AdminContext& ctx, const std::string& email) {
-    auto user = ctx.storage().find_user_by_email(email);
-    if (!user.ok()) return user.error();
-    if (!user->has_value()) return no_such_user(email);
-    return **user;
+nlohmann::json actor_json(const Actor& a) {
+    nlohmann::json j = {{"kind", std::string(actor_kind_name(a.kind))}};
+    switch (a.kind) {
+        case ActorKind::subscriber:
+            j["user_id"] = a.user_id ? nlohmann::json(*a.user_id) : nlohmann::json();
+            j["ip"] = a.ip;
+            break;
+        case ActorKind::tool:
+            j["os_user"] = a.os_user;
+            j["host"] = a.host;
+            break;
+        case ActorKind::unknown:
+            j["ip"] = a.ip;
+            break;
+    }
+    j["text"] = describe_actor(a);
+    return j;
 }
 
 nlohmann::json user_json(const User& u) {
@@ -46,7 +58,7 @@ nlohmann::json user_json(const User& u) {
 }
 
 Status find(AdminContext& ctx, const UserArgs& a) {
-    auto users = ctx.storage().search_users(a.text, a.limit);
+    auto users = ctx.support().find_users(a.text, a.limit);
     if (!users.ok()) return users.error();
     if (ctx.json) {
         nlohmann::json out = nlohmann::json::array();
@@ -73,21 +85,17 @@ Status find(AdminContext& ctx, const UserArgs& a) {
 Status show(AdminContext& ctx, const UserArgs& a) {
     auto email = ctx.email_argument(a.text);
     if (!email.ok()) return email.error();
-    auto user = find_user(ctx, *email);
-    if (!user.ok()) return user.error();
-    auto links = ctx.storage().list_links(user->id);
-    if (!links.ok()) return links.error();
-    auto locks = ctx.cabinet().admin_lock_info(*email);
-    if (!locks.ok()) return locks.error();
-    auto events = ctx.storage().recent_audit(user->id, 15);
-    if (!events.ok()) return events.error();
-    // Looking at a person's data is itself worth a line in the audit log.
-    if (Status s = ctx.audit("admin_users_show", "", user->id); !s.ok()) return s;
+    auto report = ctx.support().show_user(*email);
+    if (!report.ok()) return explain(report.error(), *email);
+    const User& user = report->user;
+    const std::vector<LinkedAccount>& links = report->links;
+    const LockInfo& locks = report->locks;
+    const std::vector<AuditEvent>& events = report->recent;
 
     if (ctx.json) {
-        nlohmann::json j = user_json(*user);
+        nlohmann::json j = user_json(user);
         nlohmann::json jl = nlohmann::json::array();
-        for (const auto& l : links.value()) {
+        for (const auto& l : links) {
             jl.push_back({{"link_id", l.link_id},
                           {"office", l.account.office_code},
                           {"account", l.account.account_number},
@@ -95,15 +103,16 @@ Status show(AdminContext& ctx, const UserArgs& a) {
                           {"linked_at", format_time(l.linked_at)}});
         }
         j["links"] = jl;
-        j["locks"] = {{"login_failures", locks->login_failures},
-                      {"login_locked", locks->login_locked},
-                      {"login_locks", locks->login_locks},
-                      {"link_failures", locks->link_failures}};
+        j["locks"] = {{"login_failures", locks.login_failures},
+                      {"login_locked", locks.login_locked},
+                      {"login_locks", locks.login_locks},
+                      {"link_failures", locks.link_failures}};
         nlohmann::json ja = nlohmann::json::array();
-        for (const auto& e : events.value()) {
+        for (const auto& e : events) {
             ja.push_back({{"at", format_time(e.at)},
                           {"event", e.event},
-                          {"ip", e.ip},
+                          {"actor", actor_json(e.actor)},
+                          {"ip", e.actor.ip},
                           {"detail", e.detail}});
         }
         j["audit"] = ja;
@@ -112,45 +121,46 @@ Status show(AdminContext& ctx, const UserArgs& a) {
     }
     print_fields(
         std::cout,
-        {{"user", std::to_string(user->id) + "  " + user->email},
-         {"status", std::string(user_status_name(user->status))},
-         {"created", format_time(user->created_at) + " UTC"},
-         {"confirmed", user->confirmed_at ? format_time(*user->confirmed_at) + " UTC" : "not yet"},
-         {"login failures", std::to_string(locks->login_failures) +
-                                (locks->login_locked ? " (LOCKED: `lkk-admin users "
-                                                       "unlock` lifts it)"
-                                                     : "")},
-         {"link failures", std::to_string(locks->link_failures)}});
+        {{"user", std::to_string(user.id) + "  " + user.email},
+         {"status", std::string(user_status_name(user.status))},
+         {"created", format_time(user.created_at) + " UTC"},
+         {"confirmed", user.confirmed_at ? format_time(*user.confirmed_at) + " UTC" : "not yet"},
+         {"login failures",
+          std::to_string(locks.login_failures) + (locks.login_locked ? " (LOCKED: `lkk-admin users "
+                                                                       "unlock` lifts it)"
+                                                                     : "")},
+         {"link failures", std::to_string(locks.link_failures)}});
     std::cout << "\nlinked accounts:\n";
-    if (links->empty()) {
+    if (links.empty()) {
         std::cout << "  none\n";
     } else {
         Table t({"  OFFICE", "ACCOUNT", "SURNAME", "LINKED (UTC)"});
-        for (const auto& l : links.value()) {
+        for (const auto& l : links) {
             t.add({"  " + l.account.office_code, l.account.account_number, l.account.surname,
                    format_time(l.linked_at)});
         }
         t.print(std::cout);
     }
     std::cout << "\nrecent audit events:\n";
-    if (events->empty()) {
+    if (events.empty()) {
         std::cout << "  none\n";
     } else {
-        Table t({"  AT (UTC)", "EVENT", "IP", "DETAIL"});
-        for (const auto& e : events.value()) {
-            t.add({"  " + format_time(e.at), e.event, e.ip.empty() ? "-" : e.ip, e.detail});
+        Table t({"  AT (UTC)", "EVENT", "BY", "DETAIL"});
+        for (const auto& e : events) {
+            t.add({"  " + format_time(e.at), e.event, describe_actor(e.actor),
+                   e.detail.empty() ? "-" : e.detail});
         }
         t.print(std::cout);
     }
     return Status::Ok();
 }
 
-// The shape shared by the one-line operations: normalise the e-mail, call Cabinet, say what
-// happened in a sentence (or a small JSON object).
-using CabinetOp = Status (*)(Cabinet&, std::string_view);
+// The shape shared by the one-line operations: normalise the e-mail, call Support, say what
+// happened in a sentence (or a small JSON object with the cabinet's status after it).
+using SupportOp = Result<User> (Support::*)(std::string_view);
 
 void add_simple(CLI::App& group, AdminContext& ctx, const std::string& name,
-                const std::string& help, CabinetOp op, std::string done) {
+                const std::string& help, SupportOp op, std::string done) {
     auto args = std::make_shared<UserArgs>();
     auto* cmd = group.add_subcommand(name, help);
     cmd->add_option("EMAIL", args->text, "the cabinet's e-mail")->required();
@@ -158,13 +168,12 @@ void add_simple(CLI::App& group, AdminContext& ctx, const std::string& name,
         ctx.run([&ctx, args, op, name, done]() -> Status {
             auto email = ctx.email_argument(args->text);
             if (!email.ok()) return email.error();
-            if (Status s = op(ctx.cabinet(), *email); !s.ok()) return explain(s, *email);
+            auto user = (ctx.support().*op)(*email);
+            if (!user.ok()) return explain(user.error(), *email);
             if (ctx.json) {
-                nlohmann::json j = {{"email", *email}, {"done", name}};
-                if (auto u = ctx.storage().find_user_by_email(*email); u.ok() && u->has_value()) {
-                    j["status"] = std::string(user_status_name((*u)->status));
-                }
-                ctx.print_json(j);
+                ctx.print_json({{"email", *email},
+                                {"done", name},
+                                {"status", std::string(user_status_name(user->status))}});
             } else {
                 std::cout << *email << ": " << done << "\n";
             }
@@ -176,7 +185,7 @@ void add_simple(CLI::App& group, AdminContext& ctx, const std::string& name,
 Status reset_password(AdminContext& ctx, const UserArgs& a) {
     auto email = ctx.email_argument(a.text);
     if (!email.ok()) return email.error();
-    auto link = ctx.cabinet().admin_reset_link(*email, !a.print_link);
+    auto link = ctx.support().reset_password(*email, !a.print_link);
     if (!link.ok()) return explain(link.error(), *email);
     const auto valid_minutes = ctx.settings().tokens.reset_ttl / 60;
     if (ctx.json) {
@@ -200,9 +209,8 @@ Status reset_password(AdminContext& ctx, const UserArgs& a) {
 Status remove_user(AdminContext& ctx, const UserArgs& a) {
     auto email = ctx.email_argument(a.text);
     if (!email.ok()) return email.error();
-    auto user = find_user(ctx, *email);
-    if (!user.ok()) return user.error();
-    if (Status s = ctx.cabinet().admin_delete(*email); !s.ok()) return explain(s, *email);
+    auto user = ctx.support().delete_user(*email);
+    if (!user.ok()) return explain(user.error(), *email);
     if (ctx.json) {
         ctx.print_json({{"email", *email}, {"user_id", user->id}, {"status", "deleted"}});
     } else {
@@ -231,31 +239,22 @@ void add_users_commands(CLI::App& app, AdminContext& ctx) {
     show_cmd->add_option("EMAIL", sa->text, "the cabinet's e-mail")->required();
     show_cmd->callback([&ctx, sa] { ctx.run([&ctx, sa] { return show(ctx, *sa); }); });
 
-    add_simple(
-        *group, ctx, "confirm", "confirm a cabinet whose confirmation mail never arrived",
-        [](Cabinet& c, std::string_view e) { return c.admin_confirm(e); },
-        "confirmed; the subscriber can log in now");
-    add_simple(
-        *group, ctx, "resend", "send a fresh confirmation link",
-        [](Cabinet& c, std::string_view e) { return c.admin_resend(e); },
-        "a new confirmation mail is queued (the portal sends it within seconds; "
-        "`lkk-admin outbox flush` sends it now)");
-    add_simple(
-        *group, ctx, "unlock", "lift the login lock and the link failure count",
-        [](Cabinet& c, std::string_view e) { return c.admin_unlock(e); },
-        "login and link locks cleared; the subscriber may try again now");
-    add_simple(
-        *group, ctx, "logout", "end every session of the cabinet",
-        [](Cabinet& c, std::string_view e) { return c.admin_logout(e); },
-        "every session ended; the next page they open asks them to log in");
-    add_simple(
-        *group, ctx, "block", "stop the cabinet from logging in (ends its sessions)",
-        [](Cabinet& c, std::string_view e) { return c.admin_block(e); },
-        "blocked: cannot log in, sessions ended (`lkk-admin users unblock` undoes it)");
-    add_simple(
-        *group, ctx, "unblock", "let a blocked cabinet log in again",
-        [](Cabinet& c, std::string_view e) { return c.admin_unblock(e); },
-        "unblocked; the subscriber can log in again");
+    add_simple(*group, ctx, "confirm", "confirm a cabinet whose confirmation mail never arrived",
+               &Support::confirm_user, "confirmed; the subscriber can log in now");
+    add_simple(*group, ctx, "resend", "send a fresh confirmation link",
+               &Support::resend_confirmation,
+               "a new confirmation mail is queued (the portal sends it within seconds; "
+               "`lkk-admin outbox flush` sends it now)");
+    add_simple(*group, ctx, "unlock", "lift the login lock and the link failure count",
+               &Support::unlock_user,
+               "login and link locks cleared; the subscriber may try again now");
+    add_simple(*group, ctx, "logout", "end every session of the cabinet", &Support::logout_user,
+               "every session ended; the next page they open asks them to log in");
+    add_simple(*group, ctx, "block", "stop the cabinet from logging in (ends its sessions)",
+               &Support::block_user,
+               "blocked: cannot log in, sessions ended (`lkk-admin users unblock` undoes it)");
+    add_simple(*group, ctx, "unblock", "let a blocked cabinet log in again", &Support::unblock_user,
+               "unblocked; the subscriber can log in again");
 
     auto ra = std::make_shared<UserArgs>();
     auto* reset_cmd = group->add_subcommand(

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "cabinet_internal.h"
+#include "lkk/audit.h"
 #include "lkk/cabinet.h"
 #include "lkk/templates.h"
 
@@ -116,13 +117,8 @@ std::string Cabinet::forgot_link() const {
 
 Status Cabinet::audit(std::optional<int64_t> user_id, std::string event, const RequestContext& ctx,
                       std::string detail) {
-    AuditEvent e;
-    e.at = clock_.now();
-    e.user_id = user_id;
-    e.event = std::move(event);
-    e.ip = ctx.ip;
-    e.detail = std::move(detail);
-    return storage_.audit(e);
+    return record_audit(storage_, clock_.now(), subscriber_actor(user_id, ctx.ip), user_id,
+                        std::move(event), std::move(detail));
 }
 
 namespace cabinet_detail {

@@ -1,6 +1,7 @@
 // The SQL backends' queries for the portal's records: users, consents, tokens, offices,
 // billing accounts, links, the outbox and the audit log. Every value is a bound parameter.
 #include <algorithm>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,6 +63,25 @@ Result<int64_t> scalar(Connection& c, const std::string& sql, db::Params params)
     Status s = c.query(sql, params, [&](const Row& r) { v = r.integer(0); });
     if (!s.ok()) return s;
     return v;
+}
+
+// How many rows of table have each of values in column, in one scan (the same SQL for
+// SQLite and MySQL). The table, column and values are constants of this file, never input.
+Result<std::vector<int64_t>> count_each(Connection& c, std::string_view table,
+                                        std::string_view column,
+                                        std::initializer_list<std::string_view> values) {
+    std::string sql = "SELECT ";
+    for (std::string_view v : values) {
+        if (sql.size() > 7) sql += ", ";
+        sql += "count(CASE WHEN " + std::string(column) + " = '" + std::string(v) + "' THEN 1 END)";
+    }
+    sql += " FROM " + std::string(table);
+    std::vector<int64_t> counts(values.size(), 0);
+    Status s = c.query(sql, {}, [&](const Row& r) {
+        for (size_t i = 0; i < counts.size(); ++i) counts[i] = r.integer(static_cast<int>(i));
+    });
+    if (!s.ok()) return s;
+    return counts;
 }
 
 constexpr const char* kUserColumns =
@@ -140,14 +160,22 @@ OutboxMail read_mail(const Row& r) {
     return m;
 }
 
+constexpr const char* kAuditColumns =
+    "SELECT id, at, user_id, event, detail, ip, actor_kind, actor_user_id, actor_os_user, "
+    "actor_host FROM audit_log ";
+
 AuditEvent read_audit(const Row& r) {
     AuditEvent e;
     e.id = r.integer(0);
     e.at = r.integer(1);
     e.user_id = r.nullable(2);
     e.event = r.text(3);
-    e.ip = r.text(4);
-    e.detail = r.text(5);
+    e.detail = r.text(4);
+    e.actor.ip = r.text(5);
+    e.actor.kind = actor_kind_from(r.text(6));
+    e.actor.user_id = r.nullable(7);
+    e.actor.os_user = r.text(8);
+    e.actor.host = r.text(9);
     return e;
 }
 
@@ -193,6 +221,14 @@ Result<std::vector<User>> SqlStorage::search_users(const std::string& text, int 
         return find_all<User>(
             c, std::string(kUserColumns) + "WHERE email LIKE ? ESCAPE '!' ORDER BY id LIMIT ?",
             {like_contains(text), int64_t{std::max(limit, 0)}}, read_user);
+    });
+}
+
+Result<UserCounts> SqlStorage::count_users() {
+    return with_connection([](Connection& c) -> Result<UserCounts> {
+        auto n = count_each(c, "users", "status", {"pending", "active", "blocked", "deleted"});
+        if (!n) return n.error();
+        return UserCounts{(*n)[0], (*n)[1], (*n)[2], (*n)[3]};
     });
 }
 
@@ -378,6 +414,11 @@ Status SqlStorage::remove_office(const std::string& code, bool force) {
     });
 }
 
+Result<int64_t> SqlStorage::count_offices() {
+    return with_connection(
+        [](Connection& c) { return scalar(c, "SELECT count(*) FROM offices", {}); });
+}
+
 // ---- billing accounts ----
 
 // The import runs this once per CSV line inside one transaction; the row id survives an
@@ -526,6 +567,24 @@ Result<std::vector<OutboxMail>> SqlStorage::list_outbox(int limit) {
     });
 }
 
+Result<std::vector<OutboxMail>> SqlStorage::list_outbox_in_state(MailState state, int limit) {
+    return with_connection([&](Connection& c) {
+        return find_all<OutboxMail>(c,
+                                    std::string("SELECT ") + kMailColumns +
+                                        " FROM outbox WHERE state = ? ORDER BY id DESC LIMIT ?",
+                                    {mail_state_name(state), int64_t{std::max(limit, 0)}},
+                                    read_mail);
+    });
+}
+
+Result<MailCounts> SqlStorage::count_outbox() {
+    return with_connection([](Connection& c) -> Result<MailCounts> {
+        auto n = count_each(c, "outbox", "state", {"pending", "sent", "failed"});
+        if (!n) return n.error();
+        return MailCounts{(*n)[0], (*n)[1], (*n)[2]};
+    });
+}
+
 // A sent mail is never sent again by a retry (conflict); a failed or pending one becomes
 // due now.
 Status SqlStorage::retry_mail(int64_t id, int64_t now) {
@@ -547,9 +606,12 @@ Status SqlStorage::retry_mail(int64_t id, int64_t now) {
 
 Status SqlStorage::audit(const AuditEvent& e) {
     return with_connection([&](Connection& c) -> Status {
-        auto r =
-            c.exec("INSERT INTO audit_log (at, user_id, event, ip, detail) VALUES (?, ?, ?, ?, ?)",
-                   {e.at, db::nullable(e.user_id), e.event, e.ip, e.detail});
+        auto r = c.exec(
+            "INSERT INTO audit_log (at, user_id, event, detail, ip, actor_kind, actor_user_id, "
+            "actor_os_user, actor_host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            {e.at, db::nullable(e.user_id), e.event, e.detail, e.actor.ip,
+             actor_kind_name(e.actor.kind), db::nullable(e.actor.user_id), e.actor.os_user,
+             e.actor.host});
         return r ? Status::Ok() : r.error();
     });
 }
@@ -559,14 +621,12 @@ Result<std::vector<AuditEvent>> SqlStorage::recent_audit(std::optional<int64_t> 
     return with_connection([&](Connection& c) {
         const int64_t n = std::max(limit, 0);
         if (user_id) {
-            return find_all<AuditEvent>(c,
-                                        "SELECT id, at, user_id, event, ip, detail FROM audit_log "
-                                        "WHERE user_id = ? ORDER BY id DESC LIMIT ?",
-                                        {*user_id, n}, read_audit);
+            return find_all<AuditEvent>(
+                c, std::string(kAuditColumns) + "WHERE user_id = ? ORDER BY id DESC LIMIT ?",
+                {*user_id, n}, read_audit);
         }
-        return find_all<AuditEvent>(
-            c, "SELECT id, at, user_id, event, ip, detail FROM audit_log ORDER BY id DESC LIMIT ?",
-            {n}, read_audit);
+        return find_all<AuditEvent>(c, std::string(kAuditColumns) + "ORDER BY id DESC LIMIT ?", {n},
+                                    read_audit);
     });
 }
 

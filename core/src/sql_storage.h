@@ -48,6 +48,7 @@ class SqlStorage : public Storage, public SessionStore, public CounterStore {
     Result<std::optional<User>> find_user_by_email(const std::string& email) override;
     Result<std::optional<User>> find_user(int64_t id) override;
     Result<std::vector<User>> search_users(const std::string& text, int limit) override;
+    Result<UserCounts> count_users() override;
     Status set_user_confirmed(int64_t user_id, int64_t now) override;
     Status set_user_status(int64_t user_id, UserStatus status) override;
     Status set_password_hash(int64_t user_id, const std::string& hash) override;
@@ -65,6 +66,7 @@ class SqlStorage : public Storage, public SessionStore, public CounterStore {
     Status insert_office(const Office& office) override;
     Status update_office(const Office& office) override;
     Status remove_office(const std::string& code, bool force) override;
+    Result<int64_t> count_offices() override;
 
     Status upsert_billing_account(const BillingAccount& account) override;
     // sql_billing_batch.cpp: multi-row statements (one round trip per batch on MySQL).
@@ -85,6 +87,8 @@ class SqlStorage : public Storage, public SessionStore, public CounterStore {
     Status mark_mail_failed(int64_t id, const std::string& error, int64_t next_attempt_at,
                             bool give_up) override;
     Result<std::vector<OutboxMail>> list_outbox(int limit) override;
+    Result<std::vector<OutboxMail>> list_outbox_in_state(MailState state, int limit) override;
+    Result<MailCounts> count_outbox() override;
     Status retry_mail(int64_t id, int64_t now) override;
 
     Status audit(const AuditEvent& event) override;

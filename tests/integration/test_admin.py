@@ -9,18 +9,26 @@ on SQLite and, as AdminOnPortalMariadbRedis, on MariaDB + Redis.
 import json
 import os
 import pty
+import pwd
 import secrets
 import select
 import shutil
+import socket
 import sqlite3
 import subprocess
 import tempfile
+import time
 import unittest
 import urllib.parse
 
 from harness import ADMIN, PortalTestCase, require_servers, this_year, to_toml
 
 YEAR = this_year()
+
+
+def os_user():
+    """Who lkk-admin names as the actor when run from here: sudo's caller, else this user."""
+    return os.environ.get("SUDO_USER") or pwd.getpwuid(os.geteuid()).pw_name
 HEADER = "office;account;surname;last_payment;last_payment_date;address;balance\n"
 
 
@@ -474,18 +482,97 @@ class AdminCliTests:
         self.assertEqual(self.admin("outbox", "retry", "999999").returncode, 1)
         self.assertIn("admin_outbox_flush", self.audit_events())
 
+    def insert_mail(self, to, state, created_at, next_attempt_at, attempts=0, error="",
+                    sent_at=None):
+        self.sql("INSERT INTO outbox (recipient, subject, body_text, state, attempts, created_at, "
+                 "next_attempt_at, sent_at, last_error) VALUES (?, 'Подтверждение', 'text', ?, ?, "
+                 "?, ?, ?, ?)", (to, state, attempts, created_at, next_attempt_at,
+                                 sent_at or 0, error))
+        return int(self.sql("SELECT max(id) FROM outbox")[0][0])
+
+    def test_outbox_list_shows_age_and_next_attempt(self):
+        now = int(time.time())
+        waiting = self.insert_mail("late@example.org", "pending", now - 3 * 3600, now + 600,
+                                   attempts=7, error="connection refused")
+        due = self.insert_mail("due@example.org", "pending", now - 90, now - 5)
+        sent = self.insert_mail("sent@example.org", "sent", now - 7200, now - 7200,
+                                attempts=1, sent_at=now - 7100)
+        failed = self.insert_mail("failed@example.org", "failed", now - 4 * 86400,
+                                  now - 3 * 86400, attempts=10, error="550 no such user")
+        rows = {m["id"]: m for m in self.json_of("outbox", "list")}
+        self.assertEqual(set(rows), {waiting, due, sent, failed})
+        w = rows[waiting]
+        self.assertTrue(3 * 3600 <= w["age_seconds"] <= 3 * 3600 + 120, w)
+        self.assertTrue(480 <= w["next_attempt_in_seconds"] <= 600, w)
+        self.assertEqual(w["state"], "pending")
+        self.assertEqual(rows[due]["next_attempt_in_seconds"], 0)  # due now
+        self.assertTrue(90 <= rows[due]["age_seconds"] <= 210, rows[due])
+        self.assertIsNone(rows[sent]["next_attempt_in_seconds"])
+        self.assertIsNone(rows[sent]["next_attempt_at"])
+        self.assertIsNone(rows[failed]["next_attempt_in_seconds"])
+        self.assertTrue(4 * 86400 <= rows[failed]["age_seconds"] <= 4 * 86400 + 120)
+        only = self.json_of("outbox", "list", "--state", "pending", "--limit", "1")
+        self.assertEqual([m["id"] for m in only], [due])  # the newest waiting mail
+
+        table = self.ok("outbox", "list").stdout.splitlines()
+        self.assertRegex(table[0], r"^ID\s+STATE\s+TRIES\s+AGE\s+NEXT TRY\s+TO")
+        line = {l.split()[0]: l for l in table[1:] if l.strip()}
+        self.assertRegex(line[str(waiting)], r"pending\s+7\s+3h 0[0-2]m\s+in (9m|10m) ")
+        self.assertIn("connection refused", line[str(waiting)])
+        self.assertRegex(line[str(due)], r"pending\s+0\s+\d+m \d\ds\s+now\s")
+        self.assertRegex(line[str(sent)], r"sent\s+1\s+\d+h \d\dm\s+sent 20\d\d-")
+        self.assertRegex(line[str(failed)], r"failed\s+10\s+4d 0\dh\s+given up\s")
+
     def test_stats(self):
         self.add_offices()
         self.ok("billing", "import", self.write("b.csv", HEADER +
                                                 "SIM;1;Иванов;10;%d-01-01;;\n"
-                                                "SIM;2;Петров;0;;;\n" % YEAR))
+                                                "SIM;2;Петров;0;;;\n"
+                                                "KRC;3;Ли;0;;;\n" % YEAR))
         self.insert_link(self.insert_user("a@example.org"), "SIM", "1")
+        self.insert_link(self.insert_user("a2@example.org"), "SIM", "2")
         self.insert_user("b@example.org", status="pending")
+        self.insert_user("c@example.org")
+        self.insert_user("d@example.org")
+        self.ok("users", "block", "c@example.org")
+        self.ok("users", "delete", "d@example.org")
+        now = int(time.time())
+        for state in ("pending", "pending", "sent", "failed", "failed", "failed"):
+            self.insert_mail("m@example.org", state, now, now)
         s = self.json_of("stats")
-        self.assertEqual(s["users"], {"active": 1, "pending": 1, "blocked": 0, "deleted": 0})
-        self.assertEqual((s["links"], s["billing_accounts"], s["offices"]), (1, 2, 2))
+        self.assertEqual(s["users"], {"active": 2, "pending": 1, "blocked": 1, "deleted": 1})
+        self.assertEqual(s["users_total"], 5)
+        self.assertEqual((s["links"], s["billing_accounts"], s["offices"]), (2, 3, 2))
+        self.assertEqual(s["outbox"], {"pending": 2, "sent": 1, "failed": 3})
         human = self.ok("stats").stdout
-        self.assertRegex(human, r"billing accounts\s+2")
+        self.assertRegex(human, r"users\s+5\n")
+        self.assertRegex(human, r"billing accounts\s+3")
+        self.assertRegex(human, r"linked accounts\s+2")
+        self.assertRegex(human, r"mails failed\s+3")
+        self.assertIn("outbox retry", human)  # failed mails: what to do
+
+    def test_audit_names_the_os_user_and_host(self):
+        uid = self.insert_user("audited@example.org")
+        self.ok("users", "block", "audited@example.org")
+        self.ok("offices", "add", "SIM", "--name", "Симферопольское УЭГХ", "--phones", "1")
+        # Through sudo the person is sudo's caller, not root.
+        r = subprocess.run([ADMIN, "--config", self.config, "users", "unblock",
+                            "audited@example.org"], capture_output=True, text=True,
+                           env=dict(os.environ, SUDO_USER="boris"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = self.sql("SELECT event, actor_kind, actor_os_user, actor_host, ip FROM audit_log "
+                        "WHERE event <> 'admin_migrate' ORDER BY id")  # MariaDB: setUp migrated
+        me, host = os_user(), socket.gethostname()
+        self.assertEqual(rows, [("admin_block", "tool", me, host, ""),
+                                ("admin_offices_add", "tool", me, host, ""),
+                                ("admin_unblock", "tool", "boris", host, "")])
+        shown = self.json_of("users", "show", "audited@example.org")
+        self.assertEqual([(e["event"], e["actor"]["kind"], e["actor"]["os_user"])
+                          for e in shown["audit"]],
+                         [("admin_users_show", "tool", me), ("admin_unblock", "tool", "boris"),
+                          ("admin_block", "tool", me)])
+        self.assertEqual(shown["audit"][2]["actor"]["host"], host)
+        self.assertEqual(shown["id"], uid)
 
 
 class AdminSqlite(AdminCliTests, unittest.TestCase):
@@ -583,6 +670,38 @@ class AdminOnPortal(PortalTestCase):
         self.assertNotEqual(r.status, 303)
         self.assertEqual(self.portal.sql("SELECT count(*) FROM users WHERE email = ?",
                                          ("support@example.org",)), [("0",)])
+
+    def test_users_show_names_the_os_user_and_host_of_a_block(self):
+        b = self.register_confirmed("actor@example.org", "secret12")
+        self.assertEqual(b.get("accounts").status, 200)
+        uid = int(self.portal.sql("SELECT id FROM users WHERE email = ?",
+                                  ("actor@example.org",))[0][0])
+        self.portal.admin("users", "block", "actor@example.org")
+        me, host = os_user(), socket.gethostname()
+
+        shown = json.loads(self.portal.admin("--json", "users", "show",
+                                             "actor@example.org").stdout)
+        self.assertEqual(shown["status"], "blocked")
+        by_event = {}
+        for e in shown["audit"]:
+            by_event.setdefault(e["event"], e)
+        block = by_event["admin_block"]["actor"]
+        self.assertEqual((block["kind"], block["os_user"], block["host"]), ("tool", me, host))
+        self.assertEqual(block["text"], "lkk-admin by %s@%s" % (me, host))
+        # What the subscriber did through nginx names the subscriber and the client's IP.
+        for event in ("register", "confirm", "login_ok"):
+            actor = by_event[event]["actor"]
+            self.assertEqual((actor["kind"], actor["user_id"], actor["ip"]),
+                             ("subscriber", uid, "127.0.0.1"), event)
+
+        human = self.portal.admin("users", "show", "actor@example.org").stdout
+        audit = human[human.index("recent audit events:"):].splitlines()
+        self.assertRegex(audit[1], r"AT \(UTC\)\s+EVENT\s+BY\s+DETAIL")
+        block_line = [l for l in audit if " admin_block " in l]
+        self.assertEqual(len(block_line), 1, human)
+        self.assertIn("lkk-admin by %s@%s" % (me, host), block_line[0])
+        login_line = [l for l in audit if " login_ok " in l]
+        self.assertIn("subscriber %d from 127.0.0.1" % uid, login_line[0])
 
     def test_unlock_lifts_the_login_lock(self):
         self.register_confirmed("locked@example.org", "secret12")

@@ -16,6 +16,7 @@
 #include "lkk/crypto.h"
 #include "lkk/session_store.h"
 #include "lkk/storage.h"
+#include "lkk/support.h"
 
 namespace lkk {
 namespace {
@@ -51,6 +52,8 @@ class CabinetTest : public ::testing::Test {
         settings_.passwords.argon2_memory_kib = 1024;
         settings_.passwords.argon2_iterations = 1;
         cabinet_ = std::make_unique<Cabinet>(settings_, *storage_, *sessions_, *counters_, clock_);
+        support_ = std::make_unique<Support>(settings_, *storage_, *sessions_, *counters_, clock_,
+                                             tool_actor("tester", "testhost"));
 
         ASSERT_TRUE(storage_
                         ->insert_office({"SIM", "Симферопольское УЭГХ",
@@ -75,6 +78,7 @@ class CabinetTest : public ::testing::Test {
     }
 
     void TearDown() override {
+        support_.reset();
         cabinet_.reset();
         counters_.reset();
         sessions_.reset();
@@ -145,6 +149,7 @@ class CabinetTest : public ::testing::Test {
     std::unique_ptr<SessionStore> sessions_;
     std::unique_ptr<CounterStore> counters_;
     std::unique_ptr<Cabinet> cabinet_;
+    std::unique_ptr<Support> support_;  // support staff's operations (lkk-admin)
     RequestContext ctx_{"192.0.2.1", "TestBrowser/1.0", Locale::ru};
 };
 
@@ -380,10 +385,10 @@ TEST_F(CabinetTest, LoginSaysOnlyWrongEmailOrPassword) {
               Outcome::wrong_credentials);
     EXPECT_EQ(cabinet_->login("ghost@example.org", "secret12", ctx_).outcome,
               Outcome::wrong_credentials);
-    ASSERT_TRUE(cabinet_->admin_block("user@example.org").ok());
+    ASSERT_TRUE(support_->block_user("user@example.org").ok());
     EXPECT_EQ(cabinet_->login("user@example.org", "secret12", ctx_).outcome,
               Outcome::wrong_credentials);
-    ASSERT_TRUE(cabinet_->admin_unblock("user@example.org").ok());
+    ASSERT_TRUE(support_->unblock_user("user@example.org").ok());
     EXPECT_EQ(cabinet_->login("user@example.org", "secret12", ctx_).outcome, Outcome::ok);
 
     LoginReply empty = cabinet_->login("", "", ctx_);
@@ -403,7 +408,7 @@ TEST_F(CabinetTest, LoginLockAfterFiveFailuresGrows) {
     LoginReply locked = cabinet_->login("victim@example.org", "secret12", ctx_);
     EXPECT_EQ(locked.outcome, Outcome::throttled);
     EXPECT_EQ(locked.retry_after, 15 * 60);
-    auto info = cabinet_->admin_lock_info("victim@example.org");
+    auto info = support_->lock_info("victim@example.org");
     ASSERT_TRUE(info.ok());
     EXPECT_TRUE(info->login_locked);
 
@@ -431,7 +436,7 @@ TEST_F(CabinetTest, AdminUnlockLiftsTheLoginLock) {
     active_user("victim@example.org");
     for (int i = 0; i < 5; ++i) (void)cabinet_->login("victim@example.org", "wrong123", ctx_);
     ASSERT_EQ(cabinet_->login("victim@example.org", "secret12", ctx_).outcome, Outcome::throttled);
-    ASSERT_TRUE(cabinet_->admin_unlock("victim@example.org").ok());
+    ASSERT_TRUE(support_->unlock_user("victim@example.org").ok());
     EXPECT_EQ(cabinet_->login("victim@example.org", "secret12", ctx_).outcome, Outcome::ok);
     EXPECT_TRUE(has(audit_events(), "admin_unlock"));
 }
@@ -509,11 +514,11 @@ TEST_F(CabinetTest, LinkMismatchShowsPhonesAndTheSixthFailureIsThrottled) {
     EXPECT_GT(sixth.retry_after, 0);
     EXPECT_TRUE(has(audit_events(), "link_fail"));
 
-    ASSERT_TRUE(cabinet_->admin_unlock("l@example.org").ok());
+    ASSERT_TRUE(support_->unlock_user("l@example.org").ok());
     // The billing account still has 5 failures for today.
     EXPECT_EQ(cabinet_->link_account(uid, "SIM", "12345", "Иванов", "1234,50", ctx_).outcome,
               Outcome::throttled);
-    ASSERT_TRUE(cabinet_->admin_unlock_account("SIM", "123-45").ok());
+    ASSERT_TRUE(support_->unlock_account("SIM", "123-45").ok());
     EXPECT_EQ(cabinet_->link_account(uid, "SIM", "12345", "Иванов", "1234,50", ctx_).outcome,
               Outcome::ok);
 }
@@ -695,14 +700,15 @@ TEST_F(CabinetTest, ChangePasswordEndsEverySessionButGivesANewOne) {
 TEST_F(CabinetTest, AdminOperations) {
     // Resend and confirm act on a pending cabinet only.
     ASSERT_TRUE(cabinet_->register_user("p@example.org", "secret12", "secret12", true, ctx_).ok());
-    ASSERT_TRUE(cabinet_->admin_resend("p@example.org").ok());
+    ASSERT_TRUE(support_->resend_confirmation("p@example.org").ok());
     EXPECT_EQ(mails_to("p@example.org").size(), 2u);
-    ASSERT_TRUE(cabinet_->admin_confirm("p@example.org").ok());
-    EXPECT_EQ(cabinet_->admin_confirm("p@example.org").code(), StatusCode::invalid_argument);
-    EXPECT_EQ(cabinet_->admin_resend("nobody@example.org").code(), StatusCode::not_found);
+    ASSERT_TRUE(support_->confirm_user("p@example.org").ok());
+    EXPECT_EQ(support_->confirm_user("p@example.org").error().code(), StatusCode::conflict);
+    EXPECT_EQ(support_->resend_confirmation("nobody@example.org").error().code(),
+              StatusCode::not_found);
 
     // A printed reset link works once and no mail goes out.
-    auto link = cabinet_->admin_reset_link("p@example.org", false);
+    auto link = support_->reset_password("p@example.org", false);
     ASSERT_TRUE(link.ok());
     EXPECT_EQ(link->rfind("https://lkk.example.org/lkk/password/reset?token=", 0), 0u);
     EXPECT_EQ(mails_to("p@example.org").size(), 2u);
@@ -710,34 +716,35 @@ TEST_F(CabinetTest, AdminOperations) {
     EXPECT_TRUE(cabinet_->reset_password(token, "viaadmin1", "viaadmin1", ctx_).ok());
     EXPECT_EQ(cabinet_->reset_password(token, "viaadmin2", "viaadmin2", ctx_).outcome,
               Outcome::invalid_token);
-    ASSERT_TRUE(cabinet_->admin_reset_link("p@example.org", true).ok());
+    ASSERT_TRUE(support_->reset_password("p@example.org", true).ok());
     EXPECT_EQ(mails_to("p@example.org").size(), 3u);
 
     // Logout ends every session; block also does and stops login.
     SessionGrant s = logged_in("p@example.org", "viaadmin1");
-    ASSERT_TRUE(cabinet_->admin_logout("p@example.org").ok());
+    ASSERT_TRUE(support_->logout_user("p@example.org").ok());
     EXPECT_FALSE(cabinet_->current_session(s.cookie_value)->has_value());
     s = logged_in("p@example.org", "viaadmin1");
-    ASSERT_TRUE(cabinet_->admin_block("p@example.org").ok());
+    ASSERT_TRUE(support_->block_user("p@example.org").ok());
     EXPECT_FALSE(cabinet_->current_session(s.cookie_value)->has_value());
     EXPECT_EQ(cabinet_->login("p@example.org", "viaadmin1", ctx_).outcome,
               Outcome::wrong_credentials);
-    ASSERT_TRUE(cabinet_->admin_unblock("p@example.org").ok());
+    ASSERT_TRUE(support_->unblock_user("p@example.org").ok());
     s = logged_in("p@example.org", "viaadmin1");
 
     // Unlink by office and number.
     const int64_t uid = s.session.user_id;
     ASSERT_TRUE(cabinet_->link_account(uid, "SIM", "12345", "Иванов", "1234,50", ctx_).ok());
-    EXPECT_EQ(cabinet_->admin_unlink("p@example.org", "SIM", "777").code(), StatusCode::not_found);
-    ASSERT_TRUE(cabinet_->admin_unlink("p@example.org", "SIM", "12-345").ok());
+    EXPECT_EQ(support_->unlink_account("p@example.org", "SIM", "777").code(),
+              StatusCode::not_found);
+    ASSERT_TRUE(support_->unlink_account("p@example.org", "SIM", "12-345").ok());
     EXPECT_TRUE(cabinet_->accounts(uid)->empty());
 
     // Delete erases the person but keeps an anonymised trail.
-    ASSERT_TRUE(cabinet_->admin_delete("p@example.org").ok());
+    ASSERT_TRUE(support_->delete_user("p@example.org").ok());
     EXPECT_FALSE(cabinet_->current_session(s.cookie_value)->has_value());
     EXPECT_EQ(cabinet_->login("p@example.org", "viaadmin1", ctx_).outcome,
               Outcome::wrong_credentials);
-    EXPECT_EQ(cabinet_->admin_delete("p@example.org").code(), StatusCode::not_found);
+    EXPECT_EQ(support_->delete_user("p@example.org").error().code(), StatusCode::not_found);
     auto trail = storage_->recent_audit(uid, 100);
     ASSERT_TRUE(trail.ok());
     EXPECT_FALSE(trail->empty());
@@ -748,6 +755,19 @@ TEST_F(CabinetTest, AdminOperations) {
     for (const char* e : {"admin_resend", "admin_confirm", "admin_reset_password", "admin_logout",
                           "admin_block", "admin_unblock", "admin_unlink", "admin_delete"}) {
         EXPECT_TRUE(has(events, e)) << e;
+    }
+    // Support's rows name the tool's actor; the subscriber's own rows name the subscriber.
+    for (const auto& e : *trail) {
+        if (e.event.rfind("admin_", 0) == 0) {
+            EXPECT_EQ(e.actor.kind, ActorKind::tool) << e.event;
+            EXPECT_EQ(e.actor.os_user, "tester") << e.event;
+            EXPECT_EQ(e.actor.host, "testhost") << e.event;
+            EXPECT_EQ(e.actor.ip, "") << e.event;
+        } else {
+            EXPECT_EQ(e.actor.kind, ActorKind::subscriber) << e.event;
+            EXPECT_EQ(e.actor.user_id, uid) << e.event;
+            EXPECT_EQ(e.actor.ip, "192.0.2.1") << e.event;
+        }
     }
     // The e-mail is free again for a new registration.
     EXPECT_TRUE(cabinet_->register_user("p@example.org", "secret12", "secret12", true, ctx_).ok());

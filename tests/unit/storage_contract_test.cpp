@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "lkk/audit.h"
 #include "lkk/session_store.h"
 #include "lkk/storage.h"
 #include "temp_dir.h"
@@ -497,17 +498,19 @@ TEST_P(StorageContract, FailedMailsRetryThenGiveUp) {
 
 TEST_P(StorageContract, AuditLogNewestFirst) {
     const int64_t id = new_user("audited");
-    ASSERT_TRUE(st_->audit({0, 10, id, "register", "198.51.100.1", "ok"}).ok());
     ASSERT_TRUE(
-        st_->audit({0, 11, std::nullopt, "login_fail", "198.51.100.2", "unknown " + tag_}).ok());
-    ASSERT_TRUE(st_->audit({0, 12, id, "login_ok", "198.51.100.1", ""}).ok());
+        st_->audit({0, 10, id, "register", "ok", subscriber_actor(id, "198.51.100.1")}).ok());
+    ASSERT_TRUE(st_->audit({0, 11, std::nullopt, "login_fail", "unknown " + tag_,
+                            subscriber_actor(std::nullopt, "198.51.100.2")})
+                    .ok());
+    ASSERT_TRUE(st_->audit({0, 12, id, "login_ok", "", subscriber_actor(id, "198.51.100.1")}).ok());
 
     auto mine = st_->recent_audit(id, 10);
     ASSERT_TRUE(mine.ok());
     ASSERT_EQ(mine->size(), 2u);
     EXPECT_EQ((*mine)[0].event, "login_ok");
     EXPECT_EQ((*mine)[1].event, "register");
-    EXPECT_EQ((*mine)[1].ip, "198.51.100.1");
+    EXPECT_EQ((*mine)[1].actor.ip, "198.51.100.1");
     EXPECT_EQ((*mine)[1].detail, "ok");
     EXPECT_EQ((*mine)[1].user_id, id);
 
@@ -517,6 +520,92 @@ TEST_P(StorageContract, AuditLogNewestFirst) {
     EXPECT_EQ((*all)[0].event, "login_ok");
     EXPECT_EQ((*all)[1].event, "login_fail");
     EXPECT_FALSE((*all)[1].user_id.has_value());
+}
+
+// Schema 002: every row names its actor, the subscriber (user id, IP) or the tool (OS user,
+// host); a row written without one reads back as unknown.
+TEST_P(StorageContract, AuditRowsKeepTheirActor) {
+    const int64_t id = new_user("actor");
+    ASSERT_TRUE(st_->audit({0, 20, id, "login_ok", "", subscriber_actor(id, "2001:db8::7")}).ok());
+    ASSERT_TRUE(st_->audit({0, 21, id, "admin_block", "", tool_actor("alice", "support-pc")}).ok());
+    ASSERT_TRUE(st_->audit({0, 22, id, "login_fail", "", subscriber_actor(std::nullopt, "")}).ok());
+    ASSERT_TRUE(st_->audit({0, 23, id, "legacy", "", Actor{}}).ok());
+
+    auto rows = st_->recent_audit(id, 10);
+    ASSERT_TRUE(rows.ok()) << rows.error().message();
+    ASSERT_EQ(rows->size(), 4u);
+    const Actor& legacy = (*rows)[0].actor;
+    EXPECT_EQ(legacy.kind, ActorKind::unknown);
+    const Actor& visitor = (*rows)[1].actor;
+    EXPECT_EQ(visitor.kind, ActorKind::subscriber);
+    EXPECT_FALSE(visitor.user_id.has_value());
+    const Actor& tool = (*rows)[2].actor;
+    EXPECT_EQ(tool.kind, ActorKind::tool);
+    EXPECT_EQ(tool.os_user, "alice");
+    EXPECT_EQ(tool.host, "support-pc");
+    EXPECT_EQ(tool.ip, "");
+    EXPECT_FALSE(tool.user_id.has_value());
+    const Actor& subscriber = (*rows)[3].actor;
+    EXPECT_EQ(subscriber.kind, ActorKind::subscriber);
+    EXPECT_EQ(subscriber.user_id, id);
+    EXPECT_EQ(subscriber.ip, "2001:db8::7");
+    EXPECT_EQ(subscriber.os_user, "");
+    EXPECT_EQ((*rows)[3].at, 20);
+}
+
+// Counted by COUNT queries. Inside one transaction (rolled back at the end) the counts see
+// this test's rows and, on MySQL, a snapshot that other tests' rows do not enter.
+TEST_P(StorageContract, CountsByStatusAndState) {
+    Status s = st_->in_transaction([&]() -> Status {
+        auto users0 = st_->count_users();
+        auto mails0 = st_->count_outbox();
+        auto offices0 = st_->count_offices();
+        EXPECT_TRUE(users0.ok() && mails0.ok() && offices0.ok());
+        if (!users0.ok() || !mails0.ok() || !offices0.ok()) return Status::Internal("count");
+
+        const int64_t a = new_user("count-a");
+        const int64_t b = new_user("count-b");
+        new_user("count-c");  // pending
+        EXPECT_TRUE(st_->set_user_confirmed(a, 5).ok());
+        EXPECT_TRUE(st_->set_user_status(b, UserStatus::blocked).ok());
+        new_office(code("CNT"));
+        auto sent = st_->enqueue_mail(mail(email("count-a"), 1));
+        auto failed = st_->enqueue_mail(mail(email("count-b"), 1));
+        auto pending = st_->enqueue_mail(mail(email("count-c"), 1));
+        EXPECT_TRUE(sent.ok() && failed.ok() && pending.ok());
+        EXPECT_TRUE(st_->mark_mail_sent(*sent, 2).ok());
+        EXPECT_TRUE(st_->mark_mail_failed(*failed, "550", 2, true).ok());
+
+        auto users = st_->count_users();
+        auto mails = st_->count_outbox();
+        auto offices = st_->count_offices();
+        EXPECT_TRUE(users.ok() && mails.ok() && offices.ok());
+        if (!users.ok() || !mails.ok() || !offices.ok()) return Status::Internal("count");
+        EXPECT_EQ(users->active - users0->active, 1);
+        EXPECT_EQ(users->blocked - users0->blocked, 1);
+        EXPECT_EQ(users->pending - users0->pending, 1);
+        EXPECT_EQ(users->deleted - users0->deleted, 0);
+        EXPECT_EQ(users->total() - users0->total(), 3);
+        EXPECT_EQ(mails->sent - mails0->sent, 1);
+        EXPECT_EQ(mails->failed - mails0->failed, 1);
+        EXPECT_EQ(mails->pending - mails0->pending, 1);
+        EXPECT_EQ(*offices - *offices0, 1);
+
+        // The newest mails of one state only.
+        auto only_failed = st_->list_outbox_in_state(MailState::failed, 1);
+        EXPECT_TRUE(only_failed.ok() && only_failed->size() == 1u);
+        if (only_failed.ok() && !only_failed->empty()) {
+            EXPECT_EQ((*only_failed)[0].id, *failed);
+            EXPECT_EQ((*only_failed)[0].state, MailState::failed);
+        }
+        auto only_pending = st_->list_outbox_in_state(MailState::pending, 1);
+        EXPECT_TRUE(only_pending.ok() && only_pending->size() == 1u);
+        if (only_pending.ok() && !only_pending->empty()) {
+            EXPECT_EQ((*only_pending)[0].id, *pending);
+        }
+        return Status::Conflict("roll back");
+    });
+    EXPECT_EQ(s.code(), StatusCode::conflict) << s.message();
 }
 
 TEST_P(StorageContract, EraseUserKeepsAnAnonymousAuditTrail) {
@@ -533,7 +622,7 @@ TEST_P(StorageContract, EraseUserKeepsAnAnonymousAuditTrail) {
     const int64_t acc = new_account(c, "42");
     ASSERT_TRUE(st_->insert_link(id, acc, 1).ok());
     ASSERT_TRUE(st_->insert_link(other, acc, 1).ok());
-    ASSERT_TRUE(st_->audit({0, 1, id, "register", "203.0.113.9", ""}).ok());
+    ASSERT_TRUE(st_->audit({0, 1, id, "register", "", subscriber_actor(id, "203.0.113.9")}).ok());
 
     auto sessions = open_session_store("storage", *st_);
     ASSERT_TRUE(sessions.ok()) << sessions.error().message();
@@ -659,7 +748,8 @@ TEST_P(StorageContract, SeveralThreadsAtOnce) {
                     if (!seen) return seen.error();
                     auto r = st_->insert_user(email(who), "h", i);
                     if (!r) return r.error();
-                    return st_->audit({0, i, *r, "register", "127.0.0.1", tag_});
+                    return st_->audit(
+                        {0, i, *r, "register", tag_, subscriber_actor(*r, "127.0.0.1")});
                 });
                 if (!s.ok()) {
                     ++failures;
@@ -771,7 +861,7 @@ TEST(SqliteStorage, TwoProcessesWriteAtOnce) {
                     if (!seen) return seen.error();
                     auto r = (*st)->insert_user(who, "h", i);
                     if (!r) return r.error();
-                    return (*st)->audit({0, i, *r, "register", "", "fork"});
+                    return (*st)->audit({0, i, *r, "register", "fork", subscriber_actor(*r, "")});
                 });
                 if (!s.ok()) ++failures;
                 if (!(*counters)->hit("fork:shared", 3600, 1000).ok()) ++failures;

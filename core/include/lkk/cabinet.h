@@ -115,14 +115,6 @@ struct CurrentSession {
     Session session;
 };
 
-// What "users show" prints about throttling of one cabinet.
-struct LockInfo {
-    int64_t login_failures = 0;  // in the current window
-    bool login_locked = false;   // the growing lock is in force
-    int64_t login_locks = 0;     // locks issued in the last 24 h (the lock doubles each time)
-    int64_t link_failures = 0;   // in the current window
-};
-
 class Cabinet {
   public:
     // All references must outlive the Cabinet. Nothing is opened or hashed here.
@@ -222,34 +214,14 @@ class Cabinet {
     // when it was made in the current calendar year (settings.portal.time_zone), else 0.
     int64_t expected_amount(const BillingAccount& account);
 
-    // ---- Support operations (lkk-admin, SPEC 7). not_found for an unknown e-mail. ----
-    // Each is audited as "admin_<name>" with the user's id.
+    // ---- For the support service (support.h) ----
 
-    // Marks a pending cabinet confirmed (no mail).
-    Status admin_confirm(std::string_view email);
-    // Queues a fresh confirmation mail; invalid_argument when the cabinet is not pending.
-    Status admin_resend(std::string_view email);
-    // Issues a password reset token and answers the link. send_mail: also queue the usual
-    // reset mail; false ("--print-link"): the link exists only in the answer.
-    Result<std::string> admin_reset_link(std::string_view email, bool send_mail);
-    // Ends every session of the user.
-    Status admin_logout(std::string_view email);
-    // Clears the login failure counter and lock, and the cabinet's link failure counter.
-    Status admin_unlock(std::string_view email);
-    // Clears the link failure counter of one billing account (accounts unlock).
-    Status admin_unlock_account(std::string_view office_code, std::string_view account_number);
-    // Blocks login (and ends the sessions) / lets the user back in (active when the e-mail
-    // was confirmed, else pending).
-    Status admin_block(std::string_view email);
-    Status admin_unblock(std::string_view email);
-    // Erases the personal data (storage erase_user), ends the sessions; the audit trail keeps
-    // only the user id.
-    Status admin_delete(std::string_view email);
-    // accounts unlink EMAIL OFFICE ACCOUNT; not_found when that account is not linked.
-    Status admin_unlink(std::string_view email, std::string_view office_code,
-                        std::string_view account_number);
-    // The throttle state for users show.
-    Result<LockInfo> admin_lock_info(std::string_view email);
+    // Issues a token of this kind for the user (stores only its digest) and, when send_mail,
+    // queues the matching mail in locale; answers the raw token. Call inside a transaction.
+    // Support's resend and reset-password use it, so their tokens and mails follow the same
+    // rules as the subscriber's own requests.
+    Result<std::string> issue_token_with_mail(const User& user, TokenKind kind, Locale locale,
+                                              bool send_mail);
 
     // The links put into mails (absolute: base_url + base_path + ...).
     std::string confirm_link(std::string_view token) const;
@@ -269,10 +241,6 @@ class Cabinet {
                              int64_t valid_seconds);
     Status enqueue(const std::string& recipient, std::string_view name, Locale locale,
                    std::string_view link, int64_t valid_seconds);
-    // Issues a token of this kind for the user (stores only its digest) and, when send_mail,
-    // queues the matching mail; answers the raw token. Call inside a transaction.
-    Result<std::string> issue_token_with_mail(const User& user, TokenKind kind, Locale locale,
-                                              bool send_mail);
 
     // cabinet_registration.cpp
     Status notify_existing_owner(const User& user, const RequestContext& ctx);
@@ -302,11 +270,9 @@ class Cabinet {
     // cabinet_password.cpp
     Result<std::optional<std::pair<Token, User>>> usable_reset_token(std::string_view token);
 
-    // cabinet_admin.cpp
-    Result<User> admin_user(std::string_view email);
-
-    // cabinet_common.cpp. Best effort where the caller has nothing to roll back; inside a
-    // transaction the Status is checked so the event and the change are stored together.
+    // cabinet_common.cpp. The actor is the subscriber: user_id from ctx.ip (record_audit).
+    // Best effort where the caller has nothing to roll back; inside a transaction the Status
+    // is checked so the event and the change are stored together.
     Status audit(std::optional<int64_t> user_id, std::string event, const RequestContext& ctx,
                  std::string detail = {});
 

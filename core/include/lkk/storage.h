@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "lkk/audit.h"
 #include "lkk/status.h"
 
 namespace lkk {
@@ -62,10 +63,10 @@ struct Office {
 struct BillingAccount {
     int64_t id = 0;
     std::string office_code;
-    std::string account_number;  // normalised: rules::normalize_account_number
-    std::string surname;         // display form as imported
-    std::string surname_key;     // rules::normalize_surname(surname)
-    int64_t last_payment = 0;    // kopecks
+    std::string account_number;     // normalised: rules::normalize_account_number
+    std::string surname;            // display form as imported
+    std::string surname_key;        // rules::normalize_surname(surname)
+    int64_t last_payment = 0;       // kopecks
     std::string last_payment_date;  // "YYYY-MM-DD" or empty when never paid
     std::string address;
     std::optional<int64_t> balance;  // kopecks, when billing provides it
@@ -95,17 +96,33 @@ struct OutboxMail {
     std::string last_error;
 };
 
+// Written only through record_audit (audit.h).
 struct AuditEvent {
     int64_t id = 0;
     int64_t at = 0;
-    std::optional<int64_t> user_id;
+    std::optional<int64_t> user_id;  // the cabinet the event is about
     std::string event;   // "register", "confirm", "login_ok", "login_fail", "link_ok", ...
-    std::string ip;
     std::string detail;  // free text, no secrets
+    Actor actor;         // who did it (the subscriber's IP is actor.ip)
+};
+
+// Counts for lkk-admin stats, each from one COUNT query.
+struct UserCounts {
+    int64_t pending = 0;
+    int64_t active = 0;
+    int64_t blocked = 0;
+    int64_t deleted = 0;
+    int64_t total() const { return pending + active + blocked + deleted; }
+};
+
+struct MailCounts {
+    int64_t pending = 0;
+    int64_t sent = 0;
+    int64_t failed = 0;
 };
 
 class Storage {
-public:
+  public:
     virtual ~Storage() = default;
 
     // Runs body inside one transaction on this thread's connection: commits when body
@@ -125,6 +142,7 @@ public:
     virtual Result<std::optional<User>> find_user_by_email(const std::string& email) = 0;
     virtual Result<std::optional<User>> find_user(int64_t id) = 0;
     virtual Result<std::vector<User>> search_users(const std::string& text, int limit) = 0;
+    virtual Result<UserCounts> count_users() = 0;
     virtual Status set_user_confirmed(int64_t user_id, int64_t now) = 0;
     virtual Status set_user_status(int64_t user_id, UserStatus status) = 0;
     virtual Status set_password_hash(int64_t user_id, const std::string& hash) = 0;
@@ -149,6 +167,7 @@ public:
     virtual Status update_office(const Office& office) = 0;  // not_found when missing
     // Refuses (conflict) while accounts of the office are linked, unless force.
     virtual Status remove_office(const std::string& code, bool force) = 0;
+    virtual Result<int64_t> count_offices() = 0;
 
     // Billing accounts, keyed by office code + normalised account number.
     virtual Status upsert_billing_account(const BillingAccount& account) = 0;
@@ -186,6 +205,9 @@ public:
     virtual Status mark_mail_failed(int64_t id, const std::string& error, int64_t next_attempt_at,
                                     bool give_up) = 0;
     virtual Result<std::vector<OutboxMail>> list_outbox(int limit) = 0;
+    // The newest mails in one state.
+    virtual Result<std::vector<OutboxMail>> list_outbox_in_state(MailState state, int limit) = 0;
+    virtual Result<MailCounts> count_outbox() = 0;
     virtual Status retry_mail(int64_t id, int64_t now) = 0;  // back to pending, due now
 
     // Audit log.

@@ -1,0 +1,7 @@
+-- The audit log names the actor of every change (SPEC 4): a subscriber (user id, and the IP
+-- already in `ip`) or lkk-admin (the operating-system user and the host). Rows written
+-- before this migration keep actor_kind '' (unknown) and their IP.
+ALTER TABLE audit_log ADD COLUMN actor_kind TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_log ADD COLUMN actor_user_id INTEGER;
+ALTER TABLE audit_log ADD COLUMN actor_os_user TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_log ADD COLUMN actor_host TEXT NOT NULL DEFAULT '';
