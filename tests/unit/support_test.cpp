@@ -19,6 +19,7 @@
 #include "lkk/session_store.h"
 #include "lkk/storage.h"
 #include "temp_dir.h"
+#include "test_servers.h"
 
 namespace lkk {
 namespace {
@@ -26,12 +27,9 @@ namespace {
 // 2026-06-15 12:00 UTC.
 const int64_t kJune2026 = utc_new_year(2026) + (165 * 24 + 12) * 3600;
 
+// MariaDB is always listed: without LKK_TEST_MYSQL_URL its tests show as skipped.
 std::vector<std::string> backends() {
-    std::vector<std::string> list = {"sqlite"};
-    if (const char* url = std::getenv("LKK_TEST_MYSQL_URL"); url != nullptr && *url != '\0') {
-        list.emplace_back("mysql");
-    }
-    return list;
+    return {"sqlite", "mysql"};
 }
 
 // mysql://user:pass@host:port/db, split for the mariadb client.
@@ -80,7 +78,9 @@ class SupportTest : public ::testing::TestWithParam<std::string> {
             dir_ = std::make_unique<test::TempDir>("lkk-support");
             url = "sqlite:" + dir_->path() + "/lkk.db";
         } else {
-            const MysqlUrl server = parse_mysql_url(std::getenv("LKK_TEST_MYSQL_URL"));
+            std::string base;
+            LKK_TEST_SERVER_URL(base, "LKK_TEST_MYSQL_URL");
+            const MysqlUrl server = parse_mysql_url(base);
             std::random_device rd;
             const std::string name = "lkk_support_" + std::to_string(rd() % 1000000000u);
             ASSERT_EQ(mariadb(server, "CREATE DATABASE " + name +
