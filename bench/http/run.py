@@ -1,15 +1,20 @@
-"""HTTP benchmark: requests/s of portal pages against a static file on the same nginx.
+"""HTTP benchmark: requests/s of portal pages against a static file on the same web server.
 
 Starts the real nginx + module (through the integration harness, SQLite or, with
 LKK_IT_BACKEND=mysql, MariaDB + Redis), registers and logs in one subscriber with a linked
 account, then runs wrk (loopback only, bounded duration) against:
-  static   /static.txt          nginx alone: the baseline
+  static   /static.txt          the server alone: the baseline
   healthz  /lkk/healthz         thread-pool round trip + database ping
   start    /lkk/                thread pool + page rendering, no session
   registry /lkk/accounts        session lookup + registry queries + rendering
 and prints req/s, p99 latency and each figure as a ratio of the static baseline.
-  /usr/bin/python3 bench/http/run.py [BUILD_DIR]   (LKK_BENCH_SECONDS, default 10)
+With --server apache the same runs on nginx and then on Apache httpd + mod_lkk (mpm_event,
+LKK_IT_APACHE_MPM=prefork for the other), and Apache's table also gives each figure as a
+ratio of nginx's figure for the same page from the same run.
+  /usr/bin/python3 bench/http/run.py [--server nginx|apache] [BUILD_DIR]
+  (LKK_BENCH_SECONDS, default 10)
 """
+import argparse
 import os
 import re
 import subprocess
@@ -17,8 +22,12 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-if len(sys.argv) > 1:
-    os.environ["LKK_BUILD_DIR"] = os.path.abspath(sys.argv[1])
+ARGS = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+ARGS.add_argument("--server", choices=("nginx", "apache"), default="nginx")
+ARGS.add_argument("build_dir", nargs="?")
+OPTS = ARGS.parse_args()
+if OPTS.build_dir:
+    os.environ["LKK_BUILD_DIR"] = os.path.abspath(OPTS.build_dir)
 os.environ.setdefault("LKK_BUILD_DIR", os.path.join(ROOT, "build", "ci"))
 os.environ.setdefault("LKK_SOURCE_DIR", ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
@@ -40,8 +49,9 @@ def wrk(port, path, cookie=None):
     return rps, p99, int(non2xx.group(1)) if non2xx else 0
 
 
-def main():
-    portal = harness.Portal(threads=8, workers=2,
+def measure(server):
+    """[(page, path, req/s, p99, non-2xx)] on one server; None when its error log has problems."""
+    portal = harness.Portal(threads=8, workers=2, server=server,
                             settings={"throttle": {"login_attempts_per_ip": 100000}})
     portal.start()
     try:
@@ -57,17 +67,37 @@ def main():
         rows = [("static", "/static.txt", None), ("healthz", "/lkk/healthz", None),
                 ("start", "/lkk/", None), ("registry", "/lkk/accounts", cookie)]
         results = [(name, path) + wrk(portal.port, path, c) for name, path, c in rows]
-        base = results[0][2]
-        print("%-9s %-15s %10s %8s %9s %s" % ("page", "path", "req/s", "p99", "vs static",
-                                             "non-2xx"))
-        for name, path, rps, p99, bad in results:
-            print("%-9s %-15s %10.0f %8s %8.3fx %d" % (name, path, rps, p99, rps / base, bad))
         problems = portal.problems()
         if problems:
-            print("error.log problems:", *problems[:5], sep="\n  ")
-            return 1
+            print("%s error.log problems:" % server, *problems[:5], sep="\n  ")
+            return None
+        return results
     finally:
         portal.stop()
+
+
+def report(server, results, nginx=None):
+    base = results[0][2]
+    title = server if server == "nginx" else "%s (mpm_%s)" % (server, harness.APACHE_MPM)
+    print("\n%s" % title)
+    print("%-9s %-15s %10s %8s %9s %9s %s" % ("page", "path", "req/s", "p99", "vs static",
+                                              "vs nginx" if nginx else "", "non-2xx"))
+    for i, (name, path, rps, p99, bad) in enumerate(results):
+        vs_nginx = "%8.3fx" % (rps / nginx[i][2]) if nginx else ""
+        print("%-9s %-15s %10.0f %8s %8.3fx %9s %d" % (name, path, rps, p99, rps / base,
+                                                      vs_nginx, bad))
+
+
+def main():
+    nginx = measure("nginx")
+    if nginx is None:
+        return 1
+    report("nginx", nginx)
+    if OPTS.server == "apache":
+        apache = measure("apache")
+        if apache is None:
+            return 1
+        report("apache", apache, nginx)
     return 0
 
 

@@ -193,6 +193,29 @@ lkk_response* lkk_app_handle(lkk_app* app, const lkk_request* request) noexcept 
     }
 }
 
+lkk_response* lkk_unavailable_response(void) noexcept {
+    try {
+        auto r = std::make_unique<lkk_response>();
+        r->response.status = 503;
+        r->response.headers.emplace_back("Content-Type", "text/html; charset=utf-8");
+        r->response.headers.emplace_back("Retry-After", "30");
+        r->response.headers.emplace_back("Cache-Control", "no-store");
+        r->response.body =
+            "<!DOCTYPE html>\n"
+            "<html lang=\"ru\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            "<title>Личный кабинет временно недоступен</title></head>\n"
+            "<body><h1>Личный кабинет временно недоступен</h1>\n"
+            "<p>Пожалуйста, попробуйте через несколько минут.</p>\n"
+            "<p lang=\"en\">The portal is temporarily unavailable. "
+            "Please try again in a few minutes.</p>\n"
+            "</body></html>\n";
+        return r.release();
+    } catch (...) {
+        return nullptr;
+    }
+}
+
 int lkk_app_deliver_mail(lkk_app* app) noexcept {
     if (app == nullptr || !app->application) {
         return -1;

@@ -132,9 +132,8 @@ static void ngx_http_lkk_in_flight(ngx_event_t *ev);
 static void ngx_http_lkk_wake(ngx_http_request_t *r);
 static ngx_int_t ngx_http_lkk_send(ngx_http_request_t *r,
     ngx_http_lkk_ctx_t *ctx);
-static ngx_int_t ngx_http_lkk_unavailable(ngx_http_request_t *r);
-static ngx_int_t ngx_http_lkk_add_header(ngx_http_request_t *r, char *key,
-    char *value);
+static ngx_int_t ngx_http_lkk_unavailable(ngx_http_request_t *r,
+    ngx_http_lkk_ctx_t *ctx);
 static ngx_int_t ngx_http_lkk_send_body(ngx_http_request_t *r, u_char *data,
     size_t len);
 static void ngx_http_lkk_free_response(void *data);
@@ -777,15 +776,6 @@ ngx_http_lkk_handler(ngx_http_request_t *r)
         return NGX_HTTP_NOT_FOUND;
     }
 
-    if (ngx_http_lkk_worker.app == NULL) {
-        rc = ngx_http_discard_request_body(r);
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
-        return ngx_http_lkk_unavailable(r);
-    }
-
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_lkk_ctx_t));
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -798,6 +788,15 @@ ngx_http_lkk_handler(ngx_http_request_t *r)
 
     cln->handler = ngx_http_lkk_free_response;
     cln->data = ctx;
+
+    if (ngx_http_lkk_worker.app == NULL) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_lkk_unavailable(r, ctx);
+    }
 
     ctx->request = r;
     ctx->app = ngx_http_lkk_worker.app;
@@ -836,7 +835,7 @@ ngx_http_lkk_handler(ngx_http_request_t *r)
     rc = ngx_http_lkk_post(r, ctx);
 
     if (rc == NGX_DECLINED) {
-        return ngx_http_lkk_unavailable(r);
+        return ngx_http_lkk_unavailable(r, ctx);
     }
 
     if (rc != NGX_OK) {
@@ -867,7 +866,7 @@ ngx_http_lkk_body_read(ngx_http_request_t *r)
     rc = ngx_http_lkk_post(r, ctx);
 
     if (rc == NGX_DECLINED) {
-        rc = ngx_http_lkk_unavailable(r);
+        rc = ngx_http_lkk_unavailable(r, ctx);
     }
 
     if (rc != NGX_OK) {
@@ -1419,58 +1418,14 @@ ngx_http_lkk_send(ngx_http_request_t *r, ngx_http_lkk_ctx_t *ctx)
 }
 
 
-/* The portal could not start (or is overloaded): a plain page saying so, from the event
- * loop, so that a broken database never costs a worker. */
+/* The portal could not start (or is overloaded): the core's plain 503 page, sent from the
+ * event loop, so that a broken database never costs a worker. */
 static ngx_int_t
-ngx_http_lkk_unavailable(ngx_http_request_t *r)
+ngx_http_lkk_unavailable(ngx_http_request_t *r, ngx_http_lkk_ctx_t *ctx)
 {
-    static u_char  page[] =
-        "<!DOCTYPE html>\n"
-        "<html lang=\"ru\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width, "
-        "initial-scale=1\">"
-        "<title>Личный кабинет временно недоступен</title></head>\n"
-        "<body><h1>Личный кабинет временно недоступен</h1>\n"
-        "<p>Пожалуйста, попробуйте через несколько минут.</p>\n"
-        "<p lang=\"en\">The portal is temporarily unavailable. "
-        "Please try again in a few minutes.</p>\n"
-        "</body></html>\n";
+    ctx->out = lkk_unavailable_response();
 
-    r->headers_out.status = NGX_HTTP_SERVICE_UNAVAILABLE;
-    r->headers_out.content_length_n = sizeof(page) - 1;
-    ngx_str_set(&r->headers_out.content_type, "text/html; charset=utf-8");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-
-    if (ngx_http_lkk_add_header(r, "Retry-After", "30") != NGX_OK
-        || ngx_http_lkk_add_header(r, "Cache-Control", "no-store") != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return ngx_http_lkk_send_body(r, page, sizeof(page) - 1);
-}
-
-
-/* Adds a response header with static strings. */
-static ngx_int_t
-ngx_http_lkk_add_header(ngx_http_request_t *r, char *key, char *value)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-    h->key.data = (u_char *) key;
-    h->key.len = ngx_strlen(key);
-    h->value.data = (u_char *) value;
-    h->value.len = ngx_strlen(value);
-    h->lowcase_key = NULL;
-
-    return NGX_OK;
+    return ngx_http_lkk_send(r, ctx);
 }
 
 

@@ -1,4 +1,8 @@
-"""Integration harness: the real nginx with our module, a real SMTP listener, real databases.
+"""Integration harness: the real web server with our module, a real SMTP listener, real databases.
+
+The server is nginx (ngx_http_lkk_module) or Apache httpd (mod_lkk): LKK_IT_SERVER=nginx|apache
+for the whole run, or Portal(server=...) for one portal. Apache's children run as www-data, so
+every Portal directory is handed to www-data (the SQLite file, the mail directory).
 
 Each Portal gets its own directory, free ports, settings file, nginx.conf and (for MariaDB) its
 own database, so tests never see each other's state and never touch system instances.
@@ -27,8 +31,14 @@ SRC = os.environ.get("LKK_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("LKK_BUILD_DIR") or os.path.join(SRC, "build", "ci")
 MODULE = os.path.join(BUILD, "module", "ngx_http_lkk_module.so")
+APACHE_MODULE = os.path.join(BUILD, "module", "mod_lkk.so")
 ADMIN = os.path.join(BUILD, "admin-tool", "lkk-admin")
 NGINX = "/usr/sbin/nginx"
+APACHE = "/usr/sbin/apache2"
+APACHE_MODULES = "/usr/lib/apache2/modules"
+APACHE_USER = "www-data"
+SERVER = os.environ.get("LKK_IT_SERVER", "nginx")  # nginx | apache
+APACHE_MPM = os.environ.get("LKK_IT_APACHE_MPM", "event")  # event | prefork
 SMTP_SINK = os.path.join(SRC, "tests", "tools", "smtp_sink.py")
 BACKEND = os.environ.get("LKK_IT_BACKEND", "sqlite")  # sqlite | mysql (MariaDB + Redis)
 
@@ -39,10 +49,11 @@ DEMO_OFFICES = [
 
 
 def module_env():
-    """The environment for nginx with our module (and lkk-admin)."""
+    """The environment for nginx or apache2 with our module (and lkk-admin)."""
     env = dict(os.environ)
+    env["LANG"] = "C"  # apache2 reads its environment from /etc/apache2/envvars otherwise
     if os.environ.get("LKK_ASAN"):
-        # nginx is not built with ASan; the sanitized module needs the runtime first.
+        # Neither server is built with ASan; the sanitized module needs the runtime first.
         lib = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True,
                              text=True).stdout.strip()
         ubsan = subprocess.run(["gcc", "-print-file-name=libubsan.so"], capture_output=True,
@@ -251,15 +262,21 @@ class Browser:
 
 
 class Portal:
-    """nginx + lkk module on free ports, with its own settings, database and mail sink."""
+    """nginx or Apache + lkk module on free ports, with its own settings, database and mail."""
 
     def __init__(self, mail="smtp", settings=None, threads=4, workers=1, backend=None,
-                 shared_db=None, sink=None, mysql_url=None, redis_url=None, server_extra=""):
+                 shared_db=None, sink=None, mysql_url=None, redis_url=None, server_extra="",
+                 server=None, mpm=None):
         """shared_db: a mysql:// URL another Portal created (not created, migrated or dropped
         here). sink: a started SmtpSink shared with other portals (not stopped here).
         mysql_url/redis_url: the servers to use instead of LKK_TEST_MYSQL_URL/LKK_TEST_REDIS_URL
         (e.g. PrivateServices that a test may stop). server_extra: directives for the server
-        block (e.g. set_real_ip_from)."""
+        block (e.g. set_real_ip_from) or, on Apache, for the main server. server: "nginx" or
+        "apache" (default LKK_IT_SERVER). threads: nginx's thread pool; Apache answers on its
+        own threads (mpm_event, 25 per child) or processes (mpm_prefork). workers: nginx
+        workers or Apache children (at least 2 under prefork: 8)."""
+        self.server = server or SERVER
+        self.mpm = mpm or APACHE_MPM
         self.backend = backend or BACKEND
         self.dir = tempfile.mkdtemp(prefix="lkk-it-")
         os.chmod(self.dir, 0o755)
@@ -371,6 +388,66 @@ http {{
         with open(self.nginx_conf, "w") as f:
             f.write(conf + preload)
 
+    def write_apache_conf(self):
+        os.makedirs(os.path.join(self.dir, "html"), exist_ok=True)
+        with open(os.path.join(self.dir, "html", "static.txt"), "w") as f:
+            f.write("static ok\n")
+        if self.mpm == "prefork":
+            n = max(self.workers, 8)
+            mpm = ("StartServers {n}\nServerLimit {n}\nMinSpareServers 1\nMaxSpareServers {n}\n"
+                   "MaxRequestWorkers {n}\n").format(n=n)
+        else:
+            # A fixed number of children: none started or stopped for load, so the test can
+            # tell that no child died.
+            n = max(self.workers, 1)
+            mpm = ("StartServers {n}\nServerLimit {n}\nThreadsPerChild 25\nThreadLimit 25\n"
+                   "MaxRequestWorkers {t}\nMinSpareThreads 1\nMaxSpareThreads {t}\n"
+                   ).format(n=n, t=n * 25)
+        conf = """
+ServerRoot {d}
+ServerName 127.0.0.1
+PidFile {d}/apache2.pid
+DefaultRuntimeDir {d}
+Mutex file:{d} default
+ErrorLog {d}/error.log
+LogLevel notice lkk:info
+Listen 127.0.0.1:{port}
+LoadModule mpm_{mpm_name}_module {mods}/mod_mpm_{mpm_name}.so
+LoadModule authz_core_module {mods}/mod_authz_core.so
+LoadModule mime_module {mods}/mod_mime.so
+LoadModule alias_module {mods}/mod_alias.so
+LoadModule lkk_module {module}
+TypesConfig /etc/mime.types
+User {user}
+Group {user}
+{mpm}MaxConnectionsPerChild 0
+GracefulShutdownTimeout 10
+DocumentRoot {d}/html
+<Directory {d}/html>
+    Require all granted
+</Directory>
+LkkConfig {settings}
+Include {src}/conf-examples/apache-lkk-snippet.conf
+{server_extra}
+""".format(d=self.dir, port=self.port, mpm_name=self.mpm, mods=APACHE_MODULES,
+           module=APACHE_MODULE, user=APACHE_USER, mpm=mpm, settings=self.settings_path,
+           src=SRC, server_extra=self.server_extra)
+        self.apache_conf = os.path.join(self.dir, "apache2.conf")
+        with open(self.apache_conf, "w") as f:
+            f.write(conf)
+
+    def give_to_apache_user(self):
+        """Apache's children run as www-data: they write the SQLite file (and its -wal/-shm)
+        and the mail directory. Called again after anything run here as root wrote there."""
+        if self.server != "apache":
+            return
+        for root, dirs, files in os.walk(self.dir):
+            for name in [root] + [os.path.join(root, n) for n in dirs + files]:
+                try:
+                    shutil.chown(name, APACHE_USER, APACHE_USER)
+                except OSError:
+                    pass
+
     # ---- processes ------------------------------------------------------------------------
     def env(self):
         return module_env()
@@ -378,6 +455,7 @@ http {{
     def admin(self, *args, check=True, input=None):
         r = subprocess.run([ADMIN, "--config", self.settings_path] + list(args),
                            capture_output=True, text=True, input=input, env=self.env())
+        self.give_to_apache_user()
         if check and r.returncode != 0:
             raise AssertionError("lkk-admin %s failed (%d): %s %s"
                                  % (" ".join(args), r.returncode, r.stdout, r.stderr))
@@ -399,20 +477,32 @@ http {{
 
     def start(self):
         self.write_settings()
-        self.write_nginx_conf()
+        if self.server == "apache":
+            self.write_apache_conf()
+        else:
+            self.write_nginx_conf()
         if self.backend == "mysql" and not self.shared_db:
             self.admin("migrate")
-        r = subprocess.run([NGINX, "-p", self.dir, "-c", self.nginx_conf],
-                           capture_output=True, text=True, env=self.env())
+        self.give_to_apache_user()
+        if self.server == "apache":
+            cmd, pid_file = [APACHE, "-f", self.apache_conf], "apache2.pid"
+        else:
+            cmd, pid_file = [NGINX, "-p", self.dir, "-c", self.nginx_conf], "nginx.pid"
+        r = subprocess.run(cmd, capture_output=True, text=True, env=self.env())
         if r.returncode != 0:
-            raise RuntimeError("nginx failed to start: %s %s\n%s"
-                               % (r.stdout, r.stderr, self.error_log()))
+            raise RuntimeError("%s failed to start: %s %s\n%s"
+                               % (self.server, r.stdout, r.stderr, self.error_log()))
         if not wait_port(self.port):
-            raise RuntimeError("nginx does not listen:\n" + self.error_log())
-        with open(os.path.join(self.dir, "nginx.pid")) as f:
-            self.master_pid = int(f.read().strip())
+            raise RuntimeError("%s does not listen:\n%s" % (self.server, self.error_log()))
         deadline = time.time() + 10
-        while time.time() < deadline and len(self.worker_pids()) < self.workers:
+        while time.time() < deadline and not os.path.exists(os.path.join(self.dir, pid_file)):
+            time.sleep(0.05)
+        with open(os.path.join(self.dir, pid_file)) as f:
+            self.master_pid = int(f.read().strip())
+        expected = self.workers if self.server != "apache" or self.mpm != "prefork" \
+            else max(self.workers, 8)
+        deadline = time.time() + 10
+        while time.time() < deadline and len(self.worker_pids()) < expected:
             time.sleep(0.05)
         self.initial_workers = self.worker_pids()
         return self
@@ -420,7 +510,8 @@ http {{
     def worker_pids(self):
         r = subprocess.run(["ps", "--ppid", str(self.master_pid), "-o", "pid=,args="],
                            capture_output=True, text=True)
-        return sorted(int(l.split()[0]) for l in r.stdout.splitlines() if "worker" in l)
+        return sorted(int(l.split()[0]) for l in r.stdout.splitlines()
+                      if "worker" in l or self.server == "apache")
 
     def error_log(self):
         try:
@@ -432,14 +523,16 @@ http {{
 
     def problems(self):
         """Lines that must never appear: alerts, emergencies, sanitizer reports, crashes."""
-        bad = re.compile(r"\[alert\]|\[emerg\]|AddressSanitizer|runtime error:|"
-                         r"exited on signal|LeakSanitizer")
+        bad = re.compile(r"\[alert\]|\[emerg\]|:alert\]|:emerg\]|AddressSanitizer|"
+                         r"runtime error:|exited on signal|exit signal|LeakSanitizer")
         return [l for l in self.error_log().splitlines() if bad.search(l)]
 
     def stop(self):
         if self.master_pid:
             try:
-                os.kill(self.master_pid, signal.SIGQUIT)
+                # graceful stop: nginx SIGQUIT, Apache SIGWINCH
+                os.kill(self.master_pid, signal.SIGWINCH if self.server == "apache"
+                        else signal.SIGQUIT)
             except ProcessLookupError:
                 pass
             deadline = time.time() + 15
@@ -482,10 +575,13 @@ http {{
         import sqlite3
         con = sqlite3.connect(os.path.join(self.dir, "lkk.db"), timeout=10)
         try:
-            return [tuple(str(c) if c is not None else None for c in row)
+            rows = [tuple(str(c) if c is not None else None for c in row)
                     for row in con.execute(query, params).fetchall()]
+            con.commit()
+            return rows
         finally:
             con.close()
+            self.give_to_apache_user()
 
 
 class RedisLease:
@@ -600,7 +696,8 @@ class PortalTestCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        for path in (MODULE, ADMIN):
+        server = cls.portal_kwargs.get("server") or SERVER
+        for path in (APACHE_MODULE if server == "apache" else MODULE, ADMIN):
             if not os.path.exists(path):
                 raise unittest.SkipTest("not built: " + path)
         backend = cls.portal_kwargs.get("backend") or BACKEND
@@ -624,7 +721,7 @@ class PortalTestCase(unittest.TestCase):
     def tearDown(self):
         self.assertEqual(self.portal.problems(), [], "error.log has problems")
         self.assertEqual(self.portal.worker_pids(), self.portal.initial_workers,
-                         "an nginx worker died during the test")
+                         "a worker/child process died during the test")
 
     # Registers and confirms a user through the real mail; answers a logged-in Browser.
     def register_confirmed(self, email_addr, password="secret12"):

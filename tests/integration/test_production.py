@@ -26,8 +26,9 @@ import time
 import unittest
 import urllib.parse
 
-from harness import (ADMIN, MODULE, NGINX, SRC, Browser, Portal, PrivateServices, SmtpSink,
-                     free_port, mail_link, module_env, require_servers, this_year,
+from harness import (ADMIN, APACHE_MODULE, MODULE, NGINX, SERVER, SRC, Browser, Portal,
+                     PrivateServices, SmtpSink, free_port, mail_link, module_env,
+                     require_servers, this_year,
                      wait_port)
 
 RUN = secrets.token_hex(3)  # Redis outlives a run: e-mails differ per run so counters do not
@@ -136,7 +137,7 @@ class Balancer:
 
 def setUpModule():
     require_servers("LKK_TEST_MYSQL_URL", "LKK_TEST_REDIS_URL")
-    for path in (MODULE, ADMIN):
+    for path in (APACHE_MODULE if SERVER == "apache" else MODULE, ADMIN):
         if not os.path.exists(path):
             raise unittest.SkipTest("not built: " + path)
 
@@ -159,7 +160,7 @@ class ProductionCase(unittest.TestCase):
         for p in self.portals:
             self.assertEqual(p.problems(), [], "error.log of port %d has problems" % p.port)
             self.assertEqual(p.worker_pids(), p.initial_workers,
-                             "an nginx worker of port %d died during the test" % p.port)
+                             "a worker/child process of port %d died during the test" % p.port)
 
     def register(self, page_portal, post_portal, addr):
         """Fetches the form from one host and posts it to another (a balancer without
@@ -579,7 +580,7 @@ class Outages(ProductionCase):
         late = [(round(e[0] - first_ok, 2), e[2], e[3]) for e in after
                 if e[0] > first_ok + 2]
         self.assertEqual(late, [], "failures long after full service returned")
-        self.assertEqual(self.portal.worker_pids(), workers, "an nginx worker restarted")
+        self.assertEqual(self.portal.worker_pids(), workers, "a worker/child process restarted")
         self.assertTrue(any(e[0] > first_ok and e[2] == "registry" and e[3] == 200
                             for e in log), "the load made no progress after recovery")
 

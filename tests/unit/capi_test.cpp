@@ -159,6 +159,18 @@ TEST(CapiLimits, MaxBodyIs16KiB) {
     EXPECT_EQ(lkk_max_body_bytes(), 16u * 1024u);
 }
 
+TEST(CapiUnavailable, A503PageWithRetryAfterWithoutAnApplication) {
+    // what every server's glue sends while the application cannot start
+    lkk_response* response = lkk_unavailable_response();
+    ASSERT_NE(response, nullptr);
+    EXPECT_EQ(lkk_response_status(response), 503);
+    EXPECT_EQ(header(response, "Retry-After"), "30");
+    EXPECT_EQ(header(response, "Cache-Control"), "no-store");
+    EXPECT_EQ(header(response, "Content-Type"), "text/html; charset=utf-8");
+    EXPECT_NE(text(lkk_response_body(response)).find("временно недоступен"), std::string::npos);
+    lkk_response_free(response);
+}
+
 TEST_F(CapiApp, PollIntervalComesFromSettings) {
     EXPECT_EQ(lkk_mail_poll_interval_ms(app_), 2000);
 }

@@ -76,6 +76,11 @@ long lkk_mail_poll_interval_ms(const lkk_app* app) LKK_NOEXCEPT;
 /* Pool thread only. Never NULL unless memory ran out; a failure inside is a 5xx response. */
 lkk_response* lkk_app_handle(lkk_app* app, const lkk_request* request) LKK_NOEXCEPT;
 
+/* The plain 503 page of a server whose application could not start (or is overloaded), with
+ * Retry-After and Cache-Control: no-store; needs no application. NULL only when memory ran out.
+ * Freed with lkk_response_free() like any other response. */
+lkk_response* lkk_unavailable_response(void) LKK_NOEXCEPT;
+
 /* Pool thread only: one outbox round. Answers the number of mails sent, or -1. */
 int lkk_app_deliver_mail(lkk_app* app) LKK_NOEXCEPT;
 
