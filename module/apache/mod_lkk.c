@@ -210,12 +210,38 @@ static apr_status_t lkk_child_exit(void* data) {
     }
 
     app = (lkk_app*)apr_atomic_xchgptr(&c->app, NULL);
-    if (app != NULL && apr_atomic_read32(&c->in_flight) == 0) {
-        lkk_app_destroy(app);
+    if (apr_atomic_read32(&c->in_flight) == 0) {
+        if (app != NULL) {
+            lkk_app_destroy(app);
+        }
+        lkk_set_logger(NULL, NULL);
     }
 
     lkk_child = NULL;
     return APR_SUCCESS;
+}
+
+/* The core's logger (capi.h): its syslog levels are Apache's, on the child's server log.
+ * Called from request threads and the delivery thread alike, as ap_log_error() may be. */
+static void lkk_log(void* ctx, int level, const char* msg, size_t len) {
+    const server_rec* s = ctx;
+
+    switch (level) {
+        case LKK_LOG_WARN:
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "lkk: %.*s", (int)len, msg);
+            break;
+        case LKK_LOG_NOTICE:
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "lkk: %.*s", (int)len, msg);
+            break;
+        case LKK_LOG_INFO:
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "lkk: %.*s", (int)len, msg);
+            break;
+        case LKK_LOG_DEBUG:
+            ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "lkk: %.*s", (int)len, msg);
+            break;
+        default:
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "lkk: %.*s", (int)len, msg);
+    }
 }
 
 static void lkk_child_init(apr_pool_t* pchild, server_rec* s) {
@@ -230,6 +256,8 @@ static void lkk_child_init(apr_pool_t* pchild, server_rec* s) {
     c = apr_pcalloc(pchild, sizeof(*c));
     c->server = s;
     c->settings_file = lkk_settings_file;
+
+    lkk_set_logger(lkk_log, s);
 
     c->app = lkk_app_create(c->settings_file, err, sizeof(err));
     if (c->app == NULL) {

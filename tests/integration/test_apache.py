@@ -22,7 +22,7 @@ import unittest
 import urllib.parse
 
 from harness import (ADMIN, APACHE, APACHE_MODULE, SRC, Portal, PortalTestCase, free_port,
-                     mail_link, module_env, this_year)
+                     module_env, require_servers)
 
 EXAMPLES = os.path.join(SRC, "conf-examples")
 SESSION_COOKIE = "lkk_session"  # core/src/app_response.cpp, kSessionCookie
@@ -196,10 +196,12 @@ class Delivery(PortalTestCase):
 
 
 @unittest.skipUnless(built(), "mod_lkk.so or lkk-admin not built")
-@unittest.skipUnless(os.environ.get("LKK_TEST_MYSQL_URL"), "MariaDB not started")
 class LateStart(unittest.TestCase):
     """The database is not there when the children start: they answer the plain 503 page and
     the delivery thread starts the portal once it is (nginx's glue retries the same way)."""
+
+    def setUp(self):
+        require_servers("LKK_TEST_MYSQL_URL", "LKK_TEST_REDIS_URL")
 
     def test_503_until_the_database_exists_then_the_portal(self):
         p = Portal(server="apache", backend="mysql", mail="file")
