@@ -92,9 +92,18 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& path) {
     std::unique_ptr<Connection> conn(new Connection(db, static_cast<long>(getpid())));
     // WAL lets readers run beside one writer; NORMAL sync is durable enough under WAL
     // (a power cut may lose the last commits, never corrupt the file).
+    // Several processes opening a new file at once (nginx workers, Apache's prefork children)
+    // race to switch it to WAL, and the loser is told "database is locked" without the busy
+    // handler being asked: such an answer is retried for up to 10 s like a busy wait.
     for (const char* pragma :
          {"PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA synchronous=NORMAL"}) {
         Status s = conn->exec_script(pragma);
+        for (int attempt = 0; !s.ok() && attempt < 200; ++attempt) {
+            const int code = sqlite3_errcode(db) & 0xff;
+            if (code != SQLITE_BUSY && code != SQLITE_LOCKED) break;
+            usleep(50 * 1000);
+            s = conn->exec_script(pragma);
+        }
         if (!s.ok()) {
             return Status(s.code(), "cannot prepare SQLite database " + path + ": " + s.message());
         }

@@ -521,6 +521,15 @@ Include {src}/conf-examples/apache-lkk-snippet.conf
         except OSError:
             return ""
 
+    def log_line_start(self, level):
+        """A regex for the start of an error-log line of the core at level (nginx's names:
+        "info", "error", ...), up to the message."""
+        if self.server == "apache":
+            # [Wed Dec 02 06:30:03.525542 2026] [lkk:info] [pid 1260:tid 1260]
+            return (r"\[\w{3} \w{3} \d\d \d\d:\d\d:\d\d\.\d+ \d{4}\] \[lkk:%s\] "
+                    r"\[pid \d+(:tid \d+)?\] " % ("warn" if level == "warn" else level))
+        return r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[%s\] \d+#\d+: " % level
+
     def problems(self):
         """Lines that must never appear: alerts, emergencies, sanitizer reports, crashes."""
         bad = re.compile(r"\[alert\]|\[emerg\]|:alert\]|:emerg\]|AddressSanitizer|"
