@@ -301,6 +301,24 @@ static lkk_str lkk_header(request_rec* r, const char* name) {
     return lkk_str_of(apr_table_get(r->headers_in, name));
 }
 
+/* Every Cookie header joined with "; ", as one header would have carried them. Apache has
+ * already merged repeated request headers into one value with ", " between them; a cookie
+ * value has no comma or space (RFC 6265 cookie-octet), so each ", " is such a seam. */
+static lkk_str lkk_cookies(request_rec* r) {
+    const char* value = apr_table_get(r->headers_in, "Cookie");
+    char* joined;
+    char* p;
+
+    if (value == NULL || strstr(value, ", ") == NULL) {
+        return lkk_str_of(value);
+    }
+    joined = apr_pstrdup(r->pool, value);
+    for (p = strstr(joined, ", "); p != NULL; p = strstr(p + 2, ", ")) {
+        *p = ';';
+    }
+    return lkk_str_of(joined);
+}
+
 /* Reads a POST body with the client-block API (chunked bodies de-chunked), at most
  * lkk_max_body_bytes(). A declared or read size over the limit is not read on: the portal
  * renders its 413 page, and the connection is closed after the answer (Apache's lingering
@@ -376,7 +394,7 @@ static void lkk_copy_request(request_rec* r, lkk_request* in) {
     in->path.len = q != NULL ? (size_t)(q - uri) : strlen(uri);
     in->query = lkk_str_of(q != NULL ? q + 1 : "");
 
-    in->cookie = lkk_header(r, "Cookie");
+    in->cookie = lkk_cookies(r);
     in->content_type = lkk_header(r, "Content-Type");
     in->origin = lkk_header(r, "Origin");
     in->host = lkk_header(r, "Host");

@@ -156,6 +156,22 @@ class Glue(PortalTestCase):
         dropped = [c for c in cookies if c.startswith(SESSION_COOKIE + "=")][0]
         self.assertRegex(dropped, r"Max-Age=0")
 
+    def test_several_cookie_headers_are_read_as_one(self):
+        # Apache merges repeated Cookie headers with ", "; the glue joins them with "; " as
+        # nginx's does, so the session is found beside the host site's own cookies.
+        import http.client
+        b = self.register_confirmed("two-headers@example.org")
+        conn = http.client.HTTPConnection("127.0.0.1", self.portal.port, timeout=30)
+        conn.putrequest("GET", "/lkk/accounts")
+        conn.putheader("Cookie", "site_a=1; site_b=2")
+        conn.putheader("Cookie", "%s=%s" % (SESSION_COOKIE, b.cookies[SESSION_COOKIE]))
+        conn.putheader("Cookie", "site_c=3")
+        conn.endheaders()
+        resp = conn.getresponse()
+        body = resp.read().decode()
+        conn.close()
+        self.assertEqual(resp.status, 200, body[:500])
+
     def test_error_page_keeps_its_cookie(self):
         # error statuses carry the portal's headers too (err_headers_out): a first visit to a
         # missing page gets the CSRF cookie with the 404
