@@ -99,7 +99,7 @@ static const char* lkk_cmd_config(cmd_parms* cmd, void* dummy, const char* arg) 
 static const command_rec lkk_cmds[] = {
     AP_INIT_TAKE1("LkkConfig", lkk_cmd_config, NULL, RSRC_CONF,
                   "the lkk settings file (TOML); `SetHandler lkk` serves the portal"),
-    {NULL}};
+    {0}};
 
 static int lkk_pre_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp) {
     (void)pconf;
