@@ -189,6 +189,54 @@ class Glue(PortalTestCase):
 
 
 @unittest.skipUnless(built(), "mod_lkk.so or lkk-admin not built")
+class Restarts(unittest.TestCase):
+    """A graceful restart (SIGUSR1) with requests in flight, then a full restart (SIGHUP): Apache
+    reads its configuration again and loads the module afresh; every request gets its answer,
+    the new children start the portal, and nothing is logged above what is expected."""
+
+    def test_graceful_and_full_restart_with_requests_in_flight(self):
+        import signal
+        import threading
+        p = Portal(server="apache", mail="file").start()
+        try:
+            b = p.browser()
+            self.assertEqual(b.get("/lkk/").status, 200)
+            before = p.worker_pids()
+            answers = []
+
+            def post():
+                answers.append(p.browser().post("login", {"email": "a@example.org",
+                                                          "password": "x"}).status)
+
+            threads = [threading.Thread(target=post) for _ in range(6)]
+            for t in threads:
+                t.start()
+            os.kill(p.master_pid, signal.SIGUSR1)
+            for t in threads:
+                t.join(30)
+            self.assertEqual(answers, [403] * 6)  # no CSRF token: the portal's answer
+            deadline = time.time() + 15
+            while time.time() < deadline and (p.worker_pids() == before
+                                              or not p.worker_pids()):
+                time.sleep(0.1)
+            self.assertNotEqual(p.worker_pids(), before, "no new children after SIGUSR1")
+            self.assertEqual(p.browser().get("/lkk/").status, 200)
+
+            os.kill(p.master_pid, signal.SIGHUP)
+            deadline = time.time() + 15
+            status = 0
+            while time.time() < deadline and status != 200:
+                try:
+                    status = p.browser().get("/lkk/").status
+                except OSError:
+                    time.sleep(0.1)
+            self.assertEqual(status, 200)
+            self.assertEqual(p.problems(), [])
+        finally:
+            p.stop()
+
+
+@unittest.skipUnless(built(), "mod_lkk.so or lkk-admin not built")
 class Delivery(PortalTestCase):
     """Two children, two delivery threads, one outbox: every mail goes out exactly once."""
 
