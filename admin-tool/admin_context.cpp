@@ -102,13 +102,13 @@ Result<std::string> AdminContext::email_argument(const std::string& text) {
     return email.value();
 }
 
-std::string format_time(int64_t unix_seconds) {
+std::string format_time(int64_t unix_seconds, const char* format) {
     if (unix_seconds == 0) return "-";
     const auto t = static_cast<time_t>(unix_seconds);
     std::tm tm{};
     gmtime_r(&t, &tm);
     char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    std::strftime(buf, sizeof buf, format, &tm);
     return buf;
 }
 

@@ -70,8 +70,8 @@ class AdminContext {
 
 // A URL as it may be printed in a message: the password replaced by "***".
 std::string without_password(const std::string& url);
-// "2026-11-25 14:30:05" in UTC; "-" for 0.
-std::string format_time(int64_t unix_seconds);
+// "2026-11-25 14:30:05" in UTC (or another strftime format, always UTC); "-" for 0.
+std::string format_time(int64_t unix_seconds, const char* format = "%Y-%m-%d %H:%M:%S");
 // A span for people: "45s", "12m 05s", "3h 05m", "2d 04h".
 std::string format_duration(int64_t seconds);
 // Roubles as support staff read them: "1234.50" (no thousands separator, so scripts and

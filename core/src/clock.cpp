@@ -22,8 +22,8 @@ Clock& system_clock() {
 }
 
 // Gregorian explicitly: a default Calendar for some ICU default locales is not Gregorian,
-// and the billing year is the civil one.
-int calendar_year(int64_t unix_seconds, const std::string& time_zone) {
+// and the billing year and the readings window are the civil ones.
+CivilDate local_date(int64_t unix_seconds, const std::string& time_zone) {
     std::unique_ptr<icu::TimeZone> tz(
         icu::TimeZone::createTimeZone(icu::UnicodeString::fromUTF8(time_zone)));
     if (!tz || *tz == icu::TimeZone::getUnknown()) {
@@ -34,25 +34,50 @@ int calendar_year(int64_t unix_seconds, const std::string& time_zone) {
     if (U_SUCCESS(status)) {
         calendar.setTime(static_cast<UDate>(unix_seconds) * 1000.0, status);
     }
-    int32_t year = U_SUCCESS(status) ? calendar.get(UCAL_EXTENDED_YEAR, status) : 0;
-    if (U_FAILURE(status)) {
-        // Cannot happen with a GMT fallback; answer the UTC year computed by hand.
-        int64_t days = unix_seconds / 86400;
-        int y = 1970;
-        while (days >= 0 && days >= utc_new_year(y + 1) / 86400) ++y;
-        return y;
+    CivilDate d;
+    if (U_SUCCESS(status)) {
+        d.year = calendar.get(UCAL_EXTENDED_YEAR, status);
+        d.month = calendar.get(UCAL_MONTH, status) + 1;
+        d.day = calendar.get(UCAL_DATE, status);
     }
-    return year;
+    if (U_FAILURE(status)) {
+        // Cannot happen with a GMT fallback; answer the UTC date computed by hand
+        // (Howard Hinnant's civil_from_days).
+        const int64_t z =
+            (unix_seconds >= 0 ? unix_seconds : unix_seconds - 86399) / 86400 + 719468;
+        const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+        const int64_t doe = z - era * 146097;
+        const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        const int64_t mp = (5 * doy + 2) / 153;
+        d.day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+        d.month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+        d.year = static_cast<int>(yoe + era * 400 + (d.month <= 2 ? 1 : 0));
+    }
+    return d;
 }
 
-// Howard Hinnant's days_from_civil for 1 January.
-int64_t utc_new_year(int year) {
-    const int64_t y = static_cast<int64_t>(year) - 1;  // January counts in the previous era year
+int calendar_year(int64_t unix_seconds, const std::string& time_zone) {
+    return local_date(unix_seconds, time_zone).year;
+}
+
+// Howard Hinnant's days_from_civil.
+int64_t utc_midnight(const CivilDate& date) {
+    int64_t y = date.year;
+    int64_t m = date.month;
+    // Months out of range carry into the year, so callers may ask for month 13 or 0.
+    y += (m - 1 >= 0 ? (m - 1) / 12 : (m - 12) / 12);
+    m = ((m - 1) % 12 + 12) % 12 + 1;
+    y -= m <= 2 ? 1 : 0;
     const int64_t era = (y >= 0 ? y : y - 399) / 400;
     const int64_t yoe = y - era * 400;
-    const int64_t doy = 306;  // 1 January is day 306 of a March-based year
+    const int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + date.day - 1;
     const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     return (era * 146097 + doe - 719468) * 86400;
+}
+
+int64_t utc_new_year(int year) {
+    return utc_midnight({year, 1, 1});
 }
 
 }  // namespace lkk

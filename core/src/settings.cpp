@@ -260,6 +260,11 @@ std::vector<SectionSpec> describe_keys(Settings& s, const fs::path& base_dir) {
           {"link_user_window", duration(th.link_user_window)},
           {"link_failures_per_account", integer(th.link_failures_per_account, 1, kMaxCount)},
           {"link_account_window", duration(th.link_account_window)}}},
+        {"readings",
+         {{"window_start_day", integer(s.readings.window_start_day, 1, 31)},
+          {"window_end_day", integer(s.readings.window_end_day, 1, 31)},
+          {"decimals", integer(s.readings.decimals, 0, 3)},
+          {"max_monthly_m3", integer(s.readings.max_monthly_m3, 1, 1000000)}}},
     };
 }
 
@@ -323,6 +328,20 @@ Result<Settings, SettingsError> load(const std::string& text, const std::string&
                         "'argon2_memory_kib' in [passwords] must be at least 8 KiB per lane "
                         "(8 * argon2_parallelism = " +
                             std::to_string(8ULL * pw.argon2_parallelism) + ")");
+    }
+    // The window is one stretch of days inside each month: it never wraps into the next.
+    const auto& rd = settings.readings;
+    if (rd.window_start_day > rd.window_end_day) {
+        toml::source_position pos{};
+        if (auto it = seen.find("readings.window_start_day"); it != seen.end()) {
+            pos = it->second;
+        } else if (auto e = seen.find("readings.window_end_day"); e != seen.end()) {
+            pos = e->second;
+        }
+        return error_at(file, pos,
+                        "'window_start_day' in [readings] (" + std::to_string(rd.window_start_day) +
+                            ") must not be after 'window_end_day' (" +
+                            std::to_string(rd.window_end_day) + ")");
     }
     return settings;
 }

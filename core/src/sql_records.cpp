@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sql_query.h"
 #include "sql_storage.h"
 
 namespace lkk {
@@ -32,38 +33,10 @@ MailState mail_state_from(std::string_view s) {
     return MailState::pending;
 }
 
-// A statement that must touch exactly the row it names: none touched means not_found.
-Status one_row(const Result<int64_t>& changed, const std::string& what) {
-    if (!changed) return changed.error();
-    if (*changed == 0) return Status::NotFound(what);
-    return Status::Ok();
-}
-
-// Runs a query that yields at most one T.
-template <class T, class Read>
-Result<std::optional<T>> find_one(Connection& c, const std::string& sql, db::Params params,
-                                  Read read) {
-    std::optional<T> found;
-    Status s = c.query(sql, params, [&](const Row& r) { found = read(r); });
-    if (!s.ok()) return s;
-    return found;
-}
-
-template <class T, class Read>
-Result<std::vector<T>> find_all(Connection& c, const std::string& sql, db::Params params,
-                                Read read) {
-    std::vector<T> out;
-    Status s = c.query(sql, params, [&](const Row& r) { out.push_back(read(r)); });
-    if (!s.ok()) return s;
-    return out;
-}
-
-Result<int64_t> scalar(Connection& c, const std::string& sql, db::Params params) {
-    int64_t v = 0;
-    Status s = c.query(sql, params, [&](const Row& r) { v = r.integer(0); });
-    if (!s.ok()) return s;
-    return v;
-}
+using db::find_all;
+using db::find_one;
+using db::one_row;
+using db::scalar;
 
 // How many rows of table have each of values in column, in one scan (the same SQL for
 // SQLite and MySQL). The table, column and values are constants of this file, never input.
@@ -385,8 +358,8 @@ Status SqlStorage::update_office(const Office& office) {
     });
 }
 
-// Removing an office takes its billing accounts with it; while cabinets are linked to them
-// it is refused unless forced, and then the links go too.
+// Removing an office takes its billing accounts (and their meters) with it; while cabinets are
+// linked to them it is refused unless forced, and then the links go too.
 Status SqlStorage::remove_office(const std::string& code, bool force) {
     return in_transaction([&] {
         return with_connection([&](Connection& c) -> Status {
@@ -403,6 +376,11 @@ Status SqlStorage::remove_office(const std::string& code, bool force) {
                                         " linked accounts");
             }
             for (const char* sql : {"DELETE FROM links WHERE billing_account_id IN "
+                                    "(SELECT id FROM billing_accounts WHERE office_code = ?)",
+                                    "DELETE FROM readings WHERE meter_id IN (SELECT m.id FROM "
+                                    "meters m JOIN billing_accounts b ON "
+                                    "b.id = m.billing_account_id WHERE b.office_code = ?)",
+                                    "DELETE FROM meters WHERE billing_account_id IN "
                                     "(SELECT id FROM billing_accounts WHERE office_code = ?)",
                                     "DELETE FROM billing_accounts WHERE office_code = ?",
                                     "DELETE FROM offices WHERE code = ?"}) {

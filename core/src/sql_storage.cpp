@@ -31,6 +31,14 @@ const SqlDialect kSqliteDialect = {
         "ELSE counters.window_end END",
     // The IMMEDIATE transaction already excludes every other writer.
     .lock_claimed = "",
+    .upsert_meter =
+        "ON CONFLICT (billing_account_id, serial) DO UPDATE SET name = excluded.name, "
+        "model = excluded.model, digits = excluded.digits, "
+        "verification_due = excluded.verification_due",
+    .upsert_reading =
+        "ON CONFLICT (meter_id, period) DO UPDATE SET value = excluded.value, "
+        "source = excluded.source, submitted_at = excluded.submitted_at, "
+        "user_id = excluded.user_id",
 };
 
 const SqlDialect kMysqlDialect = {
@@ -47,6 +55,12 @@ const SqlDialect kMysqlDialect = {
         "window_end = IF(window_end <= ?, VALUES(window_end), window_end)",
     // Several hosts claim at once: each skips the rows another one holds.
     .lock_claimed = " FOR UPDATE SKIP LOCKED",
+    .upsert_meter =
+        "ON DUPLICATE KEY UPDATE name = VALUES(name), model = VALUES(model), "
+        "digits = VALUES(digits), verification_due = VALUES(verification_due)",
+    .upsert_reading =
+        "ON DUPLICATE KEY UPDATE value = VALUES(value), source = VALUES(source), "
+        "submitted_at = VALUES(submitted_at), user_id = VALUES(user_id)",
 };
 
 namespace {

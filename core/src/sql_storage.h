@@ -13,6 +13,7 @@
 #include <thread>
 #include <utility>
 
+#include "lkk/meter_store.h"
 #include "lkk/session_store.h"
 #include "lkk/storage.h"
 #include "sql_connection.h"
@@ -26,12 +27,14 @@ struct SqlDialect {
     const char* upsert_billing;  // tail of the billing INSERT: update on a duplicate key
     const char* upsert_counter;  // tail of the counter INSERT (params: now, now)
     const char* lock_claimed;    // appended to the SELECT that claims outbox rows
+    const char* upsert_meter;    // tail of the meters INSERT
+    const char* upsert_reading;  // tail of the readings INSERT
 };
 
 extern const SqlDialect kSqliteDialect;
 extern const SqlDialect kMysqlDialect;
 
-class SqlStorage : public Storage, public SessionStore, public CounterStore {
+class SqlStorage : public Storage, public SessionStore, public CounterStore, public MeterStore {
   public:
     explicit SqlStorage(const SqlDialect& dialect) : dialect_(dialect) {}
     ~SqlStorage() override;
@@ -108,6 +111,19 @@ class SqlStorage : public Storage, public SessionStore, public CounterStore {
     Result<int64_t> count(const std::string& key, int64_t now) override;
     Status clear(const std::string& key) override;
     Status clear_prefix(const std::string& prefix) override;
+
+    // MeterStore (sql_meters.cpp)
+    Status upsert_meters(const std::vector<MeterRow>& rows) override;
+    Result<int64_t> count_meters() override;
+    Result<std::vector<Meter>> meters_of_account(int64_t billing_account_id) override;
+    Status remove_meter(int64_t billing_account_id, const std::string& serial) override;
+    Status put_reading(const Reading& reading) override;
+    Result<std::optional<Reading>> last_reading(int64_t meter_id,
+                                                const std::string& before_period) override;
+    Result<std::vector<Reading>> readings_of(int64_t meter_id,
+                                             const std::string& from_period) override;
+    Status export_readings(const ReadingExportFilter& filter,
+                           const std::function<void(const ReadingExportRow&)>& on_row) override;
 
     // This thread's connection, opened on first use and reopened after a failure.
     Result<db::Connection*> connection();

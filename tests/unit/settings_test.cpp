@@ -225,6 +225,35 @@ TEST(Settings, PasswordBounds) {
     EXPECT_NE(e.message.find("argon2_memory_kib"), std::string::npos);
 }
 
+TEST(Settings, ReadingsWindowAndLimits) {
+    const Settings d = load_ok("");
+    EXPECT_EQ(d.readings.window_start_day, 15);
+    EXPECT_EQ(d.readings.window_end_day, 25);
+    EXPECT_EQ(d.readings.decimals, 0);
+    EXPECT_EQ(d.readings.max_monthly_m3, 500);
+    const Settings s = load_ok(
+        "[readings]\nwindow_start_day = 1\nwindow_end_day = 31\ndecimals = 3\n"
+        "max_monthly_m3 = 900\n");
+    EXPECT_EQ(s.readings.window_start_day, 1);
+    EXPECT_EQ(s.readings.window_end_day, 31);
+    EXPECT_EQ(s.readings.decimals, 3);
+    EXPECT_EQ(s.readings.max_monthly_m3, 900);
+    EXPECT_TRUE(
+        load_settings_string("[readings]\nwindow_start_day = 20\nwindow_end_day = 20\n", "t").ok());
+    SettingsError e = load_fail("[readings]\ndecimals = 4\n");
+    EXPECT_EQ(e.line, 2);
+    EXPECT_NE(e.message.find("'decimals' in [readings]"), std::string::npos) << e.message;
+    EXPECT_EQ(load_fail("[readings]\n\nwindow_end_day = 32\n").line, 3);
+    EXPECT_EQ(load_fail("[readings]\nwindow_start_day = 0\n").line, 2);
+    EXPECT_EQ(load_fail("[readings]\nmax_monthly_m3 = 0\n").line, 2);
+    // A start day after the end day names the start day's line, whichever comes first.
+    e = load_fail("[readings]\nwindow_end_day = 10\n\nwindow_start_day = 20\n");
+    EXPECT_EQ(e.line, 4);
+    EXPECT_NE(e.message.find("must not be after 'window_end_day'"), std::string::npos) << e.message;
+    // The end day alone before the default start (15) names the end day's line.
+    EXPECT_EQ(load_fail("[readings]\nwindow_end_day = 10\n").line, 2);
+}
+
 TEST(Settings, SyntaxErrorNamesItsLine) {
     const SettingsError e = load_fail("[portal]\nlocale = \"ru\"\nbase_path = /lkk\n");
     EXPECT_EQ(e.line, 3);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "lkk/audit.h"
+#include "lkk/meter_store.h"
 #include "lkk/session_store.h"
 #include "lkk/storage.h"
 #include "temp_dir.h"
@@ -764,6 +765,120 @@ TEST_P(StorageContract, SeveralThreadsAtOnce) {
     auto all = st_->search_users(tag_, 1000);
     ASSERT_TRUE(all.ok());
     EXPECT_EQ(all->size(), static_cast<size_t>(kThreads * kUsers));
+}
+
+// ---- meters and readings (SPEC 9) ----
+
+TEST_P(StorageContract, MetersUpsertByAccountAndSerialKeepingTheRow) {
+    MeterStore* ms = meter_store_of(*st_);
+    ASSERT_NE(ms, nullptr);
+    const std::string c = code("MTR");
+    new_office(c);
+    const int64_t account = new_account(c, "555");
+    const int64_t before = *ms->count_meters();
+    MeterRow row;
+    row.office_code = c;
+    row.account_number = "555";
+    row.meter = {0, 0, "SN-1", "Кухня", "СГМН-1", 5, "2027-01-31"};
+    Reading last;
+    last.period = "2026-04";
+    last.value = 1234500;
+    last.source = ReadingSource::utility;
+    last.submitted_at = 1000;
+    row.last = last;
+    ASSERT_TRUE(ms->upsert_meters({row}).ok());
+    EXPECT_EQ(*ms->count_meters(), before + 1);
+    auto meters = ms->meters_of_account(account);
+    ASSERT_TRUE(meters.ok());
+    ASSERT_EQ(meters->size(), 1u);
+    const int64_t id = (*meters)[0].id;
+    EXPECT_EQ((*meters)[0].name, "Кухня");
+    EXPECT_EQ((*meters)[0].verification_due, "2027-01-31");
+
+    row.meter.name = "Котёл";
+    row.meter.digits = 6;
+    row.last->value = 1300000;  // the same month again: replaced, not added
+    ASSERT_TRUE(ms->upsert_meters({row}).ok());
+    EXPECT_EQ(*ms->count_meters(), before + 1);
+    meters = ms->meters_of_account(account);
+    ASSERT_EQ(meters->size(), 1u);
+    EXPECT_EQ((*meters)[0].id, id);
+    EXPECT_EQ((*meters)[0].name, "Котёл");
+    EXPECT_EQ((*meters)[0].digits, 6);
+    auto all = ms->readings_of(id, "");
+    ASSERT_TRUE(all.ok());
+    ASSERT_EQ(all->size(), 1u);
+    EXPECT_EQ((*all)[0].value, 1300000);
+    EXPECT_EQ((*all)[0].source, ReadingSource::utility);
+
+    MeterRow stranger = row;
+    stranger.account_number = "no-such";
+    EXPECT_EQ(ms->upsert_meters({stranger}).code(), StatusCode::not_found);
+}
+
+TEST_P(StorageContract, ReadingsOnePerMonthNewestBeforeAPeriodAndExport) {
+    MeterStore* ms = meter_store_of(*st_);
+    ASSERT_NE(ms, nullptr);
+    const std::string c = code("RDG");
+    new_office(c);
+    const int64_t account = new_account(c, "777");
+    MeterRow row;
+    row.office_code = c;
+    row.account_number = "777";
+    row.meter.serial = "X";
+    ASSERT_TRUE(ms->upsert_meters({row}).ok());
+    int64_t meter = (*ms->meters_of_account(account))[0].id;
+    const int64_t user = new_user("reader");
+    auto put = [&](const std::string& period, int64_t value) {
+        Reading r;
+        r.meter_id = meter;
+        r.period = period;
+        r.value = value;
+        r.submitted_at = 5000 + value;
+        r.user_id = user;
+        return ms->put_reading(r);
+    };
+    ASSERT_TRUE(put("2025-12", 100).ok());
+    ASSERT_TRUE(put("2026-01", 200).ok());
+    ASSERT_TRUE(put("2026-01", 250).ok());  // replaces
+    ASSERT_TRUE(put("2026-02", 300).ok());
+    auto list = ms->readings_of(meter, "2026-01");
+    ASSERT_TRUE(list.ok());
+    ASSERT_EQ(list->size(), 2u);
+    EXPECT_EQ((*list)[0].value, 250);
+    EXPECT_EQ((*list)[0].user_id, user);
+    EXPECT_EQ((*list)[0].source, ReadingSource::subscriber);
+    auto before_feb = ms->last_reading(meter, "2026-02");
+    ASSERT_TRUE(before_feb.ok() && before_feb->has_value());
+    EXPECT_EQ((*before_feb)->period, "2026-01");
+    auto newest = ms->last_reading(meter, "");
+    ASSERT_TRUE(newest.ok() && newest->has_value());
+    EXPECT_EQ((*newest)->value, 300);
+    auto none = ms->last_reading(meter, "2025-12");
+    ASSERT_TRUE(none.ok());
+    EXPECT_FALSE(none->has_value());
+
+    std::vector<ReadingExportRow> rows;
+    ASSERT_TRUE(ms->export_readings({"2026-01", c}, [&](const ReadingExportRow& r) {
+                      rows.push_back(r);
+                  }).ok());
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].office_code, c);
+    EXPECT_EQ(rows[0].account_number, "777");
+    EXPECT_EQ(rows[0].serial, "X");
+    EXPECT_EQ(rows[0].reading.value, 250);
+    rows.clear();
+    ASSERT_TRUE(
+        ms->export_readings({"", c}, [&](const ReadingExportRow& r) { rows.push_back(r); }).ok());
+    EXPECT_EQ(rows.size(), 3u);
+
+    // Removing the office takes its meters and readings along.
+    ASSERT_TRUE(ms->remove_meter(account, "X").ok());
+    EXPECT_EQ(ms->remove_meter(account, "X").code(), StatusCode::not_found);
+    ASSERT_TRUE(ms->upsert_meters({row}).ok());
+    meter = (*ms->meters_of_account(account))[0].id;
+    ASSERT_TRUE(put("2026-03", 1).ok());
+    EXPECT_TRUE(st_->remove_office(c, false).ok());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StorageContract, ::testing::ValuesIn(backends()),

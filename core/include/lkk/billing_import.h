@@ -1,12 +1,10 @@
 // Billing import (SPEC section 7): the utility's billing export, a CSV file, into the
 // billing accounts that subscribers link against.
 //
-// The file is read as a stream, one line at a time, so a file of millions of rows never sits
-// in memory. The header names the columns (office, account, surname, last_payment,
-// last_payment_date, optional address and balance) in any order; the delimiter (';' or ',')
-// is taken from the header line; a UTF-8 BOM is skipped; Windows files (cp1251) are
-// converted line by line through ICU. Every bad line is reported with its number and the
-// reason, in words a support person can act on ("line 7: last_payment: ...").
+// The file follows the conventions of every support-staff import (lkk/csv_import.h): streamed,
+// ';' or ',', UTF-8 with an optional BOM or cp1251, all or nothing, bad lines by number.
+// The header names the columns (office, account, surname, last_payment, last_payment_date,
+// optional address and balance) in any order ("line 7: last_payment: ...").
 #pragma once
 
 #include <cstdint>
@@ -17,15 +15,11 @@
 #include <string>
 #include <vector>
 
+#include "lkk/csv_import.h"
 #include "lkk/status.h"
 #include "lkk/storage.h"
 
 namespace lkk {
-
-enum class TextEncoding { utf8, cp1251 };
-
-// "utf-8"/"utf8" or "cp1251"/"windows-1251" (case-insensitive).
-Result<TextEncoding> parse_text_encoding(const std::string& name);
 
 // One data line of the file: a valid account, or the reason the line is bad.
 struct BillingRecord {
@@ -42,9 +36,6 @@ class BillingCsvReader {
     // default_office fills the office of lines whose file has no office column or an empty
     // office field (lkk-admin billing import --office).
     BillingCsvReader(std::istream& in, TextEncoding encoding, std::string default_office = "");
-    ~BillingCsvReader();
-    BillingCsvReader(const BillingCsvReader&) = delete;
-    BillingCsvReader& operator=(const BillingCsvReader&) = delete;
 
     // Reads the header: detects the delimiter, maps the columns. Invalid when the file is
     // empty, a required column is missing, or a column is unknown or repeated.
@@ -52,62 +43,25 @@ class BillingCsvReader {
     // Reads the next non-blank data line into record. Answers false at the end of the file.
     bool next(BillingRecord& record);
 
-    char delimiter() const { return delimiter_; }
+    char delimiter() const { return table_.delimiter(); }
     // Raw bytes consumed so far (for a progress bar against the file size).
-    uint64_t bytes_read() const { return bytes_read_; }
+    uint64_t bytes_read() const { return table_.bytes_read(); }
 
   private:
-    bool read_line(std::string& line);
-    std::string parse_record(const std::string& line, BillingRecord& record);
+    std::string parse_record(const CsvLine& line, BillingRecord& record) const;
 
-    std::istream& in_;
-    TextEncoding encoding_;
+    CsvTableReader table_;
     std::string default_office_;
-    char delimiter_ = ';';
-    int64_t line_number_ = 0;
-    uint64_t bytes_read_ = 0;
-    std::map<std::string, size_t> columns_;  // column name -> field index
-    size_t column_count_ = 0;
-    struct Converter;
-    std::unique_ptr<Converter> converter_;  // cp1251 -> UTF-8, only for cp1251
 };
-
-// Splits one CSV line: fields separated by delimiter, a field may be in double quotes with
-// "" standing for one quote. Fields are not trimmed. Invalid on an unclosed quote or text
-// after a closing quote.
-Result<std::vector<std::string>> split_csv_line(const std::string& line, char delimiter);
 
 // A signed amount of roubles as exact kopecks: the magnitude by rules::parse_amount_kopecks,
 // with an optional leading '-' (a debt) or '+'.
 Result<int64_t> parse_signed_kopecks(const std::string& text);
 
-// "YYYY-MM-DD" or "DD.MM.YYYY" as "YYYY-MM-DD"; Invalid for anything else or a day that
-// does not exist in the calendar.
-Result<std::string> parse_billing_date(const std::string& text);
-
-struct BillingImportOptions {
-    TextEncoding encoding = TextEncoding::utf8;
-    std::string office;              // fills a missing office column (--office)
-    bool dry_run = false;            // check everything, change nothing
-    bool skip_bad = false;           // import the good lines even when some are bad
-    size_t max_reported_bad = 1000;  // bad lines kept in the report; the rest only counted
-};
-
-struct BillingImportProgress {
-    int64_t rows = 0;    // data lines read so far
-    uint64_t bytes = 0;  // raw bytes read so far
-    double seconds = 0;  // since the import started
-};
-
-struct BillingImportReport {
-    int64_t rows = 0;                      // data lines read (good + bad)
-    int64_t inserted = 0;                  // accounts that did not exist before
-    int64_t updated = 0;                   // accounts that existed and were overwritten
-    int64_t bad = 0;                       // bad lines
-    std::vector<BillingRecord> bad_lines;  // the first max_reported_bad bad lines
-    bool committed = false;  // false: nothing changed (dry run, or bad lines without skip_bad)
-    double seconds = 0;
-};
+// The billing import's options, progress and report are those of every CSV import.
+using BillingImportOptions = CsvImportOptions;
+using BillingImportProgress = CsvImportProgress;
+using BillingImportReport = CsvImportReport;
 
 // Imports a billing file into storage, all or nothing, in one transaction: upsert by office +
 // account number. When any line is bad (and not skip_bad) or on a dry run, nothing changes

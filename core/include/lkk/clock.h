@@ -46,4 +46,20 @@ int calendar_year(int64_t unix_seconds, const std::string& time_zone);
 // Unix seconds of midnight, 1 January of `year`, in UTC (for tests and fixtures).
 int64_t utc_new_year(int year);
 
+// A day of the civil (Gregorian) calendar.
+struct CivilDate {
+    int year = 1970;
+    int month = 1;  // 1..12
+    int day = 1;    // 1..31
+    friend bool operator==(const CivilDate&, const CivilDate&) = default;
+};
+
+// The calendar day of a moment in an IANA time zone (ICU); an unknown zone falls back to UTC
+// like calendar_year.
+CivilDate local_date(int64_t unix_seconds, const std::string& time_zone);
+
+// Unix seconds of midnight UTC of a civil date (month and day may be out of range: they
+// carry over, as days_from_civil does).
+int64_t utc_midnight(const CivilDate& date);
+
 }  // namespace lkk

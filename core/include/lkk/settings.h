@@ -24,8 +24,8 @@ struct Settings {
         std::string url = "sqlite:/var/lib/lkk/lkk.db";
     } storage;
     struct Sessions {
-        std::string url = "storage";  // or redis://host:port/db
-        int64_t idle_timeout = 30 * 60;          // seconds; file: "30m"
+        std::string url = "storage";              // or redis://host:port/db
+        int64_t idle_timeout = 30 * 60;           // seconds; file: "30m"
         int64_t absolute_timeout = 12 * 60 * 60;  // seconds; file: "12h"
         bool cookie_secure = true;
     } sessions;
@@ -61,6 +61,13 @@ struct Settings {
         int link_failures_per_account = 5;
         int64_t link_account_window = 24 * 3600;
     } throttle;
+    // [readings]: the monthly meter readings of SPEC 9.
+    struct Readings {
+        int window_start_day = 15;  // days of the month, inclusive, in portal.time_zone;
+        int window_end_day = 25;    // a day past the month's end means its last day
+        int decimals = 0;           // decimals a subscriber may type (0..3)
+        int max_monthly_m3 = 500;   // more consumption than this needs a confirmation
+    } readings;
 };
 
 // Where and why a settings file is wrong: "FILE:LINE:COLUMN: message".

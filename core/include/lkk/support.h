@@ -26,6 +26,8 @@
 #include "lkk/audit.h"
 #include "lkk/billing_import.h"
 #include "lkk/clock.h"
+#include "lkk/csv_import.h"
+#include "lkk/meter_store.h"
 #include "lkk/session_store.h"
 #include "lkk/settings.h"
 #include "lkk/status.h"
@@ -34,6 +36,7 @@
 namespace lkk {
 
 class Cabinet;
+class Readings;
 
 // Throttling of one cabinet, as the login and linking flows count it.
 struct LockInfo {
@@ -162,6 +165,22 @@ class Support {
     Result<BillingAccountReport> billing_account(std::string_view office_code,
                                                  std::string_view account_number);
 
+    // ---- meters and readings (SPEC 9; the work is the Readings service's) ----
+    // The meters file (readings.h: MeterCsvReader), audited with its summary like billing.
+    Result<CsvImportReport> import_meters(
+        std::istream& in, const CsvImportOptions& options, std::string_view source,
+        const std::function<void(const CsvImportProgress&)>& progress = {});
+    // The meters of one account with their newest reading (not audited: no change).
+    Result<std::vector<MeterRow>> meters(std::string_view office_code,
+                                         std::string_view account_number);
+    // Removes a meter with its readings; not_found names what is missing.
+    Status remove_meter(std::string_view office_code, std::string_view account_number,
+                        std::string_view serial);
+    // Every reading matching the filter, for the billing system. Read-only, not audited;
+    // not_found for an unknown office.
+    Status export_readings(const ReadingExportFilter& filter,
+                           const std::function<void(const ReadingExportRow&)>& on_row);
+
     // ---- outbox ----
     // The newest mails (of one state when given), with their age and next attempt.
     Result<std::vector<OutboxEntry>> outbox(int limit, std::optional<MailState> state = {});
@@ -178,6 +197,9 @@ class Support {
   private:
     // The one place this service writes the audit log: record_audit with actor_.
     Status audit(std::optional<int64_t> user_id, std::string event, std::string detail = {});
+    // Audits a CSV import's summary ("file F: N rows, ...") as event; answers result.
+    Result<CsvImportReport> audited_import(std::string event, std::string_view source, bool dry_run,
+                                           Result<CsvImportReport> result);
     // The cabinet of a command's e-mail; not_found for an unknown or deleted one.
     Result<User> user_of(std::string_view email);
     // The cabinet again after a change.
@@ -194,6 +216,7 @@ class Support {
     Clock& clock_;
     Actor actor_;
     std::unique_ptr<Cabinet> cabinet_;  // links, tokens and mails exactly as the portal makes them
+    std::unique_ptr<Readings> readings_;  // meters and readings exactly as the portal keeps them
 };
 
 }  // namespace lkk

@@ -2,12 +2,15 @@
 // figures of lkk-admin stats. Users and accounts are in support_users.cpp.
 #include "lkk/support.h"
 
+#include "lkk/readings.h"
+
 #include <algorithm>
 #include <string>
 #include <utility>
 
 #include "lkk/cabinet.h"
 #include "lkk/mailer.h"
+#include "lkk/readings.h"
 #include "lkk/rules.h"
 
 namespace lkk {
@@ -70,7 +73,8 @@ Support::Support(const Settings& settings, Storage& storage, SessionStore& sessi
       counters_(counters),
       clock_(clock),
       actor_(std::move(actor)),
-      cabinet_(std::make_unique<Cabinet>(settings, storage, sessions, counters, clock)) {}
+      cabinet_(std::make_unique<Cabinet>(settings, storage, sessions, counters, clock)),
+      readings_(std::make_unique<Readings>(settings, storage, clock)) {}
 
 Support::~Support() = default;
 
@@ -173,17 +177,22 @@ Status Support::remove_office(std::string_view code, bool force) {
 Result<BillingImportReport> Support::import_billing(
     std::istream& in, const BillingImportOptions& options, std::string_view source,
     const std::function<void(const BillingImportProgress&)>& progress) {
-    auto result = import_billing_csv(storage_, in, options, progress);
+    return audited_import("admin_billing_import", source, options.dry_run,
+                          import_billing_csv(storage_, in, options, progress));
+}
+
+Result<CsvImportReport> Support::audited_import(std::string event, std::string_view source,
+                                                bool dry_run, Result<CsvImportReport> result) {
     if (!result) return result.error();
-    const BillingImportReport& r = *result;
+    const CsvImportReport& r = *result;
     const std::string summary = "file " + std::string(source) + ": " + std::to_string(r.rows) +
                                 " rows, " + std::to_string(r.inserted) + " inserted, " +
                                 std::to_string(r.updated) + " updated, " + std::to_string(r.bad) +
                                 " bad" +
-                                (r.committed       ? ""
-                                 : options.dry_run ? " (dry run)"
-                                                   : " (not imported)");
-    if (Status s = audit(std::nullopt, "admin_billing_import", summary); !s.ok()) return s;
+                                (r.committed ? ""
+                                 : dry_run   ? " (dry run)"
+                                             : " (not imported)");
+    if (Status s = audit(std::nullopt, std::move(event), summary); !s.ok()) return s;
     return result;
 }
 
