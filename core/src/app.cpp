@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "app_internal.h"
+#include "app_readings.h"
 #include "lkk/crypto.h"
 
 namespace lkk {
@@ -119,7 +120,11 @@ Portal::Portal(Settings settings, std::unique_ptr<Storage> storage,
         {"POST", "/password/forgot", &Portal::api_forgot},
         {"POST", "/password/reset", &Portal::api_reset},
     };
+    readings_pages_ = std::make_unique<ReadingsPages>(*this, settings_, *storage_, clock_);
+    readings_pages_->add_routes(html_routes_, api_routes_);
 }
+
+Portal::~Portal() = default;
 
 namespace {
 
@@ -253,7 +258,7 @@ HttpResponse Portal::dispatch_html(Exchange& x) {
         // A cookie naming no live session (expired, logged out elsewhere) is dropped.
         if (!x.session) x.set_cookies.push_back(clear_session_cookie());
     }
-    return (this->*(route->handler))(x);
+    return route->call ? route->call(x) : (this->*(route->handler))(x);
 }
 
 }  // namespace web

@@ -257,7 +257,7 @@ HttpResponse Portal::dispatch_api(Exchange& x) {
         x.session = std::move(current.value());
         if (!x.session) x.set_cookies.push_back(clear_session_cookie());
     }
-    return (this->*(route->handler))(x);
+    return route->call ? route->call(x) : (this->*(route->handler))(x);
 }
 
 // The string fields of a JSON body. A missing field reads as "" (the Cabinet reports it as

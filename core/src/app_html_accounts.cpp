@@ -1,6 +1,7 @@
 // HTML routes of the registry of linked personal accounts: the list, linking a new account
 // (with the office's phones when the data do not match), one account's details, unlinking.
 #include "app_internal.h"
+#include "app_readings.h"
 #include "lkk/rules.h"
 
 namespace lkk::web {
@@ -124,6 +125,9 @@ HttpResponse Portal::get_account(Exchange& x) {
     if (!l.account.last_payment_date.empty()) {
         d.set("last_payment", rules::format_kopecks(l.account.last_payment));
         d.set("last_payment_date", display_date(l.account.last_payment_date));
+    }
+    if (Status s = readings_pages_->add_account_meters(x.session->user.id, x.id, d); !s.ok()) {
+        return failure_page(x, s);
     }
     return html(x, 200, "account.html", d);
 }

@@ -71,12 +71,15 @@ enum class CsrfKind {
 };
 
 class Portal;
+class ReadingsPages;
 using Handler = HttpResponse (Portal::*)(Exchange&);
 
 struct Route {
     std::string method;   // "GET", "POST", "DELETE"
     std::string pattern;  // "/accounts/{id}/unlink"; {id} is a positive decimal number
-    Handler handler;
+    Handler handler = nullptr;
+    // Routes of the feature files (their own classes, e.g. ReadingsPages) instead of handler.
+    std::function<HttpResponse(Exchange&)> call = {};
 };
 
 // The string fields of a JSON API body (and the body, for anything else it carries).
@@ -105,12 +108,16 @@ class Portal final : public Application {
            std::unique_ptr<SessionStore> sessions, std::unique_ptr<CounterStore> counters,
            std::unique_ptr<Mailer> mailer, TemplateSet templates, std::string consent_text,
            Clock& clock);
+    ~Portal() override;
 
     HttpResponse handle(const HttpRequest& request) noexcept override;
     int deliver_mail() noexcept override;
     const Settings& settings() const override { return settings_; }
 
   private:
+    // The feature files share the request plumbing below.
+    friend class ReadingsPages;
+
     // ---- app.cpp: dispatch ----
     HttpResponse dispatch(const HttpRequest& request);
     HttpResponse dispatch_html(Exchange& x);
@@ -229,6 +236,7 @@ class Portal final : public Application {
     Cabinet cabinet_;
     std::vector<Route> html_routes_;
     std::vector<Route> api_routes_;
+    std::unique_ptr<ReadingsPages> readings_pages_;  // app_html_readings.cpp
 };
 
 // Helpers shared by the route files (app_response.cpp).

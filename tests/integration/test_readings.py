@@ -113,6 +113,205 @@ class ReadingsStory(PortalTestCase):
         r = p.admin("readings", "export", "--period", "2026-13", check=False)
         self.assertEqual(r.returncode, 2)
 
+    # ---- the subscriber's month, through nginx ---------------------------------------------
+    def link(self, b, office="SIM", account="100200", surname="Иванов", amount="1234,50"):
+        r = b.form("accounts/link", "accounts/link", {"office": office, "account": account,
+                                                      "surname": surname, "amount": amount})
+        self.assertEqual(r.status, 303, r.text)
+        return int(r.header("location").split("linked=")[1])
+
+    def reading_rows(self, serial):
+        return self.portal.sql(
+            "SELECT r.value, r.source FROM readings r JOIN meters m ON m.id = r.meter_id "
+            "WHERE m.serial = ? AND r.period = ?", (serial, self.period()))
+
+    def test_monthly_story_through_the_pages(self):
+        p = self.portal
+        b = self.register_confirmed("monthly@example.org")
+        link_id = self.link(b)
+        page = "accounts/%d/readings" % link_id
+
+        # The account page lists the meters, the last reading and the поверка flag.
+        acc = b.get("accounts/%d" % link_id)
+        self.assertEqual(acc.status, 200, acc.text)
+        self.assertIn("Счётчик № K-1 — Кухня", acc.text)
+        self.assertIn("1000 м³", acc.text)
+        self.assertIn("скоро срок поверки", acc.text)
+        self.assertNotIn("S-9", acc.text)  # another account's meter
+        self.assertIn(page, acc.text)
+
+        r = b.get(page)
+        self.assertEqual(r.status, 200, r.text)
+        self.assertIn("Показания принимаются", r.text)
+        self.assertNotIn("<script", r.text.lower())
+
+        # Below the last reading: a form error next to the field, nothing stored.
+        r = b.post(page, {"meter": "K-1", "value": "999", "csrf": r.csrf()})
+        self.assertEqual(r.status, 400, r.text)
+        self.assertIn("меньше последнего известного", r.text)
+        self.assertIn('value="999"', r.text)
+        self.assertEqual(self.reading_rows("K-1"), [])
+        # Exact parsing: too many decimals is a form error too.
+        r = b.post(page, {"meter": "K-1", "value": "1100,5", "csrf": r.csrf()})
+        self.assertEqual(r.status, 400, r.text)
+        self.assertIn("целые кубометры", r.text)
+        # Without the CSRF token: 403, nothing stored.
+        r = b.post(page, {"meter": "K-1", "value": "1100"})
+        self.assertEqual(r.status, 403)
+        self.assertEqual(self.reading_rows("K-1"), [])
+
+        # Success: 303 back, the message names the consumption.
+        r = b.form(page, page, {"meter": "K-1", "value": "1 100"})
+        self.assertEqual(r.status, 303, r.text)
+        self.assertTrue(r.header("location").endswith(page + "?saved=K-1"), r.header("location"))
+        shown = b.get(r.header("location"))
+        self.assertIn("Показание 1100 м³ принято. Расход за месяц: 100 м³.", shown.text)
+        self.assertEqual(self.reading_rows("K-1"), [("1100000", "subscriber")])
+
+        # A second reading this month replaces the first; the audit keeps both.
+        r = b.form(page, page, {"meter": "K-1", "value": "1150"})
+        self.assertEqual(r.status, 303, r.text)
+        self.assertEqual(self.reading_rows("K-1"), [("1150000", "subscriber")])
+        audit = [row[0] for row in p.sql(
+            "SELECT detail FROM audit_log WHERE event = 'reading' AND detail LIKE ?",
+            ("%meter K-1 %",))]
+        self.assertEqual(len(audit), 2, audit)
+        self.assertTrue(any("value 1100.000" in d for d in audit), audit)
+        self.assertTrue(any("value 1150.000" in d and "replaces 1100.000" in d for d in audit))
+
+        # A dial that rolled over asks for a confirmation showing the consumption.
+        r = b.form(page, page, {"meter": "B-2", "value": "30"})
+        self.assertEqual(r.status, 422, r.text)
+        self.assertIn("расход за месяц — 80 м³", r.text)
+        self.assertIn("счётчик прошёл через ноль", r.text)
+        self.assertIn('name="confirm" value="1"', r.text)
+        self.assertEqual(self.reading_rows("B-2"), [])
+        r = b.post(page, {"meter": "B-2", "value": "30", "confirm": "1", "csrf": r.csrf()})
+        self.assertEqual(r.status, 303, r.text)
+        self.assertEqual(self.reading_rows("B-2"), [("30000", "subscriber")])
+
+        # More than max_monthly_m3 is stored only with confirm=1.
+        r = b.form(page, page, {"meter": "K-1", "value": "1600"})
+        self.assertEqual(r.status, 422, r.text)
+        self.assertIn("расход за месяц — 600 м³", r.text)
+        self.assertEqual(self.reading_rows("K-1"), [("1150000", "subscriber")])
+        r = b.form(page, page, {"meter": "K-1", "value": "1600", "confirm": "1"})
+        self.assertEqual(r.status, 303, r.text)
+        self.assertEqual(self.reading_rows("K-1"), [("1600000", "subscriber")])
+
+        # The history: a table (the chart's text alternative) and an inline SVG chart.
+        h = b.get(page)
+        self.assertEqual(h.status, 200)
+        self.assertIn("<svg", h.text)
+        self.assertIn('role="img"', h.text)
+        self.assertIn("<rect", h.text)  # this month's bar: 600 m³ since last month
+        self.assertIn("в таблице ниже", h.text)
+        self.assertIn('<table class="history">', h.text)
+        self.assertIn(today().strftime("%m.%Y"), h.text)
+        self.assertIn("газовая служба", h.text)
+        self.assertIn("абонент", h.text)
+        self.assertNotIn("style=", h.text)  # the CSP allows no inline style
+        self.assertIn("default-src 'none'", h.header("content-security-policy"))
+        self.assertNotIn("<script", h.text.lower())
+
+        # The export for billing carries the subscriber's reading.
+        out = p.admin("readings", "export", "--period", self.period(), "--office", "SIM").stdout
+        self.assertIn("SIM;100200;K-1;%s;1600;" % self.period(), out)
+        self.assertIn("SIM;100200;B-2;%s;30;" % self.period(), out)
+        self.assertRegex(out, r"SIM;100200;K-1;[0-9-]+;1600;[0-9T:-]+Z;subscriber")
+
+        # Another cabinet: the same account id is a 404 everywhere.
+        other = self.register_confirmed("stranger@example.org")
+        for path in ("accounts/%d" % link_id, page):
+            self.assertEqual(other.get(path).status, 404)
+        start = other.get("accounts")
+        r = other.post(page, {"meter": "K-1", "value": "1700", "csrf": start.csrf()})
+        self.assertEqual(r.status, 404)
+        self.assertEqual(other.api("GET", "accounts/%d/meters" % link_id).status, 404)
+        self.assertEqual(self.reading_rows("K-1"), [("1600000", "subscriber")])
+
+    def test_api_meters_and_readings(self):
+        b = self.register_confirmed("api.user@example.org")
+        link_id = self.link(b, office="KRC", account="300400", surname="Сидоров",
+                            amount="99.99")
+        r = b.api("GET", "accounts/%d/meters" % link_id)
+        self.assertEqual(r.status, 200, r.text)
+        j = r.json()
+        self.assertTrue(j["window"]["open"])
+        self.assertEqual(j["window"]["period"], self.period())
+        self.assertEqual(j["meters"][0]["meter"], "S-9")
+        self.assertEqual(j["meters"][0]["last_reading"]["value"], "10")
+        self.assertEqual(j["meters"][0]["verification"], "overdue")
+        csrf = b.api("GET", "me").json()["csrf"]
+        path = "accounts/%d/readings" % link_id
+        # Changes need the X-CSRF-Token like every other API change.
+        r = b.api("POST", path, {"meter": "S-9", "value": "20"})
+        self.assertEqual(r.status, 403, r.text)
+        h = {"X-CSRF-Token": csrf}
+        r = b.api("POST", path, {"meter": "S-9", "value": "5"}, headers=h)
+        self.assertEqual(r.status, 422, r.text)
+        self.assertEqual(r.header("content-type").split(";")[0], "application/problem+json")
+        self.assertEqual(r.json()["error_codes"]["value"], "reading_below_last")
+        r = b.api("POST", path, {"meter": "S-9", "value": "900"}, headers=h)
+        self.assertEqual(r.status, 422, r.text)
+        self.assertEqual(r.json()["code"], "needs_confirmation")
+        self.assertEqual(r.json()["consumption"], "890")
+        r = b.api("POST", path, {"meter": "S-9", "value": "900", "confirm": True}, headers=h)
+        self.assertEqual(r.status, 200, r.text)
+        self.assertEqual(r.json()["consumption"], "890")
+        self.assertFalse(r.json()["replaced"])
+        r = b.api("POST", path, {"meter": "S-9", "value": 905, "confirm": 1}, headers=h)
+        self.assertEqual(r.status, 200, r.text)
+        self.assertTrue(r.json()["replaced"])
+        self.assertEqual(b.api("POST", path, {"meter": "S-9", "value": 9.5}, headers=h).status, 400)
+        self.assertEqual(b.api("POST", path, {"meter": "NOPE", "value": "1"}, headers=h).status,
+                         404)
+        self.assertEqual(self.reading_rows("S-9"), [("905000", "subscriber")])
+
+
+class ClosedWindow(PortalTestCase):
+    """A second portal whose readings window excludes today."""
+
+    day = today().day
+    portal_kwargs = {"settings": {"readings": (
+        {"window_start_day": 20, "window_end_day": 25} if day <= 14
+        else {"window_start_day": 1, "window_end_day": 5})}}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        path = os.path.join(cls.portal.dir, "meters.csv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(METERS_HEADER + "SIM;100200;K-1;1000;%s;Кухня;;;\n"
+                    % month_before(today(), 1).isoformat())
+        cls.portal.admin("meters", "import", path)
+
+    def test_outside_the_window_the_page_says_when_and_post_is_409(self):
+        b = self.register_confirmed("late@example.org")
+        r = b.form("accounts/link", "accounts/link", {"office": "SIM", "account": "100200",
+                                                      "surname": "Иванов", "amount": "1234,50"})
+        link_id = int(r.header("location").split("linked=")[1])
+        page = "accounts/%d/readings" % link_id
+        start = self.portal.settings["readings"]["window_start_day"]
+        opens = today().replace(day=start) if today().day < start else \
+            month_before(today(), -1).replace(day=start)
+        r = b.get(page)
+        self.assertEqual(r.status, 200)
+        self.assertIn("Приём показаний сейчас закрыт. Он откроется %s" % opens.strftime("%d.%m.%Y"),
+                      r.text)
+        self.assertNotIn('name="value"', r.text)
+        r = b.post(page, {"meter": "K-1", "value": "1100", "csrf": r.csrf()})
+        self.assertEqual(r.status, 409, r.text)
+        self.assertIn("откроется", r.text)
+        csrf = b.api("GET", "me").json()["csrf"]
+        r = b.api("POST", "accounts/%d/readings" % link_id, {"meter": "K-1", "value": "1100"},
+                  headers={"X-CSRF-Token": csrf})
+        self.assertEqual(r.status, 409, r.text)
+        self.assertEqual(r.json()["code"], "window_closed")
+        self.assertEqual(r.json()["window"]["next_start"], opens.isoformat())
+        self.assertEqual(self.portal.sql("SELECT count(*) FROM readings WHERE source = "
+                                         "'subscriber'"), [("0",)])
+
 
 if __name__ == "__main__":
     unittest.main()
