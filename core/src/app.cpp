@@ -157,9 +157,7 @@ HttpResponse Portal::handle(const HttpRequest& request) noexcept {
 
 int Portal::deliver_mail() noexcept {
     try {
-        DeliveryPolicy policy;
-        policy.max_attempts = settings_.mail.max_attempts;
-        return deliver_outbox(*storage_, *mailer_, clock_.now(), policy);
+        return deliver_outbox(*storage_, *mailer_, clock_.now(), delivery_policy(settings_));
     } catch (...) {
         return 0;
     }

@@ -47,6 +47,8 @@ int status_of(Outcome outcome) {
             return 429;
         case Outcome::invalid_token:
             return 400;
+        case Outcome::link_replaced:
+            return 410;
         case Outcome::wrong_credentials:
             return 401;
         case Outcome::not_confirmed:

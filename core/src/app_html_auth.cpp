@@ -122,6 +122,10 @@ HttpResponse Portal::get_confirm(Exchange& x) {
         case Outcome::invalid_token:
         case Outcome::form_error:
             return html(x, 400, "confirm_failed.html", d);
+        case Outcome::link_replaced:
+            // Not "invalid": the person learns why, and that the newest mail has the link.
+            d.set("replaced", true);
+            return html(x, 410, "confirm_failed.html", d);
         default:
             return outcome_failure_page(x, reply);
     }

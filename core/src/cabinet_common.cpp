@@ -22,6 +22,8 @@ std::string_view outcome_code(Outcome outcome) {
             return "throttled";
         case Outcome::invalid_token:
             return "invalid_token";
+        case Outcome::link_replaced:
+            return "link_replaced";
         case Outcome::wrong_credentials:
             return "wrong_credentials";
         case Outcome::not_confirmed:
@@ -54,6 +56,14 @@ Message outcome_message(Outcome outcome) {
         case Outcome::invalid_token:
             return {"Ссылка недействительна или её срок истёк. Запросите новую ссылку.",
                     "The link is invalid or has expired. Please request a new one."};
+        case Outcome::link_replaced:
+            return {
+                "Эта ссылка заменена более новой: адрес зарегистрировали ещё раз, и "
+                "действует только ссылка из последнего письма. Запросите новую ссылку, "
+                "если письма нет.",
+                "This link was replaced by a newer one: the address was registered again, "
+                "and only the link in the latest mail works. Ask for a new link if that "
+                "mail did not arrive."};
         case Outcome::wrong_credentials:
             return {"Неверный адрес электронной почты или пароль.", "Wrong e-mail or password."};
         case Outcome::not_confirmed:

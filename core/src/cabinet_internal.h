@@ -57,9 +57,6 @@ std::string key_link_account(std::string_view office_code, std::string_view acco
 
 // How long the memory of past login locks lasts (each further lock within it doubles).
 inline constexpr int64_t kLockMemorySeconds = 24 * 3600;
-// A second registration of a pending cabinet this soon after it was created sends nothing:
-// the confirmation mail is on its way (and a burst of identical registrations sends one).
-inline constexpr int64_t kFreshRegistrationSeconds = 10 * 60;
 // last_seen of a session is written at most this often, so a page view is a read only.
 inline constexpr int64_t kSessionTouchSeconds = 60;
 

@@ -82,7 +82,8 @@ Result<Cabinet::Mail> Cabinet::render_mail(std::string_view name, Locale locale,
 }
 
 Status Cabinet::enqueue(const std::string& recipient, std::string_view name, Locale locale,
-                        std::string_view link, int64_t valid_seconds) {
+                        std::string_view link, int64_t valid_seconds,
+                        std::optional<int64_t> expires_at) {
     auto mail = render_mail(name, locale, link, valid_seconds);
     if (!mail) return mail.error();
     OutboxMail m;
@@ -91,6 +92,7 @@ Status Cabinet::enqueue(const std::string& recipient, std::string_view name, Loc
     m.body_text = mail->body;
     m.created_at = clock_.now();
     m.next_attempt_at = m.created_at;
+    m.expires_at = expires_at;
     auto id = storage_.enqueue_mail(m);
     return id ? Status::Ok() : id.error();
 }
@@ -112,7 +114,7 @@ Result<std::string> Cabinet::issue_token_with_mail(const User& user, TokenKind k
     if (send_mail) {
         const bool confirm = kind == TokenKind::confirm;
         st = enqueue(user.email, confirm ? "mail_confirm.txt" : "mail_reset.txt", locale,
-                     confirm ? confirm_link(raw) : reset_link(raw), ttl);
+                     confirm ? confirm_link(raw) : reset_link(raw), ttl, token.expires_at);
         if (!st.ok()) return st;
     }
     return raw;

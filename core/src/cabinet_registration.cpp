@@ -66,8 +66,7 @@ Reply Cabinet::register_user(std::string_view email, std::string_view password,
         Status st = storage_.in_transaction([&]() -> Status {
             auto id = storage_.insert_user(canonical, *hash, now);
             if (!id) return id.error();
-            Consent consent{*id, settings_.portal.consent_version, now, ctx.ip, ctx.user_agent};
-            if (Status s = storage_.insert_consent(consent); !s.ok()) return s;
+            if (Status s = record_consent(*id, ctx); !s.ok()) return s;
             User user;
             user.id = *id;
             user.email = canonical;
@@ -85,32 +84,74 @@ Reply Cabinet::register_user(std::string_view email, std::string_view password,
         if (!existing) return failure(existing.error());
         if (!*existing) return failure(st);
     }
+    if ((*existing)->status == UserStatus::pending) {
+        auto replaced = replace_pending_registration(**existing, *hash, ctx);
+        if (!replaced) return failure(replaced.error());
+        if (*replaced) return Reply{};
+        // Confirmed a moment ago: from now on this is an e-mail that has a cabinet.
+        existing = storage_.find_user_by_email(canonical);
+        if (!existing) return failure(existing.error());
+        if (!*existing) return Reply{};
+    }
     Status st = notify_existing_owner(**existing, ctx);
     return st.ok() ? Reply{} : failure(st);
+}
+
+Status Cabinet::record_consent(int64_t user_id, const RequestContext& ctx) {
+    Consent consent{user_id, settings_.portal.consent_version, clock_.now(), ctx.ip,
+                    ctx.user_agent};
+    return storage_.insert_consent(consent);
+}
+
+// Nobody may pre-register someone else's address (SPEC 4): whoever registers a still-pending
+// e-mail sets its password, and only the link mailed now can confirm it. Every older link is
+// marked replaced, so following one says so instead of confirming a password set by someone
+// else. Over the per-e-mail mail budget the password and links are still replaced, only no
+// mail goes out (the page is the same; the resend form gets a link later).
+// Answers false when the cabinet is no longer pending (confirmed meanwhile): nothing changed.
+Result<bool> Cabinet::replace_pending_registration(const User& user, const std::string& hash,
+                                                   const RequestContext& ctx) {
+    auto throttled = over_limit(key_resend(user.email), settings_.throttle.resend_per_email,
+                                settings_.throttle.resend_window);
+    if (!throttled) return throttled.error();
+    const bool send_mail = !*throttled;
+    bool replaced = false;
+    Status st = storage_.in_transaction([&]() -> Status {
+        // The first statement locks the cabinet's row, so parallel registrations of one
+        // e-mail take their turns instead of deadlocking on the tokens.
+        auto pending = storage_.set_pending_password_hash(user.id, hash);
+        if (!pending) return pending.error();
+        if (!*pending) return Status::Ok();
+        replaced = true;
+        if (Status s = storage_.replace_tokens(user.id, TokenKind::confirm, clock_.now());
+            !s.ok()) {
+            return s;
+        }
+        if (Status s = record_consent(user.id, ctx); !s.ok()) return s;
+        if (send_mail) {
+            auto token = issue_token_with_mail(user, TokenKind::confirm, ctx.locale, true);
+            if (!token) return token.error();
+        }
+        return audit(user.id, "register_replaced", ctx,
+                     send_mail ? "pending password and links replaced, new link mailed"
+                               : "pending password and links replaced, no mail: throttled");
+    });
+    if (!st.ok()) return st;
+    return replaced;
 }
 
 // The owner of an e-mail that is already registered learns about the attempt by mail; the
 // person at the form sees the same answer as for a new e-mail (no enumeration).
 Status Cabinet::notify_existing_owner(const User& user, const RequestContext& ctx) {
-    const int64_t now = clock_.now();
-    if (user.status == UserStatus::blocked || user.status == UserStatus::deleted) {
+    if (user.status != UserStatus::active) {
         return audit(user.id, "register_existing", ctx,
                      "no mail: cabinet " + std::string(user_status_name(user.status)));
-    }
-    if (user.status == UserStatus::pending && now - user.created_at < kFreshRegistrationSeconds) {
-        // The confirmation mail of the registration that created it is already queued.
-        return audit(user.id, "register_existing", ctx, "no mail: registered moments ago");
     }
     auto throttled = over_limit(key_resend(user.email), settings_.throttle.resend_per_email,
                                 settings_.throttle.resend_window);
     if (!throttled) return throttled.error();
     if (*throttled) return audit(user.id, "register_existing", ctx, "no mail: throttled");
     return storage_.in_transaction([&]() -> Status {
-        if (user.status == UserStatus::pending) {
-            auto token = issue_token_with_mail(user, TokenKind::confirm, ctx.locale, true);
-            if (!token) return token.error();
-            return audit(user.id, "register_existing", ctx, "confirmation mail sent again");
-        }
         Status s = enqueue(user.email, "mail_exists.txt", ctx.locale, login_link(),
                            settings_.tokens.reset_ttl);
         if (!s.ok()) return s;
@@ -125,6 +166,7 @@ Reply Cabinet::confirm(std::string_view token, const RequestContext& ctx) {
     const int64_t now = clock_.now();
     auto found = storage_.find_token(TokenKind::confirm, crypto::sha256_hex(token));
     if (!found) return failure(found.error());
+    if (*found && (*found)->replaced_at) return with_outcome(Outcome::link_replaced);
     if (!*found || now >= (*found)->expires_at) return with_outcome(Outcome::invalid_token);
     const Token& t = **found;
     auto user = storage_.find_user(t.user_id);

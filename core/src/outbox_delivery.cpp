@@ -4,6 +4,7 @@
 #include <chrono>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "lkk/log.h"
 #include "lkk/mailer.h"
@@ -28,6 +29,16 @@ Status send_guarded(Mailer& mailer, const OutboxMail& mail) {
 
 }  // namespace
 
+DeliveryPolicy delivery_policy(const Settings& settings) {
+    DeliveryPolicy policy;
+    policy.max_age = settings.mail.max_age;
+    return policy;
+}
+
+int64_t mail_expiry(const DeliveryPolicy& policy, const OutboxMail& mail) {
+    return mail.expires_at ? *mail.expires_at : mail.created_at + policy.max_age;
+}
+
 int64_t outbox_backoff(const DeliveryPolicy& policy, int attempts) {
     const int64_t cap = policy.max_backoff > 0 ? policy.max_backoff : 0;
     int64_t delay = policy.base_backoff > 0 ? policy.base_backoff : 1;
@@ -44,6 +55,14 @@ int deliver_outbox(Storage& storage, Mailer& mailer, int64_t now,
         if (!claimed) return 0;
         const auto started = std::chrono::steady_clock::now();
         bool first = true;
+        // Failures are recorded after the round, so that a delivery that succeeded (the
+        // server is back) makes the mails that failed before this round due, not these.
+        struct Failure {
+            const OutboxMail* mail;
+            Status status;
+            bool give_up;
+        };
+        std::vector<Failure> failures;
         for (const OutboxMail& mail : *claimed) {
             // Past the lease another host may claim these same rows: leave the rest to be
             // claimed again when the lease ends, rather than risk sending a mail twice.
@@ -53,6 +72,12 @@ int deliver_outbox(Storage& storage, Mailer& mailer, int64_t now,
             if (!first && elapsed + kSendBudgetSeconds > policy.lease) break;
             first = false;
 
+            if (now >= mail_expiry(policy, mail)) {
+                // Its link no longer works, or it waited max_age: sending it now only confuses.
+                failures.push_back(
+                    {&mail, Status::Invalid("expired before it could be sent"), true});
+                continue;
+            }
             const Status st = send_guarded(mailer, mail);
             if (st.ok()) {
                 ++sent;
@@ -62,13 +87,16 @@ int deliver_outbox(Storage& storage, Mailer& mailer, int64_t now,
                 continue;
             }
             // A mail that can never be built (a bad address) is not retried.
-            const bool give_up = st.code() == StatusCode::invalid_argument ||
-                                 mail.attempts + 1 >= policy.max_attempts;
-            (void)storage.mark_mail_failed(mail.id, st.message(),
-                                           now + outbox_backoff(policy, mail.attempts), give_up);
-            log(give_up ? LogLevel::error : LogLevel::warn,
-                "mail " + std::to_string(mail.id) + (give_up ? " given up" : " not sent yet") +
-                    " (attempt " + std::to_string(mail.attempts + 1) + "): " + st.message());
+            failures.push_back({&mail, st, st.code() == StatusCode::invalid_argument});
+        }
+        if (sent > 0) (void)storage.expedite_waiting_mails(now);
+        for (const Failure& f : failures) {
+            const OutboxMail& mail = *f.mail;
+            (void)storage.mark_mail_failed(mail.id, f.status.message(),
+                                           now + outbox_backoff(policy, mail.attempts), f.give_up);
+            log(f.give_up ? LogLevel::error : LogLevel::warn,
+                "mail " + std::to_string(mail.id) + (f.give_up ? " given up" : " not sent yet") +
+                    " (attempt " + std::to_string(mail.attempts + 1) + "): " + f.status.message());
         }
     } catch (...) {
         // Storage implementations do not throw; this only keeps the noexcept promise.

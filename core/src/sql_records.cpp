@@ -72,7 +72,7 @@ User read_user(const Row& r) {
 }
 
 constexpr const char* kTokenColumns =
-    "SELECT id, kind, hash, user_id, created_at, expires_at, used_at FROM tokens ";
+    "SELECT id, kind, hash, user_id, created_at, expires_at, used_at, replaced_at FROM tokens ";
 
 Token read_token(const Row& r) {
     Token t;
@@ -83,6 +83,7 @@ Token read_token(const Row& r) {
     t.created_at = r.integer(4);
     t.expires_at = r.integer(5);
     t.used_at = r.nullable(6);
+    t.replaced_at = r.nullable(7);
     return t;
 }
 
@@ -115,7 +116,7 @@ BillingAccount read_account(const Row& r, int first) {
 
 constexpr const char* kMailColumns =
     "id, recipient, subject, body_text, body_html, state, attempts, created_at, "
-    "next_attempt_at, sent_at, last_error";
+    "next_attempt_at, sent_at, last_error, expires_at";
 
 OutboxMail read_mail(const Row& r) {
     OutboxMail m;
@@ -130,6 +131,7 @@ OutboxMail read_mail(const Row& r) {
     m.next_attempt_at = r.integer(8);
     m.sent_at = r.integer(9);
     m.last_error = r.text(10);
+    m.expires_at = r.nullable(11);
     return m;
 }
 
@@ -231,6 +233,15 @@ Status SqlStorage::set_password_hash(int64_t user_id, const std::string& hash) {
     });
 }
 
+Result<bool> SqlStorage::set_pending_password_hash(int64_t user_id, const std::string& hash) {
+    return with_connection([&](Connection& c) -> Result<bool> {
+        auto r = c.exec("UPDATE users SET password_hash = ? WHERE id = ? AND status = 'pending'",
+                        {hash, user_id});
+        if (!r) return r.error();
+        return *r == 1;
+    });
+}
+
 // "deleted-<id>" stays unique and has no '@', so it can never match a real address at
 // login or registration; the audit rows keep pointing at the anonymous id.
 Status SqlStorage::erase_user(int64_t user_id) {
@@ -321,6 +332,16 @@ Status SqlStorage::invalidate_tokens(int64_t user_id, TokenKind kind, int64_t no
     return with_connection([&](Connection& c) -> Status {
         auto r = c.exec(
             "UPDATE tokens SET used_at = ? WHERE user_id = ? AND kind = ? AND used_at IS NULL",
+            {now, user_id, token_kind_name(kind)});
+        return r ? Status::Ok() : r.error();
+    });
+}
+
+Status SqlStorage::replace_tokens(int64_t user_id, TokenKind kind, int64_t now) {
+    return with_connection([&](Connection& c) -> Status {
+        auto r = c.exec(
+            "UPDATE tokens SET replaced_at = ? WHERE user_id = ? AND kind = ? "
+            "AND replaced_at IS NULL",
             {now, user_id, token_kind_name(kind)});
         return r ? Status::Ok() : r.error();
     });
@@ -478,9 +499,10 @@ Result<int64_t> SqlStorage::enqueue_mail(const OutboxMail& m) {
     return with_connection([&](Connection& c) {
         return c.insert(
             "INSERT INTO outbox (recipient, subject, body_text, body_html, state, "
-            "attempts, created_at, next_attempt_at, last_error) "
-            "VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, '')",
-            {m.recipient, m.subject, m.body_text, m.body_html, m.created_at, m.next_attempt_at});
+            "attempts, created_at, next_attempt_at, last_error, expires_at) "
+            "VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, '', ?)",
+            {m.recipient, m.subject, m.body_text, m.body_html, m.created_at, m.next_attempt_at,
+             m.expires_at ? db::Param(*m.expires_at) : db::Param(nullptr)});
     });
 }
 
@@ -534,6 +556,16 @@ Status SqlStorage::mark_mail_failed(int64_t id, const std::string& error, int64_
                    {error, next_attempt_at,
                     mail_state_name(give_up ? MailState::failed : MailState::pending), id}),
             "no such mail");
+    });
+}
+
+Status SqlStorage::expedite_waiting_mails(int64_t now) {
+    return with_connection([&](Connection& c) -> Status {
+        auto r = c.exec(
+            "UPDATE outbox SET next_attempt_at = ? WHERE state = 'pending' AND attempts > 0 "
+            "AND next_attempt_at > ? AND (lease_until IS NULL OR lease_until <= ?)",
+            {now, now, now});
+        return r ? Status::Ok() : r.error();
     });
 }
 

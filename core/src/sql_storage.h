@@ -55,6 +55,7 @@ class SqlStorage : public Storage, public SessionStore, public CounterStore, pub
     Status set_user_confirmed(int64_t user_id, int64_t now) override;
     Status set_user_status(int64_t user_id, UserStatus status) override;
     Status set_password_hash(int64_t user_id, const std::string& hash) override;
+    Result<bool> set_pending_password_hash(int64_t user_id, const std::string& hash) override;
     Status erase_user(int64_t user_id) override;
     Status insert_consent(const Consent& consent) override;
     Result<std::vector<Consent>> consents_of(int64_t user_id) override;
@@ -63,6 +64,7 @@ class SqlStorage : public Storage, public SessionStore, public CounterStore, pub
     Result<std::optional<Token>> find_token(TokenKind kind, const std::string& hash) override;
     Status mark_token_used(int64_t token_id, int64_t now) override;
     Status invalidate_tokens(int64_t user_id, TokenKind kind, int64_t now) override;
+    Status replace_tokens(int64_t user_id, TokenKind kind, int64_t now) override;
 
     Result<std::vector<Office>> list_offices() override;
     Result<std::optional<Office>> find_office(const std::string& code) override;
@@ -89,6 +91,7 @@ class SqlStorage : public Storage, public SessionStore, public CounterStore, pub
     Status mark_mail_sent(int64_t id, int64_t now) override;
     Status mark_mail_failed(int64_t id, const std::string& error, int64_t next_attempt_at,
                             bool give_up) override;
+    Status expedite_waiting_mails(int64_t now) override;
     Result<std::vector<OutboxMail>> list_outbox(int limit) override;
     Result<std::vector<OutboxMail>> list_outbox_in_state(MailState state, int limit) override;
     Result<MailCounts> count_outbox() override;

@@ -159,6 +159,30 @@ class SmtpSink:
         raise AssertionError("expected %d mail(s) to %s, got %d" % (count, to, len(msgs)))
 
 
+def post_all_at_once(forms, path, fields):
+    """POSTs fields (with each form's own csrf) from every (Browser, csrf) in forms at the same
+    instant, one thread each; answers each one's (status, text), or (0, exception)."""
+    import threading
+    start = threading.Barrier(len(forms))
+    results = [None] * len(forms)
+
+    def post(i):
+        b, csrf = forms[i]
+        start.wait()
+        try:
+            r = b.post(path, dict(fields, csrf=csrf))
+            results[i] = (r.status, r.text)
+        except Exception as e:  # noqa: BLE001 - reported by the caller with the others
+            results[i] = (0, repr(e))
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(len(forms))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return results
+
+
 def mail_text(msg):
     part = msg.get_body(preferencelist=("plain", "html"))
     return part.get_content()

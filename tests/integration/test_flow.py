@@ -6,7 +6,7 @@ import time
 import unittest
 import urllib.parse
 
-from harness import Portal, PortalTestCase, mail_link, mail_text
+from harness import Portal, PortalTestCase, mail_link, mail_text, post_all_at_once
 
 
 def secrets_like(i):
@@ -397,8 +397,86 @@ class BusyPool(PortalTestCase):
         self.assertTrue(all(s in (200, 400, 401, 429) for s in results), results)
 
 
-if __name__ == "__main__":
-    unittest.main()
+
+class PreRegistration(PortalTestCase):
+    """SPEC 4: nobody can pre-register someone else's address (issue 8, part 1)."""
+
+    def register(self, browser, addr, password):
+        page = browser.get("register")
+        return browser.post("register", {"email": addr, "password": password,
+                                         "password_confirm": password, "consent": "1",
+                                         "csrf": page.csrf()})
+
+    def test_the_newest_registration_of_a_pending_email_wins(self):
+        addr = "victim@example.org"
+        attacker, victim = self.portal.browser(), self.portal.browser()
+        self.assertEqual(self.register(attacker, addr, "attacker1").status, 200)
+        self.portal.sink.wait_for(1, to=addr)
+        taken = self.register(victim, addr, "victim222")
+        fresh = self.register(victim, "nobody-yet@example.org", "victim222")
+        self.assertEqual(taken.status, 200)
+        self.assertEqual(taken.raw, fresh.raw)  # byte for byte the answer to a new e-mail
+        mails = self.portal.sink.wait_for(2, to=addr)
+        self.assertEqual(len(mails), 2)
+        old_link = path_of(mail_link(mails[0], "/confirm?token="))
+        new_link = path_of(mail_link(mails[1], "/confirm?token="))
+        self.assertNotEqual(old_link, new_link)
+
+        # The attacker's link: not a confirmation, and a page that says why and offers a resend.
+        r = attacker.get(old_link)
+        self.assertEqual(r.status, 410, r.text)
+        self.assertIn("Эта ссылка заменена новой", r.text)
+        self.assertIn('action="/lkk/confirm/resend"', r.text)
+        self.assertEqual(self.portal.sql("SELECT status FROM users WHERE email = ?", (addr,)),
+                         [("pending",)])
+
+        r = victim.get(new_link)
+        self.assertEqual(r.status, 200, r.text)
+        self.assertEqual(self.portal.sql("SELECT status FROM users WHERE email = ?", (addr,)),
+                         [("active",)])
+        fresh_browser = self.portal.browser()
+        self.assertEqual(fresh_browser.form("", "login", {"email": addr,
+                                                          "password": "attacker1"}).status, 400)
+        self.assertEqual(fresh_browser.form("", "login", {"email": addr,
+                                                          "password": "victim222"}).status, 303)
+        self.assertEqual(attacker.get(old_link).status, 410)  # and it stays replaced
+
+    def test_over_the_mail_budget_links_are_still_replaced(self):
+        addr = "budget@example.org"
+        b = self.portal.browser()
+        for i in range(4):  # the creation, then resend_per_email = 3 fresh links
+            self.assertEqual(self.register(b, addr, "first%03d" % i).status, 200)
+        mails = self.portal.sink.wait_for(4, to=addr)
+        over = self.register(b, addr, "newest99")
+        self.assertEqual(over.status, 200)
+        self.assertEqual(over.raw, self.register(b, "budget-new@example.org", "newest99").raw)
+        time.sleep(2.5)  # two delivery rounds: nothing more goes out
+        self.assertEqual(len([m for m in self.portal.sink.messages() if addr in str(m["To"])]),
+                         4)
+        for m in mails:
+            self.assertEqual(b.get(path_of(mail_link(m, "/confirm?token="))).status, 410)
+        # The newest password is the cabinet's (not confirmed yet); the one before is wrong.
+        login = self.portal.browser()
+        self.assertEqual(login.form("", "login", {"email": addr, "password": "newest99"}).status,
+                         403)
+        self.assertEqual(login.form("", "login", {"email": addr, "password": "first003"}).status,
+                         400)
+
+    def test_50_parallel_registrations_of_one_email_make_one_user_and_no_5xx(self):
+        addr = "parallel@example.org"
+        forms = []
+        for _ in range(50):
+            b = self.portal.browser()
+            forms.append((b, b.get("register").csrf()))
+        results = post_all_at_once(forms, "register", {
+            "email": addr, "password": "same1234", "password_confirm": "same1234", "consent": "1"})
+        self.assertEqual([s for s, _ in results], [200] * len(forms),
+                         [t[:300] for s, t in results if s != 200][:3])
+        self.assertEqual(self.portal.sql("SELECT count(*) FROM users WHERE email = ?", (addr,)),
+                         [("1",)])
+        queued = int(self.portal.sql("SELECT count(*) FROM outbox WHERE recipient = ?",
+                                     (addr,))[0][0])
+        self.assertTrue(1 <= queued <= 4, queued)  # the creation + resend_per_email
 
 
 class CabinetUpkeep(PortalTestCase):
@@ -464,3 +542,7 @@ class CabinetUpkeep(PortalTestCase):
         self.assertEqual(b.get(link).status, 400)
         self.assertEqual(b.form("", "login", {"email": "expired@example.org",
                                               "password": "oldpass1"}).status, 303)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -308,26 +308,82 @@ TEST_F(CabinetTest, RegistrationDoesNotRevealKnownEmails) {
     EXPECT_EQ(cabinet_->login("known@example.org", "secret12", ctx_).outcome, Outcome::ok);
 }
 
-TEST_F(CabinetTest, RegisteringAPendingEmailAgainSendsAFreshConfirmation) {
-    ASSERT_TRUE(
-        cabinet_->register_user("slow@example.org", "secret12", "secret12", true, ctx_).ok());
-    // Moments later (a double click): nothing new, the first mail is on its way.
-    ASSERT_TRUE(
-        cabinet_->register_user("slow@example.org", "secret12", "secret12", true, ctx_).ok());
-    EXPECT_EQ(mails_to("slow@example.org").size(), 1u);
-    clock_.advance(3600);
-    ASSERT_TRUE(
-        cabinet_->register_user("slow@example.org", "secret12", "secret12", true, ctx_).ok());
-    auto mails = mails_to("slow@example.org");
-    ASSERT_EQ(mails.size(), 2u);
+// SPEC 4: nobody can pre-register someone else's address. An attacker registers the victim's
+// e-mail with P1; the victim registers it with P2 moments later.
+TEST_F(CabinetTest, RegisteringAPendingEmailAgainTakesItOver) {
+    Reply attacker =
+        cabinet_->register_user("victim@example.org", "attacker1", "attacker1", true, ctx_);
+    clock_.advance(5);
+    Reply victim =
+        cabinet_->register_user("victim@example.org", "victim22", "victim22", true, ctx_);
+    Reply fresh = cabinet_->register_user("fresh@example.org", "victim22", "victim22", true, ctx_);
+    // The same answer as for an e-mail nobody registered.
+    EXPECT_EQ(victim.outcome, Outcome::ok);
+    EXPECT_EQ(victim.outcome, fresh.outcome);
+    EXPECT_EQ(victim.errors.size(), fresh.errors.size());
+    EXPECT_EQ(victim.retry_after, fresh.retry_after);
+    EXPECT_EQ(attacker.outcome, Outcome::ok);
+
+    auto mails = mails_to("victim@example.org");
+    ASSERT_EQ(mails.size(), 2u);  // a fresh link for the second registration
     EXPECT_NE(mails[1].subject.find("Подтвердите"), std::string::npos);
-    EXPECT_NE(token_in(mails[0]), token_in(mails[1]));
-    // Both links work.
-    EXPECT_TRUE(cabinet_->confirm(token_in(mails[1]), ctx_).ok());
-    EXPECT_TRUE(cabinet_->confirm(token_in(mails[0]), ctx_).ok());
+    ASSERT_NE(token_in(mails[0]), token_in(mails[1]));
+    // The older link no longer confirms, and says it was replaced (not "invalid").
+    EXPECT_EQ(cabinet_->confirm(token_in(mails[0]), ctx_).outcome, Outcome::link_replaced);
+    EXPECT_EQ(cabinet_->login("victim@example.org", "victim22", ctx_).outcome,
+              Outcome::not_confirmed);
+    EXPECT_EQ(cabinet_->confirm(token_in(mails[1]), ctx_).outcome, Outcome::ok);
+    EXPECT_EQ(cabinet_->confirm(token_in(mails[1]), ctx_).outcome, Outcome::ok);  // scanners
+    EXPECT_EQ(cabinet_->confirm(token_in(mails[0]), ctx_).outcome, Outcome::link_replaced);
+    EXPECT_EQ(cabinet_->login("victim@example.org", "victim22", ctx_).outcome, Outcome::ok);
+    EXPECT_EQ(cabinet_->login("victim@example.org", "attacker1", ctx_).outcome,
+              Outcome::wrong_credentials);
+    EXPECT_TRUE(has(audit_events(), "register_replaced"));
+    auto user = storage_->find_user_by_email("victim@example.org");
+    ASSERT_TRUE(user.ok() && user->has_value());
+    auto consents = storage_->consents_of((*user)->id);
+    ASSERT_TRUE(consents.ok());
+    EXPECT_EQ(consents->size(), 2u);  // the victim's own consent is recorded too
+
+    // Once confirmed, a registration no longer touches the password.
+    clock_.advance(3600);
+    EXPECT_TRUE(
+        cabinet_->register_user("victim@example.org", "attacker1", "attacker1", true, ctx_).ok());
+    EXPECT_EQ(cabinet_->login("victim@example.org", "victim22", ctx_).outcome, Outcome::ok);
+    EXPECT_NE(mails_to("victim@example.org").back().subject.find("уже есть"), std::string::npos);
 }
 
-TEST_F(CabinetTest, ParallelRegistrationsOfOneEmailMakeOneUserAndOneMail) {
+// Over the per-e-mail mail budget the password and the links are still replaced; only the mail
+// is left out, and the answer does not change.
+TEST_F(CabinetTest, TakeoverOverTheMailBudgetStillReplacesWithoutMail) {
+    const int budget = settings_.throttle.resend_per_email;  // 3 an hour
+    ASSERT_TRUE(
+        cabinet_->register_user("busy@example.org", "first111", "first111", true, ctx_).ok());
+    for (int i = 0; i < budget; ++i) {
+        ASSERT_TRUE(
+            cabinet_->register_user("busy@example.org", "again222", "again222", true, ctx_).ok());
+    }
+    auto mails = mails_to("busy@example.org");
+    ASSERT_EQ(mails.size(), static_cast<size_t>(1 + budget));
+    Reply over = cabinet_->register_user("busy@example.org", "last3333", "last3333", true, ctx_);
+    EXPECT_EQ(over.outcome, Outcome::ok);
+    EXPECT_EQ(over.retry_after, 0);
+    EXPECT_EQ(mails_to("busy@example.org").size(), mails.size());  // no mail
+    for (const auto& m : mails) {
+        EXPECT_EQ(cabinet_->confirm(token_in(m), ctx_).outcome, Outcome::link_replaced);
+    }
+    // An hour later the resend form mails a link that confirms the newest password.
+    clock_.advance(settings_.throttle.resend_window + 1);
+    ASSERT_TRUE(cabinet_->resend_confirmation("busy@example.org", ctx_).ok());
+    auto after = mails_to("busy@example.org");
+    ASSERT_EQ(after.size(), mails.size() + 1);
+    EXPECT_EQ(cabinet_->confirm(token_in(after.back()), ctx_).outcome, Outcome::ok);
+    EXPECT_EQ(cabinet_->login("busy@example.org", "last3333", ctx_).outcome, Outcome::ok);
+    EXPECT_EQ(cabinet_->login("busy@example.org", "again222", ctx_).outcome,
+              Outcome::wrong_credentials);
+}
+
+TEST_F(CabinetTest, ParallelRegistrationsOfOneEmailMakeOneUser) {
     std::atomic<int> ok{0};
     std::vector<std::thread> threads;
     for (int i = 0; i < 20; ++i) {
@@ -344,7 +400,21 @@ TEST_F(CabinetTest, ParallelRegistrationsOfOneEmailMakeOneUserAndOneMail) {
     auto found = storage_->search_users("race@example.org", 10);
     ASSERT_TRUE(found.ok());
     EXPECT_EQ(found->size(), 1u);
-    EXPECT_EQ(mails_to("race@example.org").size(), 1u);
+    // The creation's mail, then fresh links within the per-e-mail budget.
+    const auto mails = mails_to("race@example.org");
+    EXPECT_GE(mails.size(), 1u);
+    EXPECT_LE(mails.size(), static_cast<size_t>(1 + settings_.throttle.resend_per_email));
+    // At most the newest link confirms (a registration over the budget replaced them all).
+    int confirmed = 0;
+    for (size_t i = mails.size(); i-- > 0;) {
+        const Outcome o = cabinet_->confirm(token_in(mails[i]), ctx_).outcome;
+        EXPECT_TRUE(o == Outcome::ok || o == Outcome::link_replaced) << outcome_code(o);
+        if (o == Outcome::ok) {
+            EXPECT_EQ(i, mails.size() - 1);
+            ++confirmed;
+        }
+    }
+    EXPECT_LE(confirmed, 1);
 }
 
 TEST_F(CabinetTest, RegistrationIsThrottledPerIp) {

@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "lkk/clock.h"
 #include "lkk/mailer.h"
 #include "lkk/storage.h"
 
@@ -827,23 +828,105 @@ TEST_F(OutboxDelivery, SmtpDownBacksOffThenSinkUpDeliversExactlyOnce) {
     EXPECT_EQ(crlf_to_lf(base64_decode(parsed.body)), kRussianBody);
 }
 
-TEST_F(OutboxDelivery, GivesUpAfterMaxAttempts) {
+// A mail is given up only when it is no longer useful: its link has expired, or (without a
+// link) it is max_age old. It is then marked failed without being sent.
+TEST_F(OutboxDelivery, GivesUpOnlyWhenTheMailIsNoLongerUseful) {
     RecordingMailer mailer;
     mailer.result = Status::Unavailable("smtp: down");
     DeliveryPolicy policy;
-    policy.max_attempts = 3;
+    policy.max_age = 2 * 24 * 3600;
     const int64_t t0 = 1000;
-    const int64_t id = enqueue("a@example.com", t0);
-    int64_t now = t0;
-    for (int i = 0; i < 3; ++i) {
-        EXPECT_EQ(deliver_outbox(*storage_, mailer, now, policy), 0);
-        now = row(id).next_attempt_at;
+    OutboxMail reset = russian_mail(0);
+    reset.recipient = "reset@example.com";
+    reset.created_at = reset.next_attempt_at = t0;
+    reset.expires_at = t0 + 3600;  // a one-hour reset link
+    const int64_t link = *storage_->enqueue_mail(reset);
+    const int64_t plain = enqueue("plain@example.com", t0);
+    // Fifty attempts in the first hour (rounds forced by making the mails due): still waiting.
+    for (int i = 0; i < 50; ++i) {
+        ASSERT_TRUE(storage_->retry_mail(link, t0 + i * 60).ok());
+        ASSERT_TRUE(storage_->retry_mail(plain, t0 + i * 60).ok());
+        EXPECT_EQ(deliver_outbox(*storage_, mailer, t0 + i * 60, policy), 0);
     }
-    EXPECT_EQ(mailer.sent.size(), 3u);
-    EXPECT_EQ(row(id).state, MailState::failed);
-    EXPECT_EQ(row(id).attempts, 3);
+    EXPECT_EQ(row(link).state, MailState::pending);
+    EXPECT_EQ(row(link).attempts, 50);
+    EXPECT_EQ(row(plain).state, MailState::pending);
+    // The reset link has expired: the mail is given up without another attempt.
+    mailer.sent.clear();
+    EXPECT_EQ(deliver_outbox(*storage_, mailer, row(link).next_attempt_at, policy), 0);
+    EXPECT_EQ(row(link).state, MailState::failed);
+    EXPECT_NE(row(link).last_error.find("expired"), std::string::npos) << row(link).last_error;
+    EXPECT_EQ(std::count(mailer.sent.begin(), mailer.sent.end(), link), 0);
+    // The plain mail is kept for max_age...
+    int64_t now = row(plain).next_attempt_at;
+    while (now < t0 + policy.max_age) {
+        deliver_outbox(*storage_, mailer, now, policy);
+        ASSERT_EQ(row(plain).state, MailState::pending) << "given up at " << now - t0;
+        now = row(plain).next_attempt_at;
+    }
+    // ...and then given up, unsent, even though the server answers again.
+    mailer.result = Status::Ok();
+    mailer.sent.clear();
+    EXPECT_EQ(deliver_outbox(*storage_, mailer, now, policy), 0);
+    EXPECT_EQ(row(plain).state, MailState::failed);
+    EXPECT_TRUE(mailer.sent.empty());
     EXPECT_EQ(deliver_outbox(*storage_, mailer, now + 100000, policy), 0);
-    EXPECT_EQ(mailer.sent.size(), 3u) << "a failed mail was tried again";
+}
+
+// SPEC 6: nothing is lost when the SMTP server is down, even for a weekend. A mail is retried
+// until its link expires (or mail.max_age), whatever the number of attempts, and once the
+// server answers again the other waiting mails go out in the next round instead of waiting
+// out their back-off (up to an hour).
+TEST_F(OutboxDelivery, MailWaitsThroughHoursOfOutageAndTheOthersFollowInTheNextRound) {
+    const int port = unused_port();
+    Result<std::unique_ptr<Mailer>> mailer =
+        open_mailer("smtp://127.0.0.1:" + std::to_string(port), kFrom);
+    ASSERT_TRUE(mailer.ok());
+    DeliveryPolicy policy;  // back-off 30 s doubling to an hour; 7 days for mails without link
+    ManualClock clock(1764080502);
+    const int64_t t0 = clock.now();
+    // A confirmation mail, valid as long as its 48-hour link...
+    OutboxMail confirm = russian_mail(0);
+    confirm.recipient = "first@example.com";
+    confirm.created_at = confirm.next_attempt_at = t0;
+    confirm.expires_at = t0 + 48 * 3600;
+    Result<int64_t> first = storage_->enqueue_mail(confirm);
+    ASSERT_TRUE(first.ok());
+    // ...and two more mails written ten minutes later, on their own back-off schedule.
+    const int64_t second = enqueue("second@example.com", t0 + 600);
+    const int64_t third = enqueue("third@example.com", t0 + 600);
+
+    // Three and a half hours of outage, a delivery round whenever a mail is due (the timer
+    // looks every few seconds): every attempt fails.
+    int rounds = 0;
+    while (clock.now() < t0 + 3 * 3600 + 1800) {
+        EXPECT_EQ(deliver_outbox(*storage_, **mailer, clock.now(), policy), 0);
+        ++rounds;
+        clock.set(std::min({row(*first).next_attempt_at, row(second).next_attempt_at,
+                            row(third).next_attempt_at}));
+    }
+    EXPECT_GE(rounds, 15);
+    OutboxMail waiting = row(*first);
+    EXPECT_EQ(waiting.state, MailState::pending) << "given up after " << waiting.attempts;
+    EXPECT_GE(waiting.attempts, 10);  // more than the old mail.max_attempts default
+    EXPECT_EQ(row(second).state, MailState::pending);
+
+    // The server is back. The first mail is delivered when its next attempt is due; the other
+    // two are not due for ten more minutes...
+    const std::string mail_dir = dir_ + "/received";
+    fs::create_directories(mail_dir);
+    SmtpSink sink(mail_dir, port);
+    ASSERT_TRUE(sink.ready());
+    clock.set(waiting.next_attempt_at);
+    ASSERT_GT(row(second).next_attempt_at, clock.now() + 60);
+    EXPECT_EQ(deliver_outbox(*storage_, **mailer, clock.now(), policy), 1);
+    EXPECT_EQ(row(*first).state, MailState::sent);
+    // ...but they go out in the very next round.
+    clock.advance(5);
+    EXPECT_EQ(deliver_outbox(*storage_, **mailer, clock.now(), policy), 2);
+    EXPECT_EQ(row(second).state, MailState::sent);
+    EXPECT_EQ(row(third).state, MailState::sent);
+    EXPECT_EQ(files_with_extension(mail_dir, ".eml").size(), 3u);
 }
 
 TEST_F(OutboxDelivery, UnsendableMailFailsAtOnceOthersStillGo) {

@@ -68,6 +68,7 @@ url = "smtps://user:pass@mail.example:465"
 from = "Portal <noreply@gas.example>"
 max_attempts = 7
 poll_interval = "10s"
+max_age = "3d"
 
 [passwords]
 min_length = 8
@@ -110,6 +111,7 @@ link_account_window = "3d"
     EXPECT_EQ(s.mail.from, "Portal <noreply@gas.example>");
     EXPECT_EQ(s.mail.max_attempts, 7);
     EXPECT_EQ(s.mail.poll_interval, 10);
+    EXPECT_EQ(s.mail.max_age, 3 * 86400);
     EXPECT_EQ(s.passwords.min_length, 8);
     EXPECT_EQ(s.passwords.argon2_memory_kib, 65536u);
     EXPECT_EQ(s.passwords.argon2_iterations, 3u);
@@ -206,6 +208,16 @@ TEST(Settings, BadValuesAreRefused) {
     // A header injection through the sender: TOML allows "\r\n" escapes in strings.
     EXPECT_FALSE(load_settings_string("[mail]\nfrom = \"a@b\\r\\nBcc: x@y\"\n", "t").ok());
     EXPECT_FALSE(load_settings_string("[mail]\nmax_attempts = 0\n", "t").ok());
+    // max_age is a duration like the others; a week unless set.
+    EXPECT_EQ(load_settings_string("", "t")->mail.max_age, 7 * 86400);
+    EXPECT_EQ(load_settings_string("[mail]\nmax_age = \"36h\"\n", "t")->mail.max_age, 36 * 3600);
+    EXPECT_EQ(load_settings_string("[mail]\nmax_age = 600\n", "t")->mail.max_age, 600);
+    for (const char* bad : {"\"0s\"", "\"7x\"", "\"\"", "-5", "true"}) {
+        auto r = load_settings_string(std::string("[mail]\nmax_age = ") + bad + "\n", "t");
+        ASSERT_FALSE(r.ok()) << bad;
+        EXPECT_NE(r.error().to_string().find("max_age"), std::string::npos)
+            << r.error().to_string();
+    }
 }
 
 TEST(Settings, PasswordBounds) {

@@ -93,6 +93,17 @@ class StorageContract : public ::testing::TestWithParam<std::string> {
         return found.ok() && found->has_value() ? (*found)->id : 0;
     }
 
+    // A token valid from 1 to 99 (the contract tests' own clock).
+    Status add_token(int64_t user, TokenKind kind, const std::string& hash) {
+        Token t;
+        t.kind = kind;
+        t.hash = hash;
+        t.user_id = user;
+        t.created_at = 1;
+        t.expires_at = 99;
+        return st_->insert_token(t);
+    }
+
     OutboxMail mail(const std::string& to, int64_t due) const {
         OutboxMail m;
         m.recipient = to;
@@ -262,13 +273,7 @@ TEST_P(StorageContract, InvalidateTokensTouchesOnlyThatKindOfThatUser) {
     const int64_t a = new_user("a");
     const int64_t b = new_user("b");
     auto add = [&](int64_t user, TokenKind kind, const std::string& h) {
-        Token t;
-        t.kind = kind;
-        t.hash = h + tag_;
-        t.user_id = user;
-        t.created_at = 1;
-        t.expires_at = 99;
-        ASSERT_TRUE(st_->insert_token(t).ok());
+        ASSERT_TRUE(add_token(user, kind, h + tag_).ok());
     };
     add(a, TokenKind::reset, "r1");
     add(a, TokenKind::reset, "r2");
@@ -279,6 +284,35 @@ TEST_P(StorageContract, InvalidateTokensTouchesOnlyThatKindOfThatUser) {
     EXPECT_EQ((*st_->find_token(TokenKind::reset, "r2" + tag_))->used_at, 50);
     EXPECT_FALSE((*st_->find_token(TokenKind::confirm, "c1" + tag_))->used_at.has_value());
     EXPECT_FALSE((*st_->find_token(TokenKind::reset, "r3" + tag_))->used_at.has_value());
+}
+
+TEST_P(StorageContract, ReplacedTokensAndThePendingPassword) {
+    const int64_t a = new_user("pend");
+    const int64_t b = new_user("other");
+    auto add = [&](int64_t user, TokenKind kind, const std::string& h) {
+        ASSERT_TRUE(add_token(user, kind, h + tag_).ok());
+    };
+    add(a, TokenKind::confirm, "p1");
+    add(a, TokenKind::confirm, "p2");
+    add(a, TokenKind::reset, "pr");
+    add(b, TokenKind::confirm, "o1");
+    ASSERT_TRUE(st_->replace_tokens(a, TokenKind::confirm, 40).ok());
+    EXPECT_EQ((*st_->find_token(TokenKind::confirm, "p1" + tag_))->replaced_at, 40);
+    EXPECT_EQ((*st_->find_token(TokenKind::confirm, "p2" + tag_))->replaced_at, 40);
+    EXPECT_FALSE((*st_->find_token(TokenKind::reset, "pr" + tag_))->replaced_at.has_value());
+    EXPECT_FALSE((*st_->find_token(TokenKind::confirm, "o1" + tag_))->replaced_at.has_value());
+    add(a, TokenKind::confirm, "p3");  // the newest link is not touched by the earlier replace
+    EXPECT_FALSE((*st_->find_token(TokenKind::confirm, "p3" + tag_))->replaced_at.has_value());
+
+    auto set = st_->set_pending_password_hash(a, "hash-two");
+    ASSERT_TRUE(set.ok());
+    EXPECT_TRUE(*set);
+    EXPECT_EQ((*st_->find_user(a))->password_hash, "hash-two");
+    ASSERT_TRUE(st_->set_user_confirmed(a, 50).ok());
+    set = st_->set_pending_password_hash(a, "hash-three");
+    ASSERT_TRUE(set.ok());
+    EXPECT_FALSE(*set) << "an active cabinet's password is never replaced this way";
+    EXPECT_EQ((*st_->find_user(a))->password_hash, "hash-two");
 }
 
 TEST_P(StorageContract, Offices) {
@@ -452,6 +486,33 @@ TEST_P(StorageContract, ClaimRespectsLimit) {
         if ((*claimed)[0].recipient.find(tag_) != std::string::npos) ++total;
     }
     EXPECT_EQ(total, 3u);
+}
+
+TEST_P(StorageContract, MailExpiryAndExpeditingWaitingMails) {
+    const int64_t now = 4'000'000;
+    OutboxMail with_link = mail("link." + tag_ + "@example.org", now);
+    with_link.expires_at = now + 3600;
+    auto linked = st_->enqueue_mail(with_link);
+    auto plain = st_->enqueue_mail(mail("plain." + tag_ + "@example.org", now));
+    auto fresh = st_->enqueue_mail(mail("fresh." + tag_ + "@example.org", now + 7200));
+    ASSERT_TRUE(linked.ok() && plain.ok() && fresh.ok());
+    auto claimed = claim_mine(now, 60);
+    ASSERT_EQ(claimed.size(), 2u);
+    EXPECT_EQ(claimed[0].expires_at, now + 3600);
+    EXPECT_FALSE(claimed[1].expires_at.has_value());
+    // Both failed and wait for their back-off; the never-tried mail is not due yet either.
+    ASSERT_TRUE(st_->mark_mail_failed(*linked, "down", now + 1800, false).ok());
+    ASSERT_TRUE(st_->mark_mail_failed(*plain, "down", now + 3000, false).ok());
+    EXPECT_TRUE(claim_mine(now + 10, 60).empty());
+
+    ASSERT_TRUE(st_->expedite_waiting_mails(now + 10).ok());
+    auto again = claim_mine(now + 10, 60);
+    ASSERT_EQ(again.size(), 2u) << "the waiting mails are due at once";
+    EXPECT_EQ(again[0].id, *linked);
+    EXPECT_EQ(again[1].id, *plain);
+    // A claimed (leased) mail and one never tried are left alone.
+    ASSERT_TRUE(st_->expedite_waiting_mails(now + 20).ok());
+    EXPECT_TRUE(claim_mine(now + 20, 60).empty());
 }
 
 TEST_P(StorageContract, FailedMailsRetryThenGiveUp) {

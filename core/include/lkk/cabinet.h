@@ -48,6 +48,7 @@ enum class Outcome {
     form_error,         // 400 (HTML: the form again) / 422 problem+json: see Reply::errors
     throttled,          // 429: see Reply::retry_after (and Reply::office for linking)
     invalid_token,      // 400/410: unknown, expired or used confirmation/reset link
+    link_replaced,      // 410: a newer registration of the pending e-mail replaced this link
     wrong_credentials,  // 401-ish: "wrong e-mail or password" (also unknown/blocked users)
     not_confirmed,      // 403: right password, e-mail not confirmed yet: offer to resend
     mismatch,           // 422: link data do not match billing: see Reply::office (phones)
@@ -239,10 +240,15 @@ class Cabinet {
     Result<const TemplateSet*> mail_templates(Locale locale);
     Result<Mail> render_mail(std::string_view name, Locale locale, std::string_view link,
                              int64_t valid_seconds);
+    // expires_at: when the mail's link stops working; delivery gives the mail up then.
     Status enqueue(const std::string& recipient, std::string_view name, Locale locale,
-                   std::string_view link, int64_t valid_seconds);
+                   std::string_view link, int64_t valid_seconds,
+                   std::optional<int64_t> expires_at = std::nullopt);
 
     // cabinet_registration.cpp
+    Status record_consent(int64_t user_id, const RequestContext& ctx);
+    Result<bool> replace_pending_registration(const User& user, const std::string& hash,
+                                              const RequestContext& ctx);
     Status notify_existing_owner(const User& user, const RequestContext& ctx);
 
     // cabinet_throttle.cpp

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "lkk/settings.h"
 #include "lkk/status.h"
 #include "lkk/storage.h"
 
@@ -59,7 +60,10 @@ Result<std::string> build_message(const OutboxMail& mail, const std::string& fro
                                   const std::string& message_id_domain);
 
 struct DeliveryPolicy {
-    int max_attempts = 10;
+    // A mail without its own expiry (no link in it) is kept this long after it was written,
+    // however many attempts fail ([mail] max_age). A mail with a link is kept until the link
+    // expires (OutboxMail::expires_at).
+    int64_t max_age = 7 * 24 * 3600;
     int64_t base_backoff = 30;   // seconds before the 2nd attempt; doubles each time
     int64_t max_backoff = 3600;  // the back-off never grows beyond this
     int batch = 20;              // mails claimed per round
@@ -70,10 +74,20 @@ struct DeliveryPolicy {
 // min(max_backoff, base_backoff * 2^attempts).
 int64_t outbox_backoff(const DeliveryPolicy& policy, int attempts);
 
+// The policy of the [mail] settings: one place for the portal's timer and lkk-admin.
+DeliveryPolicy delivery_policy(const Settings& settings);
+
+// When a mail stops being worth sending: its own expiry (the link's), else max_age after it
+// was written.
+int64_t mail_expiry(const DeliveryPolicy& policy, const OutboxMail& mail);
+
 // One delivery round: claims due mails, sends each, marks it sent, or failed with the next
-// attempt backed off (given up after max_attempts, or at once when the mail can never be
-// sent). Stops early, leaving the rest claimed, rather than outlive the lease (so another
-// host never sends the same mail). Answers the number sent. Never throws.
+// attempt backed off. A mail is given up only when it can never be sent (a bad address) or
+// is no longer useful (mail_expiry has passed: it is not sent then), never for a number of
+// attempts. When a mail goes out, the server is answering: the other mails waiting for their
+// back-off become due for the next round. Stops early, leaving the rest claimed, rather than
+// outlive the lease (so another host never sends the same mail). Answers the number sent.
+// Never throws.
 int deliver_outbox(Storage& storage, Mailer& mailer, int64_t now,
                    const DeliveryPolicy& policy) noexcept;
 

@@ -32,8 +32,11 @@ struct Settings {
     struct Mail {
         std::string url = "file:/var/lib/lkk/mail";
         std::string from = "Личный кабинет <noreply@example.org>";
+        // Accepted for old settings files; a mail is no longer given up after a number of
+        // attempts (SPEC 6: it is kept as long as it is useful, see max_age).
         int max_attempts = 10;
-        int64_t poll_interval = 5;  // seconds between outbox rounds; file: "5s"
+        int64_t poll_interval = 5;           // seconds between outbox rounds; file: "5s"
+        int64_t max_age = 7 * 24 * 60 * 60;  // a mail without a link is kept this long; "7d"
     } mail;
     struct Passwords {
         int min_length = 6;

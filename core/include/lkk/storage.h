@@ -51,6 +51,8 @@ struct Token {
     int64_t created_at = 0;
     int64_t expires_at = 0;
     std::optional<int64_t> used_at;
+    // A newer registration of the still-pending e-mail replaced this link (SPEC 4).
+    std::optional<int64_t> replaced_at;
 };
 
 struct Office {
@@ -94,6 +96,9 @@ struct OutboxMail {
     int64_t next_attempt_at = 0;
     int64_t sent_at = 0;
     std::string last_error;
+    // When the mail stops being useful: its link expires (confirmation, reset). Unset: the
+    // delivery policy's max_age after created_at.
+    std::optional<int64_t> expires_at;
 };
 
 // Written only through record_audit (audit.h).
@@ -146,6 +151,10 @@ class Storage {
     virtual Status set_user_confirmed(int64_t user_id, int64_t now) = 0;
     virtual Status set_user_status(int64_t user_id, UserStatus status) = 0;
     virtual Status set_password_hash(int64_t user_id, const std::string& hash) = 0;
+    // Sets the hash only while the cabinet is still pending, in one statement, so a
+    // registration racing the confirmation can never change an active cabinet's password.
+    // Answers false when the cabinet is no longer pending (or gone).
+    virtual Result<bool> set_pending_password_hash(int64_t user_id, const std::string& hash) = 0;
     // users delete: erases e-mail, hash, consent details and links; keeps the row id so the
     // audit trail stays (anonymised).
     virtual Status erase_user(int64_t user_id) = 0;
@@ -159,6 +168,9 @@ class Storage {
     virtual Status mark_token_used(int64_t token_id, int64_t now) = 0;
     // Marks every unused token of this kind of the user as used (e.g. after a password reset).
     virtual Status invalidate_tokens(int64_t user_id, TokenKind kind, int64_t now) = 0;
+    // Marks every token of this kind of the user as replaced by a newer one: it no longer
+    // works, and following it says so.
+    virtual Status replace_tokens(int64_t user_id, TokenKind kind, int64_t now) = 0;
 
     // Offices.
     virtual Result<std::vector<Office>> list_offices() = 0;
@@ -204,6 +216,9 @@ class Storage {
     // Records the error and schedules the next attempt; after max attempts state = failed.
     virtual Status mark_mail_failed(int64_t id, const std::string& error, int64_t next_attempt_at,
                                     bool give_up) = 0;
+    // The SMTP server answers again: every pending mail that failed before and waits for its
+    // back-off becomes due at `now`, except the claimed ones (still leased at now).
+    virtual Status expedite_waiting_mails(int64_t now) = 0;
     virtual Result<std::vector<OutboxMail>> list_outbox(int limit) = 0;
     // The newest mails in one state.
     virtual Result<std::vector<OutboxMail>> list_outbox_in_state(MailState state, int limit) = 0;

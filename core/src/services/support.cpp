@@ -234,8 +234,7 @@ Result<FlushReport> Support::flush_outbox() {
     if (!mailer) {
         return Status(mailer.error().code(), "cannot open mail: " + mailer.error().message());
     }
-    DeliveryPolicy policy;
-    policy.max_attempts = settings_.mail.max_attempts;
+    const DeliveryPolicy policy = delivery_policy(settings_);
     FlushReport r;
     for (int round = 0; round < 10000; ++round) {
         const int n = deliver_outbox(storage_, **mailer, clock_.now(), policy);
