@@ -597,12 +597,17 @@ Result<MailCounts> SqlStorage::count_outbox() {
 
 // A sent mail is never sent again by a retry (conflict); a failed or pending one becomes
 // due now.
+// Support staff asked for it: a mail without a link of its own is kept for a week from now
+// (else a mail older than [mail] max_age would be given up at once again); a mail whose link
+// has expired stays expired (lkk-admin users resend makes a new link).
+constexpr int64_t kRetriedMailKeptSeconds = 7 * 24 * 3600;
+
 Status SqlStorage::retry_mail(int64_t id, int64_t now) {
     return with_connection([&](Connection& c) -> Status {
         auto r = c.exec(
-            "UPDATE outbox SET state = 'pending', next_attempt_at = ?, lease_until = NULL "
-            "WHERE id = ? AND state <> 'sent'",
-            {now, id});
+            "UPDATE outbox SET state = 'pending', next_attempt_at = ?, lease_until = NULL, "
+            "expires_at = coalesce(expires_at, ?) WHERE id = ? AND state <> 'sent'",
+            {now, now + kRetriedMailKeptSeconds, id});
         if (!r) return r.error();
         if (*r == 1) return Status::Ok();
         auto exists = scalar(c, "SELECT count(*) FROM outbox WHERE id = ?", {id});

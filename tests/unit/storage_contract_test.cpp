@@ -543,6 +543,7 @@ TEST_P(StorageContract, FailedMailsRetryThenGiveUp) {
     ASSERT_TRUE(st_->retry_mail(*id, now + 20'000).ok());
     auto retried = claim_mine(now + 20'000, 60);
     ASSERT_EQ(retried.size(), 1u);
+    EXPECT_EQ(retried[0].expires_at, now + 20'000 + 7 * 24 * 3600) << "kept a week from the retry";
     ASSERT_TRUE(st_->mark_mail_sent(*id, now + 20'001).ok());
     EXPECT_TRUE(claim_mine(now + 99'999, 60).empty()) << "sent once";
     EXPECT_EQ(st_->retry_mail(*id, now).code(), StatusCode::conflict) << "never resend a sent mail";
