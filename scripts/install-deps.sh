@@ -19,6 +19,9 @@ PACKAGES=(
   libkainjow-mustache-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
   python3 python3-aiosmtpd
   wrk time
+  libqrencode-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core poppler-utils zbar-tools
+  galera-4 redis-sentinel prometheus
+  debhelper dpkg-dev fakeroot lintian
 )
 
 missing=()
