@@ -4,12 +4,12 @@
 
 #include <unicode/ucnv.h>
 #include <unicode/unistr.h>
-#include <unicode/utf8.h>
 
 #include <algorithm>
 #include <array>
 
 #include "lkk/rules.h"
+#include "rules_unicode.h"
 
 namespace lkk {
 
@@ -23,13 +23,8 @@ std::string ascii_lower(std::string s) {
 }
 
 bool is_valid_utf8(std::string_view s) {
-    const auto* p = reinterpret_cast<const uint8_t*>(s.data());
-    const auto length = static_cast<int32_t>(s.size());
-    int32_t i = 0;
-    while (i < length) {
-        UChar32 c = 0;
-        U8_NEXT(p, i, length, c);
-        if (c < 0) return false;
+    for (int32_t i = 0; i < static_cast<int32_t>(s.size());) {
+        if (rules::detail::next_code_point(s, i) < 0) return false;
     }
     return true;
 }

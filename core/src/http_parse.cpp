@@ -2,7 +2,7 @@
 // Works on plain byte strings: the same code serves nginx today and any other server later.
 #include "lkk/http_parse.h"
 
-#include <unicode/utf8.h>
+#include "rules_unicode.h"
 
 #include <cstdint>
 #include <optional>
@@ -47,14 +47,10 @@ enum class TextProblem { none, bad_utf8, control_char };
 // surrogates and truncated sequences. Control characters (C0, DEL, C1) are refused because
 // they end up in e-mails, logs and the database, where they can forge lines.
 TextProblem check_text(std::string_view s) {
-    const auto* p = reinterpret_cast<const uint8_t*>(s.data());
-    const auto length = static_cast<int32_t>(s.size());
-    int32_t i = 0;
-    while (i < length) {
-        UChar32 c = 0;
-        U8_NEXT(p, i, length, c);
+    for (int32_t i = 0; i < static_cast<int32_t>(s.size());) {
+        const UChar32 c = rules::detail::next_code_point(s, i);
         if (c < 0) return TextProblem::bad_utf8;
-        if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return TextProblem::control_char;
+        if (rules::detail::is_control(c)) return TextProblem::control_char;
     }
     return TextProblem::none;
 }
