@@ -3,6 +3,7 @@
 #include "lkk/app.h"
 
 #include <charconv>
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
@@ -82,43 +83,44 @@ Portal::Portal(Settings settings, std::unique_ptr<Storage> storage,
       consent_text_(std::move(consent_text)),
       clock_(clock),
       cabinet_(settings_, *storage_, *sessions_, *counters_, clock_) {
+    using Page = metrics::Route;
     html_routes_ = {
-        {"GET", "/", &Portal::get_start},
-        {"GET", "/login", &Portal::get_login},
-        {"POST", "/login", &Portal::post_login},
-        {"POST", "/logout", &Portal::post_logout},
-        {"GET", "/register", &Portal::get_register},
-        {"POST", "/register", &Portal::post_register},
-        {"GET", "/confirm", &Portal::get_confirm},
-        {"GET", "/confirm/resend", &Portal::get_resend},
-        {"POST", "/confirm/resend", &Portal::post_resend},
-        {"GET", "/accounts", &Portal::get_accounts},
-        {"GET", "/accounts/link", &Portal::get_link},
-        {"POST", "/accounts/link", &Portal::post_link},
-        {"GET", "/accounts/{id}", &Portal::get_account},
-        {"POST", "/accounts/{id}/unlink", &Portal::post_unlink},
-        {"GET", "/password/forgot", &Portal::get_forgot},
-        {"POST", "/password/forgot", &Portal::post_forgot},
-        {"GET", "/password/reset", &Portal::get_reset},
-        {"POST", "/password/reset", &Portal::post_reset},
-        {"GET", "/password/change", &Portal::get_change},
-        {"POST", "/password/change", &Portal::post_change},
-        {"GET", "/help", &Portal::get_help},
-        {"GET", "/consent", &Portal::get_consent},
+        {"GET", "/", Page::start, &Portal::get_start},
+        {"GET", "/login", Page::login, &Portal::get_login},
+        {"POST", "/login", Page::login, &Portal::post_login},
+        {"POST", "/logout", Page::logout, &Portal::post_logout},
+        {"GET", "/register", Page::register_, &Portal::get_register},
+        {"POST", "/register", Page::register_, &Portal::post_register},
+        {"GET", "/confirm", Page::confirm, &Portal::get_confirm},
+        {"GET", "/confirm/resend", Page::confirm, &Portal::get_resend},
+        {"POST", "/confirm/resend", Page::confirm, &Portal::post_resend},
+        {"GET", "/accounts", Page::accounts, &Portal::get_accounts},
+        {"GET", "/accounts/link", Page::link, &Portal::get_link},
+        {"POST", "/accounts/link", Page::link, &Portal::post_link},
+        {"GET", "/accounts/{id}", Page::accounts, &Portal::get_account},
+        {"POST", "/accounts/{id}/unlink", Page::link, &Portal::post_unlink},
+        {"GET", "/password/forgot", Page::password, &Portal::get_forgot},
+        {"POST", "/password/forgot", Page::password, &Portal::post_forgot},
+        {"GET", "/password/reset", Page::password, &Portal::get_reset},
+        {"POST", "/password/reset", Page::password, &Portal::post_reset},
+        {"GET", "/password/change", Page::password, &Portal::get_change},
+        {"POST", "/password/change", Page::password, &Portal::post_change},
+        {"GET", "/help", Page::static_, &Portal::get_help},
+        {"GET", "/consent", Page::static_, &Portal::get_consent},
     };
     api_routes_ = {
-        {"POST", "/register", &Portal::api_register},
-        {"POST", "/confirm", &Portal::api_confirm},
-        {"POST", "/confirm/resend", &Portal::api_resend},
-        {"POST", "/login", &Portal::api_login},
-        {"POST", "/logout", &Portal::api_logout},
-        {"GET", "/me", &Portal::api_me},
-        {"GET", "/offices", &Portal::api_offices},
-        {"GET", "/accounts", &Portal::api_accounts},
-        {"POST", "/accounts", &Portal::api_link},
-        {"DELETE", "/accounts/{id}", &Portal::api_unlink},
-        {"POST", "/password/forgot", &Portal::api_forgot},
-        {"POST", "/password/reset", &Portal::api_reset},
+        {"POST", "/register", Page::register_, &Portal::api_register},
+        {"POST", "/confirm", Page::confirm, &Portal::api_confirm},
+        {"POST", "/confirm/resend", Page::confirm, &Portal::api_resend},
+        {"POST", "/login", Page::login, &Portal::api_login},
+        {"POST", "/logout", Page::logout, &Portal::api_logout},
+        {"GET", "/me", Page::accounts, &Portal::api_me},
+        {"GET", "/offices", Page::accounts, &Portal::api_offices},
+        {"GET", "/accounts", Page::accounts, &Portal::api_accounts},
+        {"POST", "/accounts", Page::link, &Portal::api_link},
+        {"DELETE", "/accounts/{id}", Page::link, &Portal::api_unlink},
+        {"POST", "/password/forgot", Page::password, &Portal::api_forgot},
+        {"POST", "/password/reset", Page::password, &Portal::api_reset},
     };
     readings_pages_ = std::make_unique<ReadingsPages>(*this, settings_, *storage_, clock_);
     readings_pages_->add_routes(html_routes_, api_routes_);
@@ -139,9 +141,22 @@ void log_request_crash(const HttpRequest& request, const char* what) noexcept {
 
 }  // namespace
 
+// Counts the answer in the metrics: the route the request matched, its status, and the time
+// spent here (the wait in the thread pool's queue is lkk_pool_queue's business).
 HttpResponse Portal::handle(const HttpRequest& request) noexcept {
+    const auto started = std::chrono::steady_clock::now();
+    metrics::Route route = metrics::Route::other;
+    auto counted = [&](HttpResponse r) {
+        const auto spent = std::chrono::steady_clock::now() - started;
+        metrics::count_request(route, r.status,
+                               std::chrono::duration_cast<std::chrono::nanoseconds>(spent).count());
+        return r;
+    };
     try {
-        return dispatch(request);
+        Exchange x(request);
+        HttpResponse r = dispatch(x);
+        route = x.metric;
+        return counted(std::move(r));
     } catch (const std::exception& e) {
         log_request_crash(request, e.what());
     } catch (...) {
@@ -149,9 +164,9 @@ HttpResponse Portal::handle(const HttpRequest& request) noexcept {
     }
     try {
         Exchange x(request);
-        return error_page(x, 500, ErrorPage::internal);
+        return counted(error_page(x, 500, ErrorPage::internal));
     } catch (...) {
-        return last_resort();
+        return counted(last_resort());
     }
 }
 
@@ -160,6 +175,19 @@ int Portal::deliver_mail() noexcept {
         return deliver_outbox(*storage_, *mailer_, clock_.now(), delivery_policy(settings_));
     } catch (...) {
         return 0;
+    }
+}
+
+// The gauges that need a backend, refreshed by the module's timer and never by a scrape. With
+// SQLite sessions the session store is the database, asked once more all the same.
+void Portal::refresh_metrics() noexcept {
+    try {
+        auto backlog = storage_->outbox_backlog();
+        metrics::set_backend_up(metrics::Backend::storage, backlog.ok());
+        if (backlog.ok()) metrics::set_outbox(backlog->pending, backlog->oldest_created_at);
+        metrics::set_backend_up(metrics::Backend::sessions, sessions_->ping().ok());
+    } catch (...) {
+        // Storage and session stores answer errors as values; this only keeps noexcept.
     }
 }
 
@@ -187,14 +215,15 @@ const Route* Portal::match(const std::vector<Route>& table, Exchange& x, std::st
         if (r.method == "GET") allow += ", HEAD";
         if (r.method == method && found == nullptr) {
             found = &r;
+            x.metric = r.metric;
             if (id) x.id = *id;
         }
     }
     return found;
 }
 
-HttpResponse Portal::dispatch(const HttpRequest& request) {
-    Exchange x(request);
+HttpResponse Portal::dispatch(Exchange& x) {
+    const HttpRequest& request = x.http;
     x.ctx.ip = request.remote_addr;
     x.ctx.user_agent = request.user_agent;
     x.ctx.locale = locale();
@@ -210,6 +239,7 @@ HttpResponse Portal::dispatch(const HttpRequest& request) {
     }
     x.route = path.substr(base_.size());
     if (x.route == "/lkk.css") {
+        x.metric = metrics::Route::static_;
         if (request.method != "GET" && request.method != "HEAD") {
             HttpResponse r = error_page(x, 405, ErrorPage::method_not_allowed);
             r.headers.emplace_back("Allow", "GET, HEAD");
@@ -217,7 +247,10 @@ HttpResponse Portal::dispatch(const HttpRequest& request) {
         }
         return get_stylesheet(x);
     }
-    if (x.route == "/healthz") return get_healthz(x);
+    if (x.route == "/healthz") {
+        x.metric = metrics::Route::health;
+        return get_healthz(x);
+    }
 
     if (auto cookies = http::parse_cookies(request.cookie); cookies.ok()) {
         x.cookies = std::move(cookies.value());
@@ -263,7 +296,9 @@ HttpResponse Portal::dispatch_html(Exchange& x) {
 
 Result<std::unique_ptr<Application>> create_application(const Settings& settings) {
     try {
+        // Until the timer's first refresh, lkk_backend_up says how the start went.
         auto storage = open_storage(settings.storage.url);
+        metrics::set_backend_up(metrics::Backend::storage, storage.ok());
         if (!storage.ok()) {
             return Status(storage.error().code(),
                           "storage " + settings.storage.url + ": " + storage.error().message());
@@ -281,6 +316,7 @@ Result<std::unique_ptr<Application>> create_application(const Settings& settings
                 ")");
         }
         auto sessions = open_session_store(settings.sessions.url, *storage.value());
+        metrics::set_backend_up(metrics::Backend::sessions, sessions.ok());
         if (!sessions.ok()) {
             return Status(sessions.error().code(),
                           "sessions " + settings.sessions.url + ": " + sessions.error().message());

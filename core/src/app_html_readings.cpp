@@ -72,11 +72,15 @@ void ReadingsPages::add_routes(std::vector<Route>& html, std::vector<Route>& api
     auto bind = [this](HttpResponse (ReadingsPages::*f)(Exchange&)) {
         return [this, f](Exchange& x) { return (this->*f)(x); };
     };
-    html.push_back({"GET", "/accounts/{id}/readings", nullptr, bind(&ReadingsPages::get_readings)});
+    constexpr auto page = metrics::Route::readings;
     html.push_back(
-        {"POST", "/accounts/{id}/readings", nullptr, bind(&ReadingsPages::post_readings)});
-    api.push_back({"GET", "/accounts/{id}/meters", nullptr, bind(&ReadingsPages::api_meters)});
-    api.push_back({"POST", "/accounts/{id}/readings", nullptr, bind(&ReadingsPages::api_submit)});
+        {"GET", "/accounts/{id}/readings", page, nullptr, bind(&ReadingsPages::get_readings)});
+    html.push_back(
+        {"POST", "/accounts/{id}/readings", page, nullptr, bind(&ReadingsPages::post_readings)});
+    api.push_back(
+        {"GET", "/accounts/{id}/meters", page, nullptr, bind(&ReadingsPages::api_meters)});
+    api.push_back(
+        {"POST", "/accounts/{id}/readings", page, nullptr, bind(&ReadingsPages::api_submit)});
 }
 
 std::string ReadingsPages::value_text(int64_t milli) const {
@@ -327,8 +331,7 @@ HttpResponse ReadingsPages::api_submit(Exchange& x) {
                   (it->is_string() &&
                    (it->get<std::string>() == "1" || it->get<std::string>() == "true"));
     }
-    SubmitReply reply =
-        readings_.submit(x.session->user.id, x.id, *meter, *value, confirm, x.ctx);
+    SubmitReply reply = readings_.submit(x.session->user.id, x.id, *meter, *value, confirm, x.ctx);
     auto consumption = [&reply, this]() -> nlohmann::json {
         if (!reply.check.consumption) return nullptr;
         return format_value(*reply.check.consumption, settings_.readings.decimals, '.');

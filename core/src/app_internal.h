@@ -25,6 +25,7 @@
 #include "lkk/http_parse.h"
 #include "lkk/log.h"
 #include "lkk/mailer.h"
+#include "lkk/metrics.h"
 #include "lkk/session_store.h"
 #include "lkk/storage.h"
 #include "lkk/templates.h"
@@ -49,6 +50,8 @@ struct Exchange {
     std::string anon_csrf;                  // the double-submit token of anonymous forms
     bool anon_csrf_is_new = false;          // not sent by the browser: set it in the reply
     std::vector<std::string> set_cookies;   // Set-Cookie values added by the route
+    // The route label of lkk_requests_total (set by match()).
+    metrics::Route metric = metrics::Route::other;
 };
 
 // The kinds of error page (templates/<locale>/error.html has one section for each).
@@ -75,8 +78,9 @@ class ReadingsPages;
 using Handler = HttpResponse (Portal::*)(Exchange&);
 
 struct Route {
-    std::string method;   // "GET", "POST", "DELETE"
-    std::string pattern;  // "/accounts/{id}/unlink"; {id} is a positive decimal number
+    std::string method;     // "GET", "POST", "DELETE"
+    std::string pattern;    // "/accounts/{id}/unlink"; {id} is a positive decimal number
+    metrics::Route metric;  // its `route` label in the metrics (lkk/metrics.h)
     Handler handler = nullptr;
     // Routes of the feature files (their own classes, e.g. ReadingsPages) instead of handler.
     std::function<HttpResponse(Exchange&)> call = {};
@@ -112,6 +116,7 @@ class Portal final : public Application {
 
     HttpResponse handle(const HttpRequest& request) noexcept override;
     int deliver_mail() noexcept override;
+    void refresh_metrics() noexcept override;
     const Settings& settings() const override { return settings_; }
 
   private:
@@ -119,10 +124,10 @@ class Portal final : public Application {
     friend class ReadingsPages;
 
     // ---- app.cpp: dispatch ----
-    HttpResponse dispatch(const HttpRequest& request);
+    HttpResponse dispatch(Exchange& x);
     HttpResponse dispatch_html(Exchange& x);
-    // Finds the route of x.route and method; fills x.id. nullptr with `allow` filled when
-    // the path exists under other methods (405), empty when it does not exist (404).
+    // Finds the route of x.route and method; fills x.id and x.metric. nullptr with `allow` filled
+    // when the path exists under other methods (405), empty when it does not exist (404).
     const Route* match(const std::vector<Route>& table, Exchange& x, std::string& allow) const;
 
     // ---- app_response.cpp: building replies ----

@@ -29,7 +29,36 @@ int64_t Cabinet::expected_amount(const BillingAccount& account) {
                                                                            : 0;
 }
 
+namespace {
+
+metrics::LinkResult link_result(Outcome outcome) {
+    switch (outcome) {
+        case Outcome::ok:
+            return metrics::LinkResult::success;
+        case Outcome::mismatch:
+            return metrics::LinkResult::mismatch;
+        case Outcome::already_linked:
+            return metrics::LinkResult::already_linked;
+        case Outcome::throttled:
+            return metrics::LinkResult::throttled;
+        case Outcome::form_error:
+            return metrics::LinkResult::invalid;
+        default:
+            return metrics::LinkResult::error;
+    }
+}
+
+}  // namespace
+
 LinkReply Cabinet::link_account(int64_t user_id, std::string_view office_code,
+                                std::string_view account_number, std::string_view surname,
+                                std::string_view amount, const RequestContext& ctx) {
+    LinkReply reply = attempt_link(user_id, office_code, account_number, surname, amount, ctx);
+    metrics::count_link(link_result(reply.outcome));
+    return reply;
+}
+
+LinkReply Cabinet::attempt_link(int64_t user_id, std::string_view office_code,
                                 std::string_view account_number, std::string_view surname,
                                 std::string_view amount, const RequestContext& ctx) {
     using R = LinkReply;
@@ -67,6 +96,8 @@ LinkReply Cabinet::link_account(int64_t user_id, std::string_view office_code,
         auto full = at_limit(key, limit);
         if (!full) return failure<R>(full.error());
         if (*full) {
+            metrics::count_throttled(key == user_key ? metrics::ThrottleKind::link_user
+                                                     : metrics::ThrottleKind::link_account);
             R r = with_outcome<R>(Outcome::throttled);
             r.retry_after = key == user_key ? t.link_user_window : t.link_account_window;
             r.office = office;

@@ -39,8 +39,36 @@ void Cabinet::dummy_verify(std::string_view password) {
     (void)crypto::verify_password(password, dummy_hash_);
 }
 
+namespace {
+
+metrics::LoginResult login_result(Outcome outcome) {
+    switch (outcome) {
+        case Outcome::ok:
+            return metrics::LoginResult::success;
+        case Outcome::wrong_credentials:
+            return metrics::LoginResult::failure;
+        case Outcome::not_confirmed:
+            return metrics::LoginResult::not_confirmed;
+        case Outcome::throttled:
+            return metrics::LoginResult::throttled;
+        case Outcome::form_error:
+            return metrics::LoginResult::invalid;
+        default:
+            return metrics::LoginResult::error;
+    }
+}
+
+}  // namespace
+
 LoginReply Cabinet::login(std::string_view email, std::string_view password,
                           const RequestContext& ctx) {
+    LoginReply reply = attempt_login(email, password, ctx);
+    metrics::count_login(login_result(reply.outcome));
+    return reply;
+}
+
+LoginReply Cabinet::attempt_login(std::string_view email, std::string_view password,
+                                  const RequestContext& ctx) {
     LoginReply form = with_outcome<LoginReply>(Outcome::form_error);
     std::string canonical;
     if (email.empty()) {
@@ -62,6 +90,7 @@ LoginReply Cabinet::login(std::string_view email, std::string_view password,
         over_limit(key_login_ip(ctx.ip), t.login_attempts_per_ip, t.login_ip_window);
     if (!ip_throttled) return failure<LoginReply>(ip_throttled.error());
     if (*ip_throttled) {
+        metrics::count_throttled(metrics::ThrottleKind::login_ip);
         LoginReply r = with_outcome<LoginReply>(Outcome::throttled);
         r.retry_after = t.login_ip_window;
         return r;
@@ -69,6 +98,7 @@ LoginReply Cabinet::login(std::string_view email, std::string_view password,
     auto locked = login_lock_remaining(canonical);
     if (!locked) return failure<LoginReply>(locked.error());
     if (*locked > 0) {
+        metrics::count_throttled(metrics::ThrottleKind::login_email);
         LoginReply r = with_outcome<LoginReply>(Outcome::throttled);
         r.retry_after = *locked;
         return r;

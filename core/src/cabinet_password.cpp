@@ -48,6 +48,7 @@ ChangePasswordReply Cabinet::change_password(const Session& session, std::string
             at_limit(key_password_change(u.id), settings_.throttle.login_failures_per_email);
         if (!throttled) return failure<R>(throttled.error());
         if (*throttled) {
+            metrics::count_throttled(metrics::ThrottleKind::password_change);
             R r = with_outcome<R>(Outcome::throttled);
             r.retry_after = settings_.throttle.login_failure_window;
             return r;
@@ -83,7 +84,7 @@ ChangePasswordReply Cabinet::change_password(const Session& session, std::string
 }
 
 Reply Cabinet::forgot_password(std::string_view email, const RequestContext& ctx) {
-    auto user = user_for_mail_request(email, key_forgot);
+    auto user = user_for_mail_request(email, key_forgot, metrics::ThrottleKind::forgot_email);
     if (!user) return user.error();
     if (!*user ||
         ((*user)->status != UserStatus::active && (*user)->status != UserStatus::pending)) {

@@ -50,6 +50,7 @@ Reply Cabinet::register_user(std::string_view email, std::string_view password,
                                 settings_.throttle.register_window);
     if (!throttled) return failure(throttled.error());
     if (*throttled) {
+        metrics::count_throttled(metrics::ThrottleKind::register_ip);
         Reply r = with_outcome(Outcome::throttled);
         r.retry_after = settings_.throttle.register_window;
         return r;
@@ -76,7 +77,10 @@ Reply Cabinet::register_user(std::string_view email, std::string_view password,
             return audit(*id, "register", ctx,
                          "consent version " + settings_.portal.consent_version);
         });
-        if (st.ok()) return Reply{};
+        if (st.ok()) {
+            metrics::count_registration();
+            return Reply{};
+        }
         // A parallel registration of the same e-mail won the unique key (conflict; a MySQL
         // deadlock victim of the same race answers otherwise): when the user now exists,
         // this is simply an e-mail that already has a cabinet.
@@ -190,7 +194,7 @@ Reply Cabinet::confirm(std::string_view token, const RequestContext& ctx) {
 }
 
 Reply Cabinet::resend_confirmation(std::string_view email, const RequestContext& ctx) {
-    auto user = user_for_mail_request(email, key_resend);
+    auto user = user_for_mail_request(email, key_resend, metrics::ThrottleKind::resend_email);
     if (!user) return user.error();
     if (!*user || (*user)->status != UserStatus::pending) return Reply{};
     Status st = storage_.in_transaction([&]() -> Status {

@@ -64,7 +64,7 @@ Status Cabinet::clear_login_failures(const std::string& email) {
 
 // Counted for unknown e-mails too, so the answer never depends on the cabinet existing.
 Result<std::optional<User>, Reply> Cabinet::user_for_mail_request(
-    std::string_view email, std::string (*key_of)(std::string_view)) {
+    std::string_view email, std::string (*key_of)(std::string_view), metrics::ThrottleKind kind) {
     auto canonical = rules::normalize_email(email);
     if (!canonical) {
         Reply r = with_outcome(Outcome::form_error);
@@ -75,6 +75,7 @@ Result<std::optional<User>, Reply> Cabinet::user_for_mail_request(
                                 settings_.throttle.resend_window);
     if (!throttled) return failure(throttled.error());
     if (*throttled) {
+        metrics::count_throttled(kind);
         Reply r = with_outcome(Outcome::throttled);
         r.retry_after = settings_.throttle.resend_window;
         return r;

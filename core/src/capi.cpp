@@ -12,8 +12,10 @@
 #include <utility>
 
 #include "lkk/app.h"
+#include "lkk/clock.h"
 #include "lkk/log.h"
 #include "lkk/mailer.h"
+#include "lkk/metrics.h"
 #include "lkk/settings.h"
 
 struct lkk_app {
@@ -194,6 +196,7 @@ lkk_response* lkk_app_handle(lkk_app* app, const lkk_request* request) noexcept 
 }
 
 lkk_response* lkk_unavailable_response(void) noexcept {
+    lkk::metrics::count_request(lkk::metrics::Route::unavailable, 503, 0);
     try {
         auto r = std::make_unique<lkk_response>();
         r->response.status = 503;
@@ -224,6 +227,47 @@ int lkk_app_deliver_mail(lkk_app* app) noexcept {
         return app->application->deliver_mail();
     } catch (...) {
         return -1;
+    }
+}
+
+size_t lkk_metrics_block_size(void) noexcept {
+    return sizeof(lkk::metrics::MetricsBlock);
+}
+
+int lkk_metrics_init(void* mem, size_t size) noexcept {
+    return lkk::metrics::init(mem, size) ? 0 : -1;
+}
+
+void lkk_metrics_attach(void* mem) noexcept {
+    lkk::metrics::attach(static_cast<lkk::metrics::MetricsBlock*>(mem));
+}
+
+lkk_response* lkk_metrics_response(void) noexcept {
+    try {
+        static const lkk::metrics::MetricsBlock kNothingCounted{};
+        const lkk::metrics::MetricsBlock* block = lkk::metrics::attached();
+        auto r = std::make_unique<lkk_response>();
+        r->response.status = 200;
+        r->response.headers.emplace_back("Content-Type", lkk::metrics::kContentType);
+        r->response.headers.emplace_back("Cache-Control", "no-store");
+        r->response.body = lkk::metrics::exposition(block != nullptr ? *block : kNothingCounted,
+                                                    lkk::system_clock().now());
+        return r.release();
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+void lkk_metrics_pool_queue(int delta) noexcept {
+    lkk::metrics::add_pool_queue(delta);
+}
+
+void lkk_app_refresh_metrics(lkk_app* app) noexcept {
+    if (app == nullptr || !app->application || lkk::metrics::attached() == nullptr) return;
+    try {
+        app->application->refresh_metrics();
+    } catch (...) {
+        // refresh_metrics() is noexcept; this only keeps the promise of this boundary.
     }
 }
 

@@ -8,6 +8,7 @@
 
 #include "lkk/log.h"
 #include "lkk/mailer.h"
+#include "lkk/metrics.h"
 
 namespace lkk {
 
@@ -81,6 +82,7 @@ int deliver_outbox(Storage& storage, Mailer& mailer, int64_t now,
             const Status st = send_guarded(mailer, mail);
             if (st.ok()) {
                 ++sent;
+                metrics::count_mail(metrics::MailResult::sent);
                 // When this fails the lease expires and the mail goes out again: a duplicate
                 // is better than a lost confirmation link.
                 (void)storage.mark_mail_sent(mail.id, now);
@@ -92,6 +94,8 @@ int deliver_outbox(Storage& storage, Mailer& mailer, int64_t now,
         if (sent > 0) (void)storage.expedite_waiting_mails(now);
         for (const Failure& f : failures) {
             const OutboxMail& mail = *f.mail;
+            metrics::count_mail(f.give_up ? metrics::MailResult::given_up
+                                          : metrics::MailResult::failed);
             (void)storage.mark_mail_failed(mail.id, f.status.message(),
                                            now + outbox_backoff(policy, mail.attempts), f.give_up);
             log(f.give_up ? LogLevel::error : LogLevel::warn,

@@ -8,6 +8,7 @@
 
 #include "csv_pipeline.h"
 #include "lkk/audit.h"
+#include "lkk/metrics.h"
 #include "lkk/rules.h"
 
 namespace lkk {
@@ -206,6 +207,7 @@ SubmitReply Readings::submit(int64_t user_id, int64_t link_id, std::string_view 
     r.stored = stored;
     r.replaced = view->this_month;
     r.outcome = SubmitOutcome::ok;
+    metrics::count_reading();
     return r;
 }
 

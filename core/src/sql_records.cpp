@@ -595,6 +595,20 @@ Result<MailCounts> SqlStorage::count_outbox() {
     });
 }
 
+Result<OutboxBacklog> SqlStorage::outbox_backlog() {
+    return with_connection([](Connection& c) -> Result<OutboxBacklog> {
+        OutboxBacklog b;
+        Status s = c.query(
+            "SELECT count(*), coalesce(min(created_at), 0) FROM outbox WHERE state = 'pending'", {},
+            [&](const Row& r) {
+                b.pending = r.integer(0);
+                b.oldest_created_at = r.integer(1);
+            });
+        if (!s.ok()) return s;
+        return b;
+    });
+}
+
 // A sent mail is never sent again by a retry (conflict); a failed or pending one becomes
 // due now.
 // Support staff asked for it: a mail without a link of its own is kept for a week from now

@@ -95,6 +95,7 @@ class SqlStorage : public Storage, public SessionStore, public CounterStore, pub
     Result<std::vector<OutboxMail>> list_outbox(int limit) override;
     Result<std::vector<OutboxMail>> list_outbox_in_state(MailState state, int limit) override;
     Result<MailCounts> count_outbox() override;
+    Result<OutboxBacklog> outbox_backlog() override;
     Status retry_mail(int64_t id, int64_t now) override;
 
     Status audit(const AuditEvent& event) override;

@@ -16,6 +16,7 @@
 
 #include "lkk/app.h"
 #include "lkk/http_parse.h"
+#include "lkk/metrics.h"
 #include "lkk/rules.h"
 #include "lkk/storage.h"
 #include "temp_dir.h"
@@ -808,6 +809,79 @@ TEST_F(AppTest, ThePortalCanLiveAtAnyBasePath) {
     EXPECT_EQ(header(sub.get("/cabinet"), "Location"), "/cabinet/");
     EXPECT_EQ(sub.get("/cabinet/register").status, 200);
     EXPECT_EQ(sub.get("/lkk/register").status, 404);
+}
+
+// The web layer counts what it answered: each request under its route's label and status
+// (HTML and API alike), the login and link results, and the gauges the timer refreshes.
+TEST_F(AppTest, MetricsCountRoutesStatusesAndOutcomes) {
+    add_billing();
+    metrics::MetricsBlock block;
+    ASSERT_TRUE(metrics::init(&block, sizeof block));
+    metrics::attach(&block);
+    struct Detach {
+        ~Detach() { metrics::attach(nullptr); }
+    } detach;
+    auto requests = [&](metrics::Route route, int status) {
+        return block.requests[static_cast<size_t>(route)][metrics::status_slot(status)].load();
+    };
+    auto logins = [&](metrics::LoginResult r) {
+        return block.logins[static_cast<size_t>(r)].load();
+    };
+
+    Browser b = logged_in("metrics@example.org");
+    EXPECT_EQ(block.registrations.load(), 1u);
+    EXPECT_EQ(logins(metrics::LoginResult::success), 1u);
+    EXPECT_EQ(requests(metrics::Route::register_, 200), 2u);  // the form, then the POST
+    EXPECT_EQ(requests(metrics::Route::confirm, 200), 1u);
+    EXPECT_EQ(requests(metrics::Route::start, 200), 1u);
+    EXPECT_EQ(requests(metrics::Route::login, 303), 1u);
+
+    Browser stranger(*app_);
+    EXPECT_EQ(stranger
+                  .form("/lkk/", "/lkk/login",
+                        {{"email", "metrics@example.org"}, {"password", "wrong-one"}})
+                  .status,
+              400);
+    EXPECT_EQ(
+        stranger.api("POST", "login", {{"email", "nobody@example.org"}, {"password", "x1"}}).status,
+        401);
+    EXPECT_EQ(logins(metrics::LoginResult::failure), 2u);
+    EXPECT_EQ(requests(metrics::Route::login, 400), 1u);
+    EXPECT_EQ(requests(metrics::Route::login, 401), 1u);
+
+    EXPECT_EQ(b.get("/lkk/accounts").status, 200);
+    EXPECT_EQ(requests(metrics::Route::accounts, 200), 1u);
+    HttpResponse linked = b.form(
+        "/lkk/accounts/link", "/lkk/accounts/link",
+        {{"office", "SIM"}, {"account", "100200"}, {"surname", "Иванов"}, {"amount", "1234,50"}});
+    EXPECT_EQ(linked.status, 303) << linked.body;
+    EXPECT_EQ(block.links[static_cast<size_t>(metrics::LinkResult::success)].load(), 1u);
+    EXPECT_EQ(requests(metrics::Route::link, 303), 1u);
+
+    EXPECT_EQ(b.get("/lkk/no-such-page").status, 404);
+    EXPECT_EQ(requests(metrics::Route::other, 404), 1u);
+    EXPECT_EQ(b.get("/lkk/healthz").status, 200);
+    EXPECT_EQ(requests(metrics::Route::health, 200), 1u);
+
+    // Every answer went into exactly one histogram bucket of its route.
+    uint64_t answered = 0, observed = 0;
+    for (size_t r = 0; r < metrics::kSlots<metrics::Route>; ++r) {
+        for (auto& c : block.requests[r]) answered += c.load();
+        for (auto& c : block.duration_buckets[r]) observed += c.load();
+    }
+    EXPECT_EQ(answered, observed);
+    EXPECT_GE(answered, 12u);
+
+    // The timer's refresh: the confirmation mail still waits (file: transport, nobody sent it).
+    app_->refresh_metrics();
+    EXPECT_EQ(block.outbox_pending.load(), 1);
+    EXPECT_GT(block.outbox_oldest_created_at.load(), 0);
+    EXPECT_EQ(block.backend_up[static_cast<size_t>(metrics::Backend::storage)].load(), 1);
+    EXPECT_EQ(block.backend_up[static_cast<size_t>(metrics::Backend::sessions)].load(), 1);
+    EXPECT_EQ(app_->deliver_mail(), 1);
+    EXPECT_EQ(block.mail_sent[static_cast<size_t>(metrics::MailResult::sent)].load(), 1u);
+    app_->refresh_metrics();
+    EXPECT_EQ(block.outbox_pending.load(), 0);
 }
 
 }  // namespace

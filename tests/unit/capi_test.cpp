@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -169,6 +170,45 @@ TEST(CapiUnavailable, A503PageWithRetryAfterWithoutAnApplication) {
     EXPECT_EQ(header(response, "Content-Type"), "text/html; charset=utf-8");
     EXPECT_NE(text(lkk_response_body(response)).find("временно недоступен"), std::string::npos);
     lkk_response_free(response);
+}
+
+// What the glue does: memory for the block (a shared zone in nginx), init in the master,
+// attach in the worker, the scrape answered from the event loop.
+TEST(CapiMetrics, InitAttachCountAndScrape) {
+    const size_t size = lkk_metrics_block_size();
+    ASSERT_GT(size, 1000u);
+    void* mem = std::aligned_alloc(4096, (size + 4095) / 4096 * 4096);
+    ASSERT_NE(mem, nullptr);
+    std::memset(mem, 0x5a, size);  // fresh shared memory promises nothing
+    EXPECT_EQ(lkk_metrics_init(nullptr, size), -1);
+    EXPECT_EQ(lkk_metrics_init(mem, size - 1), -1);
+    ASSERT_EQ(lkk_metrics_init(mem, size), 0);
+    lkk_metrics_attach(mem);
+
+    lkk_response_free(lkk_unavailable_response());
+    lkk_metrics_pool_queue(1);
+    lkk_app_refresh_metrics(nullptr);  // no application: nothing to refresh, no crash
+
+    lkk_response* response = lkk_metrics_response();
+    ASSERT_NE(response, nullptr);
+    EXPECT_EQ(lkk_response_status(response), 200);
+    EXPECT_EQ(header(response, "Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+    const std::string body = text(lkk_response_body(response));
+    EXPECT_NE(body.find("lkk_requests_total{route=\"unavailable\",status=\"503\"} 1\n"),
+              std::string::npos)
+        << body;
+    EXPECT_NE(body.find("\nlkk_pool_queue 1\n"), std::string::npos);
+    lkk_response_free(response);
+    lkk_metrics_pool_queue(-1);
+
+    // Without a block nothing is counted and the scrape shows zeros.
+    lkk_metrics_attach(nullptr);
+    lkk_response_free(lkk_unavailable_response());
+    response = lkk_metrics_response();
+    ASSERT_NE(response, nullptr);
+    EXPECT_EQ(text(lkk_response_body(response)).find("lkk_requests_total{"), std::string::npos);
+    lkk_response_free(response);
+    std::free(mem);
 }
 
 TEST_F(CapiApp, PollIntervalComesFromSettings) {

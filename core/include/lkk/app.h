@@ -15,17 +15,17 @@
 namespace lkk {
 
 struct HttpRequest {
-    std::string method;       // "GET", "POST", ...
-    std::string path;         // raw path without the query, e.g. "/lkk/accounts/5/unlink"
-    std::string query;        // raw query string without '?'
-    std::string cookie;       // raw Cookie header(s), joined with "; "
+    std::string method;  // "GET", "POST", ...
+    std::string path;    // raw path without the query, e.g. "/lkk/accounts/5/unlink"
+    std::string query;   // raw query string without '?'
+    std::string cookie;  // raw Cookie header(s), joined with "; "
     std::string content_type;
-    std::string origin;       // Origin header, empty when absent
-    std::string host;         // Host header
+    std::string origin;  // Origin header, empty when absent
+    std::string host;    // Host header
     std::string user_agent;
     std::string accept_language;
     std::string remote_addr;
-    std::string csrf_token;   // X-CSRF-Token header (JSON API calls of a logged-in session)
+    std::string csrf_token;  // X-CSRF-Token header (JSON API calls of a logged-in session)
     std::string body;
     bool body_too_large = false;  // the glue refused to read a body over the limit
 };
@@ -40,13 +40,17 @@ struct HttpResponse {
 inline constexpr size_t kMaxBodyBytes = 16 * 1024;
 
 class Application {
-public:
+  public:
     virtual ~Application() = default;
     // Never throws: any failure becomes a 4xx/5xx page.
     virtual HttpResponse handle(const HttpRequest& request) noexcept = 0;
     // One round of outbox delivery (claims due mails and sends them). Blocking; run it in
     // the thread pool from a timer. Answers how many mails were sent.
     virtual int deliver_mail() noexcept = 0;
+    // Refreshes the metrics that need a backend (lkk_outbox_pending, the oldest mail's age,
+    // lkk_backend_up): the module's timer runs it in the thread pool after each delivery
+    // round, so a scrape never waits for a backend. Blocking; never throws.
+    virtual void refresh_metrics() noexcept = 0;
     virtual const Settings& settings() const = 0;
 };
 

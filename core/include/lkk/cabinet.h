@@ -23,6 +23,7 @@
 
 #include "lkk/clock.h"
 #include "lkk/locale.h"
+#include "lkk/metrics.h"
 #include "lkk/rules.h"
 #include "lkk/session_store.h"
 #include "lkk/settings.h"
@@ -255,8 +256,10 @@ class Cabinet {
     // The first steps of an e-mail-only request (resend, forgot): a valid address, the
     // per-e-mail limit under key_of(address), then the cabinet if there is one. The error
     // side is the reply to give at once (form error, throttled, unavailable).
+    // kind: how lkk_throttled_total counts a refusal.
     Result<std::optional<User>, Reply> user_for_mail_request(
-        std::string_view email, std::string (*key_of)(std::string_view));
+        std::string_view email, std::string (*key_of)(std::string_view),
+        metrics::ThrottleKind kind);
     // Counts one event under key; true when the count after it exceeds limit.
     Result<bool> over_limit(const std::string& key, int limit, int64_t window);
     // True when key already counted limit events in its window (does not count).
@@ -267,7 +270,15 @@ class Cabinet {
     Status record_login_failure(const std::string& email);
     Status clear_login_failures(const std::string& email);
 
+    // cabinet_linking.cpp: link_account() without counting the result in lkk_links_total.
+    LinkReply attempt_link(int64_t user_id, std::string_view office_code,
+                           std::string_view account_number, std::string_view surname,
+                           std::string_view amount, const RequestContext& ctx);
+
     // cabinet_login.cpp
+    // login() without counting the result in lkk_logins_total.
+    LoginReply attempt_login(std::string_view email, std::string_view password,
+                             const RequestContext& ctx);
     SessionGrant new_session(int64_t user_id, int64_t now) const;
     Status start_session(const SessionGrant& grant);
     // A verify against a hash of the configured cost, for unknown e-mails.

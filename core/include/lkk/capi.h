@@ -5,8 +5,8 @@
  * through an nginx C frame kills the worker. Strings are (pointer, length) pairs and are
  * never assumed to be NUL-terminated, since nginx's ngx_str_t are not.
  *
- * Threading: lkk_app_handle() and lkk_app_deliver_mail() block (database, Argon2, SMTP) and
- * are called from nginx's thread pool only; they are safe to call from several threads at
+ * Threading: lkk_app_handle(), lkk_app_deliver_mail() and lkk_app_refresh_metrics() block
+ * (database, Argon2, SMTP) and are called from nginx's thread pool only; they are safe to call from several threads at
  * once. The other functions run on the event loop or at configuration time. */
 #ifndef LKK_CAPI_H
 #define LKK_CAPI_H
@@ -78,11 +78,42 @@ lkk_response* lkk_app_handle(lkk_app* app, const lkk_request* request) LKK_NOEXC
 
 /* The plain 503 page of a server whose application could not start (or is overloaded), with
  * Retry-After and Cache-Control: no-store; needs no application. NULL only when memory ran out.
- * Freed with lkk_response_free() like any other response. */
+ * Freed with lkk_response_free() like any other response. Counted in the metrics as
+ * lkk_requests_total{route="unavailable",status="503"}. */
 lkk_response* lkk_unavailable_response(void) LKK_NOEXCEPT;
 
 /* Pool thread only: one outbox round. Answers the number of mails sent, or -1. */
 int lkk_app_deliver_mail(lkk_app* app) LKK_NOEXCEPT;
+
+/* ---- Metrics (SPEC 13; lkk/metrics.h) ----
+ * The counters live in one block of lock-free atomics that the glue places in shared memory
+ * before it forks (nginx: a shared zone, Apache: APR shared memory), so that every worker counts
+ * into the same numbers and a scrape answered by any worker covers them all. */
+
+/* Bytes the block needs; the memory must be aligned to 8 bytes (a page is). */
+size_t lkk_metrics_block_size(void) LKK_NOEXCEPT;
+
+/* Master/parent, before the fork: makes size bytes at mem the block. A block of this build's
+ * layout already there (a zone kept across `nginx -s reload`) keeps its counts; anything else
+ * starts from zero. Answers 0, or -1 when mem is NULL, too small or misaligned. */
+int lkk_metrics_init(void* mem, size_t size) LKK_NOEXCEPT;
+
+/* Per worker/child, before it serves: the block this process counts into (initialized with
+ * lkk_metrics_init). NULL: this process counts nothing (no metrics location configured). */
+void lkk_metrics_attach(void* mem) LKK_NOEXCEPT;
+
+/* The scrape: 200 with the Prometheus text format of the attached block (a block of zeros when
+ * none is attached). Reads atomics only, so it may run on the event loop. NULL only when memory
+ * ran out. Freed with lkk_response_free(). */
+lkk_response* lkk_metrics_response(void) LKK_NOEXCEPT;
+
+/* The request hand-off: +1 when a request is queued for the thread pool, -1 when a thread takes
+ * it (or the post failed); lkk_pool_queue is the sum over every worker. Any thread. */
+void lkk_metrics_pool_queue(int delta) LKK_NOEXCEPT;
+
+/* Pool thread, from the module's timer: refreshes the gauges that need a backend (outbox depth
+ * and age, lkk_backend_up). Nothing to do, and no query, when no block is attached. */
+void lkk_app_refresh_metrics(lkk_app* app) LKK_NOEXCEPT;
 
 /* The response's memory lives until lkk_response_free(). */
 int lkk_response_status(const lkk_response* response) LKK_NOEXCEPT;

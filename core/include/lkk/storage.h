@@ -126,6 +126,12 @@ struct MailCounts {
     int64_t failed = 0;
 };
 
+// The mails still to be sent, for lkk_outbox_pending and lkk_outbox_oldest_age_seconds.
+struct OutboxBacklog {
+    int64_t pending = 0;
+    int64_t oldest_created_at = 0;  // of the oldest pending mail; 0 when none
+};
+
 class Storage {
   public:
     virtual ~Storage() = default;
@@ -223,6 +229,8 @@ class Storage {
     // The newest mails in one state.
     virtual Result<std::vector<OutboxMail>> list_outbox_in_state(MailState state, int limit) = 0;
     virtual Result<MailCounts> count_outbox() = 0;
+    // One query on the outbox_due index, run by the module's timer for the metrics.
+    virtual Result<OutboxBacklog> outbox_backlog() = 0;
     virtual Status retry_mail(int64_t id, int64_t now) = 0;  // back to pending, due now
 
     // Audit log.
