@@ -7,6 +7,8 @@
  *
  *   LkkConfig FILE      server config   the settings file (TOML); `apache2 -t` validates it
  *   SetHandler lkk      <Location>      the portal answers there
+ *   SetHandler lkk-metrics  <Location>  Prometheus metrics of every child (SPEC 13); protect it
+ *                                       with `Require ip ...`
  *
  * Apache calls a handler on one of its own threads (mpm_event, mpm_worker) or in a process of
  * its own (mpm_prefork), where blocking is fine: the request is handled right in the handler.
@@ -14,6 +16,10 @@
  * application is created, and one APR thread delivers the outbox every [mail] poll_interval,
  * or retries the start every 5 s when it failed. A pre-cleanup of the child's pool stops and
  * joins that thread and destroys the application when the child exits.
+ *
+ * The metrics live in anonymous APR shared memory that the parent creates in post_config,
+ * before it forks: every child counts into the same block. The block is kept in the process
+ * pool, which outlives configuration reads and graceful restarts, so the counts do too.
  */
 
 /* httpd.h first: the other headers use its types */
@@ -26,6 +32,7 @@
 #include "http_request.h"
 
 #include "apr_atomic.h"
+#include "apr_shm.h"
 #include "apr_strings.h"
 #include "apr_thread_cond.h"
 #include "apr_thread_mutex.h"
@@ -60,6 +67,11 @@ typedef struct {
 } lkk_child_t;
 
 static lkk_child_t* lkk_child;
+
+/* The metrics block of this configuration (NULL: none, the handler shows zeros). */
+static void* lkk_metrics_mem;
+
+#define LKK_METRICS_KEY "lkk_metrics_shm"
 
 /* ------------------------------------------------------------------------------------------
  * Configuration
@@ -109,15 +121,46 @@ static int lkk_pre_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp
     return OK;
 }
 
+/* The shared metrics block: made once per Apache parent and found again in the process pool on
+ * every later configuration read (the module itself is unloaded and loaded in between). */
+static void lkk_metrics_setup(server_rec* s) {
+    apr_pool_t* pool = s->process->pool;
+    apr_size_t size = lkk_metrics_block_size();
+    apr_shm_t* shm;
+    apr_status_t rv;
+    void* data = NULL;
+
+    lkk_metrics_mem = NULL;
+
+    apr_pool_userdata_get(&data, LKK_METRICS_KEY, pool);
+    shm = data;
+    if (shm == NULL || apr_shm_size_get(shm) < size) {
+        rv = apr_shm_create(&shm, size, NULL, pool);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
+                         "lkk: no shared memory for the metrics: lkk-metrics shows zeros");
+            return;
+        }
+        apr_pool_userdata_set(shm, LKK_METRICS_KEY, apr_pool_cleanup_null, pool);
+    }
+
+    if (lkk_metrics_init(apr_shm_baseaddr_get(shm), apr_shm_size_get(shm)) != 0) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                     "lkk: cannot set up the metrics block: lkk-metrics shows zeros");
+        return;
+    }
+    lkk_metrics_mem = apr_shm_baseaddr_get(shm);
+}
+
 /* libcurl and OpenSSL want their global init while the process has a single thread: the
  * parent, before it forks the children (idempotent; post_config runs on every read). */
 static int lkk_post_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s) {
     (void)pconf;
     (void)plog;
     (void)ptemp;
-    (void)s;
     if (lkk_settings_file != NULL) {
         lkk_global_init();
+        lkk_metrics_setup(s);
     }
     return OK;
 }
@@ -166,6 +209,8 @@ static void* APR_THREAD_FUNC lkk_mail_loop(apr_thread_t* thread, void* data) {
                 ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, c->server, "lkk: %d mails delivered",
                              sent);
             }
+            /* the outbox and backend gauges, here rather than on a scrape */
+            lkk_app_refresh_metrics(app);
         } else {
             app = lkk_app_create(c->settings_file, err, sizeof(err));
             if (app != NULL) {
@@ -248,6 +293,9 @@ static void lkk_child_init(apr_pool_t* pchild, server_rec* s) {
     lkk_child_t* c;
     apr_status_t rv;
     char err[LKK_ERRLEN];
+
+    /* mapped by the parent before the fork: the same counters in every child */
+    lkk_metrics_attach(lkk_metrics_mem);
 
     if (lkk_settings_file == NULL) {
         return;
@@ -465,11 +513,38 @@ static int lkk_send(request_rec* r, lkk_response* out) {
     return OK;
 }
 
+/* SetHandler lkk-metrics: the Prometheus text format of the shared counters. Reads them only;
+ * the delivery thread refreshes the gauges that need a backend. */
+static int lkk_metrics_handler(request_rec* r) {
+    lkk_response* out;
+    int rv;
+
+    r->allowed |= (AP_METHOD_BIT << M_GET);
+    if (r->method_number != M_GET) {
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+
+    rv = ap_discard_request_body(r);
+    if (rv != OK) {
+        return rv;
+    }
+
+    out = lkk_metrics_response();
+    if (out == NULL) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return lkk_send(r, out);
+}
+
 static int lkk_handler(request_rec* r) {
     lkk_app* app;
     lkk_request in;
     lkk_response* out;
     int rv;
+
+    if (r->handler != NULL && strcmp(r->handler, "lkk-metrics") == 0) {
+        return lkk_metrics_handler(r);
+    }
 
     if (r->handler == NULL || strcmp(r->handler, "lkk") != 0) {
         return DECLINED;

@@ -8,6 +8,7 @@
  *   lkk_config FILE;         http        the settings file (TOML); `nginx -t` validates it
  *   lkk;                     location    the portal answers this location
  *   lkk_thread_pool NAME;    http, server, location   default "lkk"
+ *   lkk_metrics;             location    Prometheus metrics of every worker (SPEC 13)
  *
  * Everything that blocks (database, Argon2, SMTP) runs in the thread pool, following the
  * development guide's "Threads" section: the task context holds copies only, the request is
@@ -51,6 +52,7 @@
 
 typedef struct {
     ngx_str_t                 config_file;     /* absolute, NUL-terminated */
+    ngx_shm_zone_t           *metrics_zone;    /* NULL: no lkk_metrics anywhere */
 } ngx_http_lkk_main_conf_t;
 
 
@@ -107,6 +109,11 @@ typedef struct {
 static char *ngx_http_lkk_config(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_lkk(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_http_lkk_metrics(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_lkk_metrics_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static ngx_int_t ngx_http_lkk_metrics_handler(ngx_http_request_t *r);
 static void *ngx_http_lkk_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_lkk_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_lkk_merge_loc_conf(ngx_conf_t *cf, void *parent,
@@ -119,6 +126,7 @@ static void ngx_http_lkk_log(void *ctx, int level, const char *msg,
     size_t len);
 
 static ngx_int_t ngx_http_lkk_handler(ngx_http_request_t *r);
+static ngx_http_lkk_ctx_t *ngx_http_lkk_create_ctx(ngx_http_request_t *r);
 static void ngx_http_lkk_body_read(ngx_http_request_t *r);
 static ngx_int_t ngx_http_lkk_copy_request(ngx_http_request_t *r,
     ngx_http_lkk_ctx_t *ctx);
@@ -148,6 +156,7 @@ static char *ngx_lkk_thread_pool_init_conf(ngx_cycle_t *cycle, void *conf);
 
 
 static ngx_str_t  ngx_http_lkk_default_pool = ngx_string("lkk");
+static ngx_str_t  ngx_http_lkk_metrics_zone_name = ngx_string("lkk_metrics");
 
 static ngx_http_lkk_worker_t  ngx_http_lkk_worker;
 
@@ -164,6 +173,13 @@ static ngx_command_t  ngx_http_lkk_commands[] = {
     { ngx_string("lkk"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_lkk,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("lkk_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_lkk_metrics,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -291,10 +307,89 @@ ngx_http_lkk(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* lkk_metrics: the location answers the Prometheus text format of the counters in a shared
+ * zone, which every worker counts into; the first such location creates the zone. Without
+ * any, no zone exists and the portal counts nothing at all. The location's own allow/deny
+ * (or auth_basic) protect it: the module does not. */
+static char *
+ngx_http_lkk_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    size_t                     size;
+    ngx_http_lkk_main_conf_t  *lmcf;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    lmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_lkk_module);
+
+    if (lmcf->metrics_zone == NULL) {
+        /* the block in whole pages (ngx_slab_alloc() gives it whole pages), plus room for
+         * the slab pool's own bookkeeping */
+        size = ngx_align(lkk_metrics_block_size(), ngx_pagesize)
+               + 8 * ngx_pagesize;
+
+        lmcf->metrics_zone = ngx_shared_memory_add(cf,
+                                 &ngx_http_lkk_metrics_zone_name, size,
+                                 &ngx_http_lkk_module);
+        if (lmcf->metrics_zone == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        lmcf->metrics_zone->init = ngx_http_lkk_metrics_init_zone;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_lkk_metrics_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/* Runs in the master, before the workers are forked. A reload hands over the previous
+ * cycle's zone (same name, size and tag) in data: its block keeps counting. */
+static ngx_int_t
+ngx_http_lkk_metrics_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    void             *block;
+    size_t            size;
+    ngx_slab_pool_t  *shpool;
+
+    size = lkk_metrics_block_size();
+
+    if (data != NULL) {
+        /* a block of another layout (another build of the module) starts from zero */
+        if (lkk_metrics_init(data, size) != 0) {
+            return NGX_ERROR;
+        }
+
+        shm_zone->data = data;
+        return NGX_OK;
+    }
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        shm_zone->data = shpool->data;
+        return NGX_OK;
+    }
+
+    block = ngx_slab_alloc(shpool, size);
+    if (block == NULL || lkk_metrics_init(block, size) != 0) {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "lkk: cannot set up the metrics in zone \"%V\"",
+                      &shm_zone->shm.name);
+        return NGX_ERROR;
+    }
+
+    shpool->data = block;
+    shm_zone->data = block;
+
+    return NGX_OK;
+}
+
+
 static void *
 ngx_http_lkk_create_main_conf(ngx_conf_t *cf)
 {
-    /* set by ngx_pcalloc(): config_file = { 0, NULL } */
+    /* set by ngx_pcalloc(): config_file = { 0, NULL }, metrics_zone = NULL */
     return ngx_pcalloc(cf->pool, sizeof(ngx_http_lkk_main_conf_t));
 }
 
@@ -555,7 +650,14 @@ ngx_http_lkk_init_process(ngx_cycle_t *cycle)
 
     lmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_lkk_module);
 
-    if (lmcf == NULL || lmcf->config_file.data == NULL) {
+    if (lmcf == NULL) {
+        return NGX_OK;
+    }
+
+    /* the shared zone was mapped by the master before the fork: the same counters here */
+    lkk_metrics_attach(lmcf->metrics_zone ? lmcf->metrics_zone->data : NULL);
+
+    if (lmcf->config_file.data == NULL) {
         return NGX_OK;
     }
 
@@ -712,6 +814,9 @@ ngx_http_lkk_mail_thread(void *data, ngx_log_t *log)
     }
 
     w->sent = lkk_app_deliver_mail(w->app);
+
+    /* the outbox and backend gauges, here rather than on a scrape (a no-op without metrics) */
+    lkk_app_refresh_metrics(w->app);
 }
 
 
@@ -764,11 +869,35 @@ ngx_http_lkk_mail_done(ngx_event_t *ev)
  * Requests
  */
 
+/* The request's context, from its pool; a cleanup of the pool frees the response the context
+ * will hold. NULL when memory ran out. */
+static ngx_http_lkk_ctx_t *
+ngx_http_lkk_create_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t  *cln;
+    ngx_http_lkk_ctx_t  *ctx;
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_lkk_ctx_t));
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_lkk_free_response;
+    cln->data = ctx;
+
+    return ctx;
+}
+
+
 static ngx_int_t
 ngx_http_lkk_handler(ngx_http_request_t *r)
 {
     ngx_int_t                rc;
-    ngx_pool_cleanup_t      *cln;
     ngx_http_lkk_ctx_t      *ctx;
 
     if (r != r->main) {
@@ -776,18 +905,10 @@ ngx_http_lkk_handler(ngx_http_request_t *r)
         return NGX_HTTP_NOT_FOUND;
     }
 
-    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_lkk_ctx_t));
+    ctx = ngx_http_lkk_create_ctx(r);
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    cln->handler = ngx_http_lkk_free_response;
-    cln->data = ctx;
 
     if (ngx_http_lkk_worker.app == NULL) {
         rc = ngx_http_discard_request_body(r);
@@ -846,6 +967,34 @@ ngx_http_lkk_handler(ngx_http_request_t *r)
     r->main->count++;
 
     return NGX_DONE;
+}
+
+
+/* The scrape, on the event loop: the core only reads the shared counters, no backend is
+ * asked (the timer refreshes the gauges that need one). Works while the portal cannot start. */
+static ngx_int_t
+ngx_http_lkk_metrics_handler(ngx_http_request_t *r)
+{
+    ngx_int_t            rc;
+    ngx_http_lkk_ctx_t  *ctx;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ctx = ngx_http_lkk_create_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->out = lkk_metrics_response();
+
+    return ngx_http_lkk_send(r, ctx);
 }
 
 
@@ -1178,7 +1327,12 @@ ngx_http_lkk_post(ngx_http_request_t *r, ngx_http_lkk_ctx_t *ctx)
     task->event.handler = ngx_http_lkk_thread_done;
     task->event.data = ctx;
 
+    /* counted before the post: the thread may take the task before the post returns */
+    lkk_metrics_pool_queue(1);
+
     if (ngx_thread_task_post(llcf->thread_pool, task) != NGX_OK) {
+        lkk_metrics_pool_queue(-1);
+
         /* the queue is full (max_queue): the portal is overloaded, say so */
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "lkk: thread pool \"%V\" queue is full",
@@ -1218,6 +1372,8 @@ ngx_http_lkk_thread(void *data, ngx_log_t *log)
     ssize_t                    n;
     ngx_uint_t                 i;
     ngx_http_lkk_body_part_t  *parts;
+
+    lkk_metrics_pool_queue(-1);
 
     if (ctx->file_parts != NULL) {
         parts = ctx->file_parts->elts;
