@@ -11,7 +11,11 @@ and prints req/s, p99 latency and each figure as a ratio of the static baseline.
 With --server apache the same runs on nginx and then on Apache httpd + mod_lkk (mpm_event,
 LKK_IT_APACHE_MPM=prefork for the other), and Apache's table also gives each figure as a
 ratio of nginx's figure for the same page from the same run.
-  /usr/bin/python3 bench/http/run.py [--server nginx|apache] [BUILD_DIR]
+With --metrics it measures the cost of the Prometheus metrics instead: two nginx (2 workers
+each), one with a `lkk_metrics` location (counting into the shared zone) and one without (no
+zone, nothing counted), the registry page on each in alternating rounds (wrk -t2 -c64), and
+the rate with metrics as a ratio of the rate without.
+  /usr/bin/python3 bench/http/run.py [--server nginx|apache | --metrics] [BUILD_DIR]
   (LKK_BENCH_SECONDS, default 10)
 """
 import argparse
@@ -24,6 +28,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 ARGS = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ARGS.add_argument("--server", choices=("nginx", "apache"), default="nginx")
+ARGS.add_argument("--metrics", action="store_true",
+                  help="the registry page with and without a lkk_metrics location")
 ARGS.add_argument("build_dir", nargs="?")
 OPTS = ARGS.parse_args()
 if OPTS.build_dir:
@@ -37,8 +43,8 @@ import harness  # noqa: E402
 SECONDS = int(os.environ.get("LKK_BENCH_SECONDS", "10"))
 
 
-def wrk(port, path, cookie=None):
-    cmd = ["wrk", "-t2", "-c32", "-d%ds" % SECONDS, "--latency"]
+def wrk(port, path, cookie=None, connections=32):
+    cmd = ["wrk", "-t2", "-c%d" % connections, "-d%ds" % SECONDS, "--latency"]
     if cookie:
         cmd += ["-H", "Cookie: " + cookie]
     out = subprocess.run(cmd + ["http://127.0.0.1:%d%s" % (port, path)],
@@ -49,9 +55,9 @@ def wrk(port, path, cookie=None):
     return rps, p99, int(non2xx.group(1)) if non2xx else 0
 
 
-def measure(server):
-    """[(page, path, req/s, p99, non-2xx)] on one server; None when its error log has problems."""
-    portal = harness.Portal(threads=8, workers=2, server=server,
+def start_portal(server, server_extra=""):
+    """A started portal with one subscriber who linked an account; answers (portal, cookie)."""
+    portal = harness.Portal(threads=8, workers=2, server=server, server_extra=server_extra,
                             settings={"throttle": {"login_attempts_per_ip": 100000}})
     portal.start()
     try:
@@ -63,7 +69,16 @@ def measure(server):
         page = b.get("accounts/link")
         b.post("accounts/link", {"office": "SIM", "account": "100200", "surname": "Иванов",
                                  "amount": "1234,50", "csrf": page.csrf()})
-        cookie = "lkk_session=" + b.cookies["lkk_session"]
+        return portal, "lkk_session=" + b.cookies["lkk_session"]
+    except BaseException:
+        portal.stop()
+        raise
+
+
+def measure(server):
+    """[(page, path, req/s, p99, non-2xx)] on one server; None when its error log has problems."""
+    portal, cookie = start_portal(server)
+    try:
         rows = [("static", "/static.txt", None), ("healthz", "/lkk/healthz", None),
                 ("start", "/lkk/", None), ("registry", "/lkk/accounts", cookie)]
         results = [(name, path) + wrk(portal.port, path, c) for name, path, c in rows]
@@ -88,7 +103,52 @@ def report(server, results, nginx=None):
                                                       vs_nginx, bad))
 
 
+def metrics_cost():
+    """The registry page with the metrics on and off, alternating rounds in one run."""
+    on, on_cookie = start_portal(
+        "nginx", "location = /lkk-metrics { lkk_metrics; allow 127.0.0.1; deny all; }")
+    try:
+        off, off_cookie = start_portal("nginx")
+    except BaseException:
+        on.stop()
+        raise
+    try:
+        rounds = {"on": [], "off": []}
+        for _ in range(ROUNDS):
+            for name, portal, cookie in (("on", on, on_cookie), ("off", off, off_cookie)):
+                rounds[name].append(wrk(portal.port, "/lkk/accounts", cookie, connections=64))
+        scrape = harness.Browser(on.port).get("/lkk-metrics").text
+        counted = re.search(r'lkk_requests_total\{route="accounts",status="200"\} (\d+)', scrape)
+        problems = on.problems() + off.problems()
+        if problems:
+            print("error.log problems:", *problems[:5], sep="\n  ")
+            return 1
+    finally:
+        on.stop()
+        off.stop()
+    print("\nregistry page /lkk/accounts, nginx 2 workers, wrk -t2 -c64 -d%ds, %d rounds"
+          % (SECONDS, ROUNDS))
+    print("%-8s %s   %s" % ("metrics", "  ".join("req/s  p99     " for _ in range(ROUNDS)),
+                             "mean req/s"))
+    mean = {}
+    for name in ("on", "off"):
+        rates = [r[0] for r in rounds[name]]
+        mean[name] = sum(rates) / len(rates)
+        cells = "  ".join("%6.0f %-8s" % (r[0], r[1]) for r in rounds[name])
+        bad = sum(r[2] for r in rounds[name])
+        print("%-8s %s   %8.0f%s" % (name, cells, mean[name],
+                                      "  (%d non-2xx)" % bad if bad else ""))
+    print("with metrics / without: %.3f" % (mean["on"] / mean["off"]))
+    print("counted by the metrics: %s registry answers" % (counted.group(1) if counted else "?"))
+    return 0
+
+
+ROUNDS = int(os.environ.get("LKK_BENCH_ROUNDS", "2"))
+
+
 def main():
+    if OPTS.metrics:
+        return metrics_cost()
     nginx = measure("nginx")
     if nginx is None:
         return 1
