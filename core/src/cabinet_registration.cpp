@@ -121,6 +121,7 @@ Result<bool> Cabinet::replace_pending_registration(const User& user, const std::
     const bool send_mail = !*throttled;
     bool replaced = false;
     Status st = storage_.in_transaction([&]() -> Status {
+        replaced = false;  // the body may run again (SqlStorage::in_transaction)
         // The first statement locks the cabinet's row, so parallel registrations of one
         // e-mail take their turns instead of deadlocking on the tokens.
         auto pending = storage_.set_pending_password_hash(user.id, hash);

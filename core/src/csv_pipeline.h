@@ -173,7 +173,17 @@ Result<CsvImportReport> run_import(Storage& storage, Reader& reader, std::istrea
     CsvImportReport report;
     uint64_t bytes_read = 0;
     bool rolled_back_on_purpose = false;
+    bool ran = false;
     Status tx = storage.in_transaction([&]() -> Status {
+        // The input is read once: an import that the database aborted (a Galera certification
+        // failure, a node lost) is not run again here; it changed nothing, and running the
+        // same import again is safe (every row is an upsert).
+        if (ran) {
+            return Status::Unavailable(
+                "the database aborted the import (a node failed or a concurrent change): "
+                "nothing was imported, run it again");
+        }
+        ran = true;
         auto before = steps.count();
         if (!before.ok()) return before.error();
         int64_t good = 0;

@@ -36,6 +36,7 @@ Status status_of(int code, std::string message) {
         case 1205:  // lock wait timeout
         case 1213:  // deadlock: the transaction was rolled back, retry later
         case 1040:  // too many connections
+        case 1047:  // a Galera node that is not ready (outside the primary component)
         case 1053:  // server shutdown in progress
         case 1927:  // connection killed
             return Status::Unavailable(std::move(message));
@@ -44,6 +45,15 @@ Status status_of(int code, std::string message) {
                 return Status::Unavailable(std::move(message));
             return Status::Internal(std::move(message));
     }
+}
+
+// Statements that change nothing: when one fails, no change of the unit was committed.
+bool changes_nothing(const std::string& sql) {
+    for (std::string_view head :
+         {"SELECT", "START TRANSACTION", "SAVEPOINT", "ROLLBACK", "SHOW", "SET "}) {
+        if (sql.compare(0, head.size(), head) == 0) return true;
+    }
+    return false;
 }
 
 std::string percent_decode(const std::string& s) {
@@ -124,23 +134,38 @@ Result<Address> parse_url(const std::string& url) {
     a.database = rest.substr(slash + 1);
     if (auto q = a.database.find('?'); q != std::string::npos) a.database.resize(q);
     rest = rest.substr(0, slash);
-    if (auto colon = rest.rfind(':'); colon != std::string::npos) {
-        std::string port = rest.substr(colon + 1);
-        rest = rest.substr(0, colon);
-        auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), a.port);
-        if (ec != std::errc() || p != port.data() + port.size() || a.port <= 0 || a.port > 65535)
-            return Status::Invalid("mysql url: bad port '" + port + "'");
+    size_t start = 0;
+    while (true) {
+        const size_t comma = rest.find(',', start);
+        std::string item = rest.substr(start, comma == std::string::npos ? comma : comma - start);
+        Host h;
+        if (auto colon = item.rfind(':'); colon != std::string::npos) {
+            std::string port = item.substr(colon + 1);
+            item.resize(colon);
+            auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), h.port);
+            if (ec != std::errc() || p != port.data() + port.size() || h.port <= 0 ||
+                h.port > 65535)
+                return Status::Invalid("mysql url: bad port '" + port + "'");
+        }
+        if (!item.empty()) {
+            h.name = item;
+        } else if (rest.find(',') != std::string::npos) {
+            return Status::Invalid("mysql url: an empty host in the list '" + rest + "'");
+        }
+        a.hosts.push_back(std::move(h));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
     }
-    if (!rest.empty()) a.host = rest;
     if (a.user.empty()) return Status::Invalid("mysql url needs a user: mysql://user:pass@host/db");
     return a;
 }
 
-Result<std::unique_ptr<Connection>> Connection::open(const Address& address) {
+Result<std::unique_ptr<Connection>> Connection::open(const Address& address, size_t host) {
+    const Host& h = address.hosts.at(host);
+    const std::string where = h.name + ":" + std::to_string(h.port) + "/" + address.database;
     try {
         ::sql::ConnectOptionsMap opts;
-        opts["hostName"] =
-            ::sql::SQLString("tcp://" + address.host + ":" + std::to_string(address.port));
+        opts["hostName"] = ::sql::SQLString("tcp://" + h.name + ":" + std::to_string(h.port));
         opts["userName"] = ::sql::SQLString(address.user);
         opts["password"] = ::sql::SQLString(address.password);
         opts["schema"] = ::sql::SQLString(address.database);
@@ -160,17 +185,27 @@ Result<std::unique_ptr<Connection>> Connection::open(const Address& address) {
         // Fewer gap locks than REPEATABLE READ: concurrent registrations and claims do not
         // deadlock on ranges they never touch.
         st->execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
-        return std::unique_ptr<Connection>(new Connection(std::move(c)));
+        // A Galera node outside the primary component, or still joining, accepts connections
+        // but no queries (error 1047): take the next host instead. Other servers have no row.
+        // (MariaDB without Galera has wsrep_ready too, OFF, with wsrep_on OFF.)
+        std::unique_ptr<::sql::ResultSet> on(st->executeQuery("SHOW VARIABLES LIKE 'wsrep_on'"));
+        if (on->next() && on->getString(2).asStdString() == "ON") {
+            std::unique_ptr<::sql::ResultSet> ready(
+                st->executeQuery("SHOW STATUS LIKE 'wsrep_ready'"));
+            if (!ready->next() || ready->getString(2).asStdString() != "ON") {
+                return Status::Unavailable("MySQL " + where + " is a Galera node not ready yet");
+            }
+        }
+        return std::unique_ptr<Connection>(new Connection(std::move(c), host));
     } catch (const ::sql::SQLException& e) {
-        return Status::Unavailable("cannot connect to MySQL " + address.host + ":" +
-                                   std::to_string(address.port) + "/" + address.database + ": " +
-                                   e.what());
+        return Status::Unavailable("cannot connect to MySQL " + where + ": " + e.what());
     } catch (const std::exception& e) {
-        return Status::Unavailable(std::string("cannot connect to MySQL: ") + e.what());
+        return Status::Unavailable("cannot connect to MySQL " + where + ": " + e.what());
     }
 }
 
-Connection::Connection(std::unique_ptr<::sql::Connection> c) : conn_(std::move(c)) {}
+Connection::Connection(std::unique_ptr<::sql::Connection> c, size_t host)
+    : conn_(std::move(c)), host_(host) {}
 
 Connection::~Connection() {
     try {
@@ -180,9 +215,31 @@ Connection::~Connection() {
     }
 }
 
-Status Connection::fail(int code, const std::string& what) {
-    if (breaks_connection(code)) mark_broken();
+Status Connection::fail(int code, const std::string& sql, const std::string& what) {
+    const bool lost = breaks_connection(code);
+    if (lost) mark_broken();
+    switch (code) {
+        case 1213:  // a deadlock or a Galera certification failure: all rolled back
+        case 1205:  // lock wait timeout (the storage rolls the rest back)
+            aborted = true;
+            break;
+        case 1047:          // "WSREP has not yet prepared node for application use": nothing ran
+        case 1053:          // server shutdown in progress: the statement was not run
+        case 1927:          // connection killed
+            mark_broken();  // the next connection goes to another node
+            aborted = true;
+            break;
+        default:
+            // A lost connection rolls back an open transaction, and a read changed nothing;
+            // an autocommit write or a COMMIT may have been done: never run again.
+            if (lost) aborted = depth > 0 || changes_nothing(sql);
+            break;
+    }
     return status_of(code, what);
+}
+
+void Connection::succeeded(const std::string& sql) {
+    if (depth == 0 && !changes_nothing(sql)) wrote = true;
 }
 
 Result<::sql::PreparedStatement*> Connection::prepare(const std::string& sql) {
@@ -194,21 +251,31 @@ Result<::sql::PreparedStatement*> Connection::prepare(const std::string& sql) {
     return raw;
 }
 
+// After an abort inside a transaction the server has rolled it back: a statement sent now
+// would commit on its own. Nothing runs until the storage has rolled back and starts over.
+Status Connection::refuse_after_abort() const {
+    return Status::Unavailable("mysql: the transaction was aborted and runs again");
+}
+
 Result<int64_t> Connection::exec(const std::string& sql, db::Params params) {
+    if (aborted && depth > 0) return refuse_after_abort();
     try {
         auto ps = prepare(sql);
         if (!ps) return ps.error();
         bind(*ps, params);
-        return static_cast<int64_t>((*ps)->executeUpdate());
+        const auto changed = static_cast<int64_t>((*ps)->executeUpdate());
+        succeeded(sql);
+        return changed;
     } catch (const ::sql::SQLException& e) {
-        return fail(e.getErrorCode(), std::string("mysql exec: ") + e.what());
+        return fail(e.getErrorCode(), sql, std::string("mysql exec: ") + e.what());
     } catch (const std::exception& e) {
-        return fail(0, std::string("mysql exec: ") + e.what());
+        return fail(0, sql, std::string("mysql exec: ") + e.what());
     }
 }
 
 Status Connection::query(const std::string& sql, db::Params params,
                          const std::function<void(const db::Row&)>& on_row) {
+    if (aborted && depth > 0) return refuse_after_abort();
     try {
         auto ps = prepare(sql);
         if (!ps) return ps.error();
@@ -218,9 +285,9 @@ Status Connection::query(const std::string& sql, db::Params params,
         while (rs->next()) on_row(row);
         return Status::Ok();
     } catch (const ::sql::SQLException& e) {
-        return fail(e.getErrorCode(), std::string("mysql query: ") + e.what());
+        return fail(e.getErrorCode(), sql, std::string("mysql query: ") + e.what());
     } catch (const std::exception& e) {
-        return fail(0, std::string("mysql query: ") + e.what());
+        return fail(0, sql, std::string("mysql query: ") + e.what());
     }
 }
 
@@ -245,13 +312,16 @@ Status Connection::exec_script(const std::string& sql) {
                 if (first != std::string::npos && line.compare(first, 2, "--") != 0) has_sql = true;
                 pos = eol + 1;
             }
-            if (has_sql) st->execute(stmt);
+            if (has_sql) {
+                st->execute(stmt);
+                succeeded(stmt);
+            }
         }
         return Status::Ok();
     } catch (const ::sql::SQLException& e) {
-        return fail(e.getErrorCode(), std::string("mysql script: ") + e.what());
+        return fail(e.getErrorCode(), sql, std::string("mysql script: ") + e.what());
     } catch (const std::exception& e) {
-        return fail(0, std::string("mysql script: ") + e.what());
+        return fail(0, sql, std::string("mysql script: ") + e.what());
     }
 }
 

@@ -1,6 +1,10 @@
-// The MySQL/MariaDB backend: a connection per thread to the server named by the URL.
-// Everything else is the shared SQL code (sql_storage.h).
+// The MySQL/MariaDB backend: a connection per thread to the server named by the URL, or to
+// the first node that answers of a Galera cluster named by several hosts. Everything else
+// is the shared SQL code (sql_storage.h), which also runs aborted units of work again.
 #include "lkk/mysql_storage.h"
+
+#include <atomic>
+#include <chrono>
 
 #include "mysql_connection.h"
 #include "sql_storage.h"
@@ -32,14 +36,46 @@ class MysqlStorage final : public SqlStorage {
     }
 
   protected:
+    // The hosts in turn from the one in use; after kBackToFirst on another host, the first
+    // is tried again first. Every thread follows the host that answered last.
     Result<std::unique_ptr<db::Connection>> open_connection() override {
-        auto c = mysql::Connection::open(address_);
-        if (!c) return c.error();
-        return std::unique_ptr<db::Connection>(std::move(c.value()));
+        const size_t n = address_.hosts.size();
+        size_t start = preferred_.load();
+        if (start != 0 && now() - moved_at_.load() >= kBackToFirst) start = 0;
+        Status last;
+        for (size_t i = 0; i < n; ++i) {
+            const size_t host = (start + i) % n;
+            auto c = mysql::Connection::open(address_, host);
+            if (!c) {
+                last = c.error();
+                continue;
+            }
+            if (host != preferred_.load() || (start == 0 && host != 0)) moved_at_.store(now());
+            preferred_.store(host);
+            return std::unique_ptr<db::Connection>(std::move(c.value()));
+        }
+        if (n > 1) return Status::Unavailable("no MySQL host answers; last: " + last.message());
+        return last;
+    }
+
+    // A connection to another node than the preferred one, or to a later node once the first
+    // is due to be tried again, is replaced between units of work.
+    bool stale(const db::Connection& c) const override {
+        const size_t host = static_cast<const mysql::Connection&>(c).host();
+        const size_t preferred = preferred_.load();
+        return host != preferred || (host != 0 && now() - moved_at_.load() >= kBackToFirst);
     }
 
   private:
+    static constexpr std::chrono::seconds kBackToFirst{30};
+    static std::chrono::seconds now() {
+        return std::chrono::duration_cast<std::chrono::seconds>(
+            std::chrono::steady_clock::now().time_since_epoch());
+    }
+
     mysql::Address address_;
+    std::atomic<size_t> preferred_{0};              // index of the host in use
+    std::atomic<std::chrono::seconds> moved_at_{};  // when it was chosen (not the first host)
 };
 
 }  // namespace

@@ -55,6 +55,19 @@ class Connection {
     // Transaction nesting depth on this connection (0: autocommit).
     int depth = 0;
 
+    // Set by a failure after which the server holds nothing of the current unit of work (one
+    // outer transaction, or one storage call in autocommit): it rolled it back (a deadlock, a
+    // Galera certification failure, a lost connection before COMMIT) or never ran it (a node
+    // not ready yet, a connection lost before a read). The storage then runs the unit again
+    // (see SqlStorage::in_transaction). Only the MySQL backend sets it.
+    bool aborted = false;
+    // Set when a write committed on its own (autocommit) in the current unit: after that the
+    // unit is never run again, whatever fails next.
+    bool wrote = false;
+    bool rerunnable() const { return aborted && !wrote; }
+    // True while a unit of work runs on this connection (its flags above belong to it).
+    bool in_unit = false;
+
   private:
     bool broken_ = false;
 };

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lkk/crypto.h"
 #include "sql_query.h"
 #include "sql_storage.h"
 
@@ -506,36 +507,50 @@ Result<int64_t> SqlStorage::enqueue_mail(const OutboxMail& m) {
     });
 }
 
-// Choosing the rows and leasing them happen in one transaction that other claimers cannot
-// share (SQLite: the IMMEDIATE write lock; MySQL: the rows' locks, skipped by the other
-// claimers), so two claimers (threads, processes, hosts) never get the same mail.
+// Exactly once across threads, processes, hosts and Galera nodes: the claimer marks each due
+// row with a token of its own by a conditional UPDATE (autocommit) that matches only a row
+// nobody holds, then reads back the rows holding its token. Of two claimers of one row, the
+// second matches nothing (one server: it waits for the first's row lock, then sees the
+// lease; Galera: certification fails it, or its node's autocommit retry sees the lease). Reading
+// back by token also finds what a claim whose answer was lost did after all.
 Result<std::vector<OutboxMail>> SqlStorage::claim_due_mails(int64_t now, int limit,
                                                             int64_t lease_seconds) {
-    std::vector<OutboxMail> claimed;
-    Status s = in_transaction([&] {
-        return with_connection([&](Connection& c) -> Status {
-            auto r = find_all<OutboxMail>(
+    const std::string token = crypto::random_token();
+    Status s = with_connection([&](Connection& c) -> Status {
+        // Other claimers may take every row we picked: then pick again (a few times).
+        for (int round = 0; round < 3; ++round) {
+            auto due = find_all<int64_t>(
                 c,
-                std::string("SELECT ") + kMailColumns +
-                    " FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? "
-                    "AND (lease_until IS NULL OR lease_until <= ?) "
-                    "ORDER BY next_attempt_at, id LIMIT ?" +
-                    dialect_.lock_claimed,
-                {now, now, int64_t{std::max(limit, 0)}}, read_mail);
-            if (!r) return r.error();
-            for (const OutboxMail& m : *r) {
-                auto leased = c.exec("UPDATE outbox SET lease_until = ? WHERE id = ?",
-                                     {now + lease_seconds, m.id});
+                "SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? AND "
+                "(lease_until IS NULL OR lease_until <= ?) ORDER BY next_attempt_at, id LIMIT ?",
+                {now, now, int64_t{std::max(limit, 0)}}, [](const Row& r) { return r.integer(0); });
+            if (!due) return due.error();
+            int64_t taken = 0;
+            for (const int64_t id : *due) {
+                auto leased = c.exec(
+                    "UPDATE outbox SET lease_until = ?, claim_token = ? WHERE id = ? "
+                    "AND state = 'pending' AND (lease_until IS NULL OR lease_until <= ?)",
+                    {now + lease_seconds, token, id, now});
+                if (!leased && c.aborted) {  // another node claimed it at the same moment
+                    c.aborted = false;
+                    continue;
+                }
                 if (!leased) return leased.error();
+                taken += *leased;
             }
-            claimed = std::move(r.value());
-            return Status::Ok();
-        });
+            if (taken > 0 || due->empty()) break;
+        }
+        return Status::Ok();
     });
-    if (!s.ok()) return s;
-    std::sort(claimed.begin(), claimed.end(),
-              [](const OutboxMail& a, const OutboxMail& b) { return a.id < b.id; });
-    return claimed;
+    auto mine = with_connection([&](Connection& c) {
+        return find_all<OutboxMail>(c,
+                                    std::string("SELECT ") + kMailColumns +
+                                        " FROM outbox WHERE claim_token = ? AND state = 'pending' "
+                                        "ORDER BY id",
+                                    {token}, read_mail);
+    });
+    if (!s.ok() && (!mine || mine->empty())) return s;
+    return mine;
 }
 
 Status SqlStorage::mark_mail_sent(int64_t id, int64_t now) {

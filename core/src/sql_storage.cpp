@@ -5,7 +5,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <ctime>
+#include <functional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,8 +32,6 @@ const SqlDialect kSqliteDialect = {
         "count = CASE WHEN counters.window_end <= ? THEN 1 ELSE counters.count + 1 END, "
         "window_end = CASE WHEN counters.window_end <= ? THEN excluded.window_end "
         "ELSE counters.window_end END",
-    // The IMMEDIATE transaction already excludes every other writer.
-    .lock_claimed = "",
     .upsert_meter =
         "ON CONFLICT (billing_account_id, serial) DO UPDATE SET name = excluded.name, "
         "model = excluded.model, digits = excluded.digits, "
@@ -53,8 +54,6 @@ const SqlDialect kMysqlDialect = {
     .upsert_counter =
         "ON DUPLICATE KEY UPDATE count = IF(window_end <= ?, 1, count + 1), "
         "window_end = IF(window_end <= ?, VALUES(window_end), window_end)",
-    // Several hosts claim at once: each skips the rows another one holds.
-    .lock_claimed = " FOR UPDATE SKIP LOCKED",
     .upsert_meter =
         "ON DUPLICATE KEY UPDATE name = VALUES(name), model = VALUES(model), "
         "digits = VALUES(digits), verification_due = VALUES(verification_due)",
@@ -98,6 +97,8 @@ void undo(db::Connection& conn, bool outer, const std::string& savepoint) {
         if (!conn.exec("ROLLBACK", {}).ok()) conn.mark_broken();
         return;
     }
+    // Aborted: the outermost transaction rolls everything back and runs again.
+    if (conn.aborted) return;
     if (!conn.exec("ROLLBACK TO SAVEPOINT " + savepoint, {}).ok() ||
         !conn.exec("RELEASE SAVEPOINT " + savepoint, {}).ok()) {
         conn.mark_broken();
@@ -126,7 +127,7 @@ Result<db::Connection*> SqlStorage::connection() {
             if (foreign(*conn)) {
                 static_cast<void>(conn.release());  // never close another process's handle
                 connections_.erase(it);
-            } else if (conn->broken() && conn->depth == 0) {
+            } else if (conn->depth == 0 && !conn->in_unit && (conn->broken() || stale(*conn))) {
                 connections_.erase(it);
             } else {
                 return conn.get();
@@ -142,12 +143,39 @@ Result<db::Connection*> SqlStorage::connection() {
     return slot.get();
 }
 
+void SqlStorage::pause_before_rerun(int attempt) {
+    thread_local std::minstd_rand random(
+        static_cast<unsigned>(std::hash<std::thread::id>()(std::this_thread::get_id())));
+    const int base_ms = 5 << attempt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(base_ms + random() % base_ms));
+}
+
 // A nested call becomes a savepoint of the outer transaction, so its failure undoes only
-// its own work.
+// its own work. The outermost transaction is one unit of work: when the database aborted it
+// (db::Connection::rerunnable) it is rolled back and the body runs again, at most kMaxReruns
+// times, so a body must be safe to run again (it starts over from what it reads).
 Status SqlStorage::in_transaction(const std::function<Status()>& body) {
-    auto c = connection();
-    if (!c) return c.error();
-    db::Connection& conn = **c;
+    for (int attempt = 0;; ++attempt) {
+        auto c = connection();
+        if (!c) return c.error();
+        db::Connection& conn = **c;
+        if (conn.depth > 0 || conn.in_unit) return transaction(conn, body);
+        conn.aborted = conn.wrote = false;
+        conn.in_unit = true;
+        Status s;
+        try {
+            s = transaction(conn, body);
+        } catch (...) {
+            conn.in_unit = false;
+            throw;
+        }
+        conn.in_unit = false;
+        if (s.ok() || !conn.rerunnable() || attempt == kMaxReruns) return s;
+        pause_before_rerun(attempt);
+    }
+}
+
+Status SqlStorage::transaction(db::Connection& conn, const std::function<Status()>& body) {
     const bool outer = conn.depth == 0;
     const std::string savepoint = "lkk_sp" + std::to_string(conn.depth);
     auto begin = conn.exec(outer ? std::string(dialect_.begin) : "SAVEPOINT " + savepoint, {});
@@ -162,6 +190,8 @@ Status SqlStorage::in_transaction(const std::function<Status()>& body) {
         throw;
     }
     --conn.depth;
+    // A body that went on after its transaction was aborted must not commit what is left.
+    if (s.ok() && outer && conn.aborted) s = Status::Unavailable("the transaction was aborted");
     if (!s.ok()) {
         undo(conn, outer, savepoint);
         return s;

@@ -26,7 +26,6 @@ struct SqlDialect {
     const char* migrations_dir;  // embedded sql/<dir>/NNN_*.sql
     const char* upsert_billing;  // tail of the billing INSERT: update on a duplicate key
     const char* upsert_counter;  // tail of the counter INSERT (params: now, now)
-    const char* lock_claimed;    // appended to the SELECT that claims outbox rows
     const char* upsert_meter;    // tail of the meters INSERT
     const char* upsert_reading;  // tail of the readings INSERT
 };
@@ -133,18 +132,43 @@ class SqlStorage : public Storage, public SessionStore, public CounterStore, pub
     Result<db::Connection*> connection();
 
     // Calls f with this thread's connection; answers the connection error when there is none.
+    // Outside a transaction, f is one unit of work: when it fails in a way that left nothing
+    // done (db::Connection::rerunnable: a Galera certification failure, a node gone before
+    // anything was written), it runs again, on a new connection if need be, at most
+    // kMaxReruns times. Inside a transaction, the outermost in_transaction runs it again.
     template <class F>
     auto with_connection(F&& f) -> decltype(f(std::declval<db::Connection&>())) {
-        auto c = connection();
-        if (!c) return c.error();
-        return f(**c);
+        for (int attempt = 0;; ++attempt) {
+            auto c = connection();
+            if (!c) return c.error();
+            db::Connection& conn = **c;
+            if (conn.depth > 0 || conn.in_unit) return f(conn);
+            conn.aborted = conn.wrote = false;
+            conn.in_unit = true;
+            auto r = f(conn);
+            conn.in_unit = false;
+            if (r.ok() || !conn.rerunnable() || attempt == kMaxReruns) return r;
+            pause_before_rerun(attempt);
+        }
     }
+
+    // A unit of work that the database aborted runs again at most this many times.
+    static constexpr int kMaxReruns = 3;
+
+  private:
+    // One run of a transaction (or a savepoint when nested) on conn.
+    Status transaction(db::Connection& conn, const std::function<Status()>& body);
 
   protected:
     // Opens a new connection for the calling thread.
     virtual Result<std::unique_ptr<db::Connection>> open_connection() = 0;
     // True for a connection this process must not use (SQLite: inherited through fork()).
     virtual bool foreign(const db::Connection&) const { return false; }
+    // True for a healthy connection that should be replaced between units of work (MySQL: one
+    // to another Galera node than the one now preferred).
+    virtual bool stale(const db::Connection&) const { return false; }
+    // A short, growing, jittered wait, so two claimers that conflicted do not meet again.
+    static void pause_before_rerun(int attempt);
     // Lets go of the connections of other processes without closing them (see foreign).
     void release_foreign_connections();
 

@@ -8,10 +8,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -38,9 +41,23 @@ std::string random_tag() {
 // A temporary directory removed with everything in it when the test ends.
 using lkk::test::TempDir;
 
-// MariaDB is always listed: without LKK_TEST_MYSQL_URL its tests show as skipped.
+// MariaDB is always listed: without LKK_TEST_MYSQL_URL its tests show as skipped. So is the
+// Galera cluster of scripts/services.sh ha (LKK_TEST_GALERA_URL, three hosts in one URL).
 std::vector<std::string> backends() {
-    return {"sqlite", "mysql"};
+    return {"sqlite", "mysql", "galera"};
+}
+
+// The server URL of a MySQL-family backend, or "" after GTEST_SKIP/FAIL.
+std::string mysql_family_url(const std::string& backend) {
+    std::string url;
+    [&] {
+        if (backend == "galera") {
+            LKK_TEST_HA_URL(url, "LKK_TEST_GALERA_URL");
+        } else {
+            LKK_TEST_SERVER_URL(url, "LKK_TEST_MYSQL_URL");
+        }
+    }();
+    return url;
 }
 
 class StorageContract : public ::testing::TestWithParam<std::string> {
@@ -51,12 +68,14 @@ class StorageContract : public ::testing::TestWithParam<std::string> {
             dir_ = std::make_unique<TempDir>();
             url = "sqlite:" + dir_->path() + "/lkk.db";
         } else {
-            LKK_TEST_SERVER_URL(url, "LKK_TEST_MYSQL_URL");
+            url = mysql_family_url(GetParam());
+            if (url.empty()) return;
         }
         auto opened = open_storage(url);
         ASSERT_TRUE(opened.ok()) << opened.error().message();
         st_ = std::move(opened.value());
-        ASSERT_TRUE(st_->migrate().ok());
+        Status migrated = st_->migrate();
+        ASSERT_TRUE(migrated.ok()) << migrated.message();
         tag_ = random_tag();
     }
     void TearDown() override {
@@ -944,6 +963,212 @@ TEST_P(StorageContract, ReadingsOnePerMonthNewestBeforeAPeriodAndExport) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StorageContract, ::testing::ValuesIn(backends()),
+                         [](const auto& p) { return p.param; });
+
+// ---- MySQL and Galera only (SPEC 14): several hosts, units of work that run again ----
+
+// The URL with `first` put before its hosts: "mysql://u:p@H/db" -> "mysql://u:p@first,H/db".
+std::string with_first_host(const std::string& url, const std::string& first) {
+    const auto at = url.rfind('@');
+    return url.substr(0, at + 1) + first + "," + url.substr(at + 1);
+}
+
+// The URL with its host list turned so that host `n` (from 0) comes first.
+std::string starting_at_host(const std::string& url, size_t n) {
+    const auto at = url.rfind('@');
+    const auto slash = url.find('/', at);
+    std::vector<std::string> hosts;
+    std::string list = url.substr(at + 1, slash - at - 1);
+    for (size_t start = 0;;) {
+        const auto comma = list.find(',', start);
+        hosts.push_back(list.substr(start, comma == std::string::npos ? comma : comma - start));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    std::rotate(hosts.begin(), hosts.begin() + static_cast<std::ptrdiff_t>(n % hosts.size()),
+                hosts.end());
+    std::string joined;
+    for (const auto& h : hosts) joined += (joined.empty() ? "" : ",") + h;
+    return url.substr(0, at + 1) + joined + url.substr(slash);
+}
+
+class MysqlFamily : public ::testing::TestWithParam<std::string> {
+  protected:
+    void SetUp() override {
+        url_ = mysql_family_url(GetParam());
+        if (url_.empty()) return;
+        st_ = open(url_);
+        ASSERT_TRUE(st_ && st_->migrate().ok());
+        tag_ = random_tag();
+    }
+    static std::unique_ptr<Storage> open(const std::string& url) {
+        auto opened = open_storage(url);
+        EXPECT_TRUE(opened.ok()) << opened.error().message();
+        return opened.ok() ? std::move(opened.value()) : nullptr;
+    }
+    std::string email(const std::string& who) const { return who + "." + tag_ + "@example.org"; }
+
+    std::string url_;
+    std::unique_ptr<Storage> st_;
+    std::string tag_;
+};
+
+TEST_P(MysqlFamily, MultiHostUrlTakesTheNextHostWhenTheFirstIsDown) {
+    // Port 1 on loopback: nothing listens there, so the first host refuses at once.
+    auto st = open(with_first_host(url_, "127.0.0.1:1"));
+    ASSERT_TRUE(st);
+    ASSERT_TRUE(st->ping().ok());
+    auto id = st->insert_user(email("failover"), "h", 1);
+    ASSERT_TRUE(id.ok()) << id.error().message();
+    auto found = st_->find_user_by_email(email("failover"));
+    ASSERT_TRUE(found.ok() && found->has_value());
+    EXPECT_EQ((*found)->id, *id);
+
+    // No host answers: unavailable (503), naming the last host tried.
+    auto none = open("mysql://lkk:x@127.0.0.1:1,127.0.0.1:2/lkk_test");
+    ASSERT_TRUE(none);
+    Status s = none->ping();
+    EXPECT_EQ(s.code(), StatusCode::unavailable);
+    EXPECT_NE(s.message().find("no MySQL host answers"), std::string::npos) << s.message();
+}
+
+TEST_P(MysqlFamily, BadHostListsAreRefused) {
+    for (const char* bad : {"mysql://u:p@a:1,,b:2/db", "mysql://u:p@a:1,b:x/db",
+                            "mysql://u:p@a:1,b:70000/db", "mysql://u:p@a,b/"}) {
+        auto r = open_storage(bad);
+        ASSERT_FALSE(r.ok()) << bad;
+        EXPECT_EQ(r.error().code(), StatusCode::invalid_argument) << bad;
+    }
+}
+
+// Two transactions take two rows in opposite orders: the server kills one (deadlock, 1213)
+// and the storage runs it again, so both succeed and nothing is lost.
+TEST_P(MysqlFamily, DeadlockVictimRunsAgain) {
+    const int64_t a = *st_->insert_user(email("a"), "h", 1);
+    const int64_t b = *st_->insert_user(email("b"), "h", 1);
+    auto other = open(url_);
+    ASSERT_TRUE(other);
+    std::atomic<int> runs{0};
+    std::atomic<int> holding{0};
+    auto worker = [&](Storage& st, int64_t first, int64_t second, const std::string& who) {
+        return st.in_transaction([&]() -> Status {
+            const bool first_run = runs.fetch_add(1) < 2;
+            if (Status s = st.set_user_status(first, UserStatus::blocked); !s.ok()) return s;
+            if (first_run) {  // both hold their first row before either takes its second
+                ++holding;
+                for (int i = 0; i < 500 && holding.load() < 2; ++i)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
+            if (Status s = st.set_user_status(second, UserStatus::blocked); !s.ok()) return s;
+            return st.audit(
+                {0, 1, first, "deadlock_test", who, subscriber_actor(first, "127.0.0.1")});
+        });
+    };
+    Status s1;
+    std::thread t([&] { s1 = worker(*st_, a, b, tag_ + "-1"); });
+    Status s2 = worker(*other, b, a, tag_ + "-2");
+    t.join();
+    EXPECT_TRUE(s1.ok()) << s1.message();
+    EXPECT_TRUE(s2.ok()) << s2.message();
+    EXPECT_EQ(runs.load(), 3) << "one of the two ran again";
+    auto audit = st_->recent_audit(a, 10);
+    ASSERT_TRUE(audit.ok());
+    auto b_audit = st_->recent_audit(b, 10);
+    ASSERT_TRUE(b_audit.ok());
+    EXPECT_EQ(audit->size() + b_audit->size(), 2u) << "each transaction committed once";
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, MysqlFamily, ::testing::Values("mysql", "galera"),
+                         [](const auto& p) { return p.param; });
+
+// ---- Galera only: the cluster's own failure modes ----
+
+class Galera : public MysqlFamily {};
+
+// A transaction on node 1 writes a row that node 2 changes and commits meanwhile: node 1
+// aborts it on certification (1213), and the storage runs it again.
+TEST_P(Galera, CertificationFailureRunsTheTransactionAgain) {
+    const int64_t user = *st_->insert_user(email("cert"), "h", 1);
+    auto node2 = open(starting_at_host(url_, 1));
+    ASSERT_TRUE(node2);
+    ASSERT_TRUE(node2->ping().ok());
+    std::atomic<int> runs{0};
+    std::atomic<bool> holding{false};
+    std::atomic<bool> other_committed{false};
+    std::thread t([&] {
+        for (int i = 0; i < 500 && !holding.load(); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        EXPECT_TRUE(node2->set_user_status(user, UserStatus::deleted).ok());
+        other_committed = true;
+    });
+    Status s = st_->in_transaction([&]() -> Status {
+        const bool first_run = runs.fetch_add(1) == 0;
+        if (Status st = st_->set_user_status(user, UserStatus::blocked); !st.ok()) return st;
+        if (first_run) {
+            holding = true;
+            for (int i = 0; i < 500 && !other_committed.load(); ++i)
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));  // replicated to us
+        }
+        return Status::Ok();
+    });
+    t.join();
+    EXPECT_TRUE(s.ok()) << s.message();
+    EXPECT_EQ(runs.load(), 2) << "aborted once on certification, then committed";
+    auto found = st_->find_user(user);
+    ASSERT_TRUE(found.ok() && found->has_value());
+    EXPECT_EQ((*found)->status, UserStatus::blocked) << "the transaction that ran again won";
+}
+
+// Claimers on all three nodes at once: every mail is claimed exactly once (Galera does not
+// see SELECT ... FOR UPDATE locks of other nodes; the claim token makes it safe).
+TEST_P(Galera, OutboxClaimsAreExactlyOnceAcrossNodes) {
+    constexpr int kMails = 120;
+    const int64_t now = 7'000'000;
+    std::set<int64_t> mine;
+    for (int i = 0; i < kMails; ++i) {
+        OutboxMail m;
+        m.recipient = "n" + std::to_string(i) + "." + tag_ + "@example.org";
+        m.subject = "s";
+        m.body_text = "t";
+        m.created_at = now;
+        m.next_attempt_at = now;
+        auto id = st_->enqueue_mail(m);
+        ASSERT_TRUE(id.ok());
+        mine.insert(*id);
+    }
+    std::vector<std::unique_ptr<Storage>> nodes;
+    for (size_t n = 0; n < 3; ++n) nodes.push_back(open(starting_at_host(url_, n)));
+    std::mutex mu;
+    std::vector<int64_t> claimed;
+    std::atomic<int> errors{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 6; ++t) {
+        threads.emplace_back([&, t] {
+            Storage& st = *nodes[static_cast<size_t>(t % 3)];
+            for (int round = 0; round < 400; ++round) {
+                auto got = st.claim_due_mails(now, 4, 3600);
+                if (!got.ok()) {
+                    if (errors++ == 0) ADD_FAILURE() << got.error().message();
+                    continue;
+                }
+                if (got->empty()) break;
+                std::lock_guard lock(mu);
+                for (const auto& m : *got) {
+                    if (mine.count(m.id) != 0) claimed.push_back(m.id);
+                }
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    std::sort(claimed.begin(), claimed.end());
+    EXPECT_EQ(std::adjacent_find(claimed.begin(), claimed.end()), claimed.end())
+        << "a mail was claimed twice";
+    EXPECT_EQ(claimed.size(), mine.size()) << "every mail was claimed";
+    EXPECT_EQ(errors.load(), 0) << "claims that conflicted ran again";
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Galera, ::testing::Values("galera"),
                          [](const auto& p) { return p.param; });
 
 // ---- SQLite only ----
