@@ -15,6 +15,7 @@
 #include <charconv>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -23,19 +24,63 @@ namespace {
 
 constexpr int kConnectTimeoutMs = 2000;
 constexpr int kCommandTimeoutMs = 2000;
-constexpr int64_t kGraceSeconds = 60;  // TTLs outlive the logical expiry by this much
+constexpr int kSentinelTimeoutMs = 500;  // a sentinel that does not answer soon is skipped
+constexpr int64_t kGraceSeconds = 60;    // TTLs outlive the logical expiry by this much
 
-struct RedisAddress {
+struct Endpoint {
     std::string host = "127.0.0.1";
     int port = 6379;
+};
+
+struct RedisAddress {
+    Endpoint server;                  // redis://: the one server
+    std::vector<Endpoint> sentinels;  // redis-sentinel://: asked for the master's address
+    std::string master_name;
     int db = 0;
     std::string password;
 };
 
+Result<int> parse_port(const std::string& port) {
+    int v = 0;
+    auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), v);
+    if (ec != std::errc() || p != port.data() + port.size() || v <= 0 || v > 65535)
+        return Status::Invalid("redis url: bad port '" + port + "'");
+    return v;
+}
+
+// "host:port" or "host" (default port) or ":port" (default host).
+Result<Endpoint> parse_endpoint(std::string text, int default_port) {
+    Endpoint e;
+    e.port = default_port;
+    if (auto colon = text.rfind(':'); colon != std::string::npos) {
+        auto port = parse_port(text.substr(colon + 1));
+        if (!port) return port.error();
+        e.port = *port;
+        text.resize(colon);
+    }
+    if (!text.empty()) e.host = text;
+    return e;
+}
+
+Result<int> parse_db(const std::string& db) {
+    int v = 0;
+    if (db.empty()) return v;
+    auto [p, ec] = std::from_chars(db.data(), db.data() + db.size(), v);
+    if (ec != std::errc() || p != db.data() + db.size() || v < 0)
+        return Status::Invalid("redis url: bad database number '" + db + "'");
+    return v;
+}
+
+// "redis://[:password@]host:port/db" or
+// "redis-sentinel://[:password@]s1:26379,s2:26379/master-name/db" (the password is the
+// master's).
 Result<RedisAddress> parse_redis_url(const std::string& url) {
-    constexpr std::string_view scheme = "redis://";
-    if (url.rfind(scheme, 0) != 0) return Status::Invalid("redis url must start with redis://");
-    std::string rest = url.substr(scheme.size());
+    constexpr std::string_view plain = "redis://";
+    constexpr std::string_view sentinel = "redis-sentinel://";
+    const bool via_sentinels = url.starts_with(sentinel);
+    if (!via_sentinels && !url.starts_with(plain))
+        return Status::Invalid("redis url must start with redis:// or redis-sentinel://");
+    std::string rest = url.substr(via_sentinels ? sentinel.size() : plain.size());
     RedisAddress a;
     if (auto at = rest.rfind('@'); at != std::string::npos) {
         std::string cred = rest.substr(0, at);
@@ -43,23 +88,39 @@ Result<RedisAddress> parse_redis_url(const std::string& url) {
         auto colon = cred.find(':');
         a.password = colon == std::string::npos ? cred : cred.substr(colon + 1);
     }
+    std::string path;
     if (auto slash = rest.find('/'); slash != std::string::npos) {
-        std::string db = rest.substr(slash + 1);
-        rest = rest.substr(0, slash);
-        if (!db.empty()) {
-            auto [p, ec] = std::from_chars(db.data(), db.data() + db.size(), a.db);
-            if (ec != std::errc() || p != db.data() + db.size() || a.db < 0)
-                return Status::Invalid("redis url: bad database number '" + db + "'");
-        }
+        path = rest.substr(slash + 1);
+        rest.resize(slash);
     }
-    if (auto colon = rest.rfind(':'); colon != std::string::npos) {
-        std::string port = rest.substr(colon + 1);
-        rest = rest.substr(0, colon);
-        auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), a.port);
-        if (ec != std::errc() || p != port.data() + port.size() || a.port <= 0 || a.port > 65535)
-            return Status::Invalid("redis url: bad port '" + port + "'");
+    if (!via_sentinels) {
+        auto db = parse_db(path);
+        if (!db) return db.error();
+        a.db = *db;
+        auto server = parse_endpoint(rest, 6379);
+        if (!server) return server.error();
+        a.server = *server;
+        return a;
     }
-    if (!rest.empty()) a.host = rest;
+    const auto slash = path.find('/');
+    a.master_name = path.substr(0, slash);
+    if (a.master_name.empty())
+        return Status::Invalid(
+            "redis-sentinel url needs the master's name: redis-sentinel://s1:26379,s2:26379/"
+            "mymaster/0");
+    auto db = parse_db(slash == std::string::npos ? std::string() : path.substr(slash + 1));
+    if (!db) return db.error();
+    a.db = *db;
+    size_t start = 0;
+    while (true) {
+        const size_t comma = rest.find(',', start);
+        auto e = parse_endpoint(
+            rest.substr(start, comma == std::string::npos ? comma : comma - start), 26379);
+        if (!e) return e.error();
+        a.sentinels.push_back(*e);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
     return a;
 }
 
@@ -80,73 +141,146 @@ timeval ms_to_timeval(int ms) {
     return tv;
 }
 
+ReplyPtr run(redisContext* c, const std::vector<std::string>& args) {
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    for (const auto& a : args) {
+        argv.push_back(a.data());
+        lens.push_back(a.size());
+    }
+    return ReplyPtr(static_cast<redisReply*>(
+        redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data())));
+}
+
+bool simple_ok(redisContext* c, const std::vector<std::string>& args) {
+    ReplyPtr r = run(c, args);
+    return r && r->type != REDIS_REPLY_ERROR;
+}
+
+bool is_string(const redisReply* r) {
+    return r != nullptr && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS);
+}
+
+ContextPtr connect(const Endpoint& e, int timeout_ms) {
+    ContextPtr c(redisConnectWithTimeout(e.host.c_str(), e.port, ms_to_timeval(timeout_ms)));
+    if (c && c->err == 0 && redisSetTimeout(c.get(), ms_to_timeval(timeout_ms)) != REDIS_OK)
+        c->err = REDIS_ERR_IO;
+    return c;
+}
+
 // The connection pool: one context per thread, created lazily, dropped after any error.
+// Behind Sentinel (issue 14) the master's address is asked of the sentinels, the first that
+// answers, and kept until a connection to it fails or it refuses a write (READONLY: it was
+// demoted), so the next connection asks again; a connection is used only once the server
+// it reaches says it is the master (ROLE), so nothing is written to a replica.
 class RedisConnections {
   public:
     explicit RedisConnections(RedisAddress address) : address_(std::move(address)) {}
 
     // Runs one command (argv form: binary-safe, no format strings). A transport error drops
     // this thread's connection and answers unavailable; a Redis error reply answers internal.
+    // A write refused by a demoted master runs once more on the master the sentinels name.
     Result<ReplyPtr> command(const std::vector<std::string>& args) {
-        auto ctx = connection();
-        if (!ctx.ok()) return ctx.error();
-        std::vector<const char*> argv;
-        std::vector<size_t> lens;
-        for (const auto& a : args) {
-            argv.push_back(a.data());
-            lens.push_back(a.size());
-        }
-        auto* raw = redisCommandArgv(*ctx, static_cast<int>(argv.size()), argv.data(), lens.data());
-        if (raw == nullptr) {
-            std::string why = (*ctx)->errstr;
+        for (int attempt = 0;; ++attempt) {
+            auto ctx = connection();
+            if (!ctx.ok()) return ctx.error();
+            ReplyPtr reply = run(*ctx, args);
+            if (!reply) {
+                std::string why = (*ctx)->errstr;
+                drop();
+                return Status::Unavailable("redis: " + why);
+            }
+            if (reply->type != REDIS_REPLY_ERROR) return reply;
+            std::string error(reply->str, reply->len);
+            if (address_.sentinels.empty() || error.find("READONLY") == std::string::npos)
+                return Status::Internal("redis: " + error);
             drop();
-            return Status::Unavailable("redis: " + why);
+            if (attempt > 0) return Status::Unavailable("redis: " + error);
         }
-        ReplyPtr reply(static_cast<redisReply*>(raw));
-        if (reply->type == REDIS_REPLY_ERROR)
-            return Status::Internal("redis: " + std::string(reply->str, reply->len));
-        return reply;
     }
 
   private:
     Result<redisContext*> connection() {
-        std::lock_guard lock(mu_);
-        auto& slot = per_thread_[std::this_thread::get_id()];
-        if (slot) return slot.get();
-        ContextPtr c(redisConnectWithTimeout(address_.host.c_str(), address_.port,
-                                             ms_to_timeval(kConnectTimeoutMs)));
+        {
+            std::lock_guard lock(mu_);
+            auto it = per_thread_.find(std::this_thread::get_id());
+            if (it != per_thread_.end()) return it->second.get();
+        }
+        Endpoint where = address_.server;
+        if (!address_.sentinels.empty()) {
+            auto m = master();
+            if (!m) return m.error();
+            where = *m;
+        }
+        const std::string name = where.host + ":" + std::to_string(where.port);
+        ContextPtr c = connect(where, kConnectTimeoutMs);
         if (!c) return Status::Unavailable("redis: out of memory");
-        if (c->err) return Status::Unavailable("redis " + address_.host + ": " + c->errstr);
+        if (c->err) {
+            forget_master();
+            return Status::Unavailable("redis " + name + ": " + c->errstr);
+        }
         if (redisSetTimeout(c.get(), ms_to_timeval(kCommandTimeoutMs)) != REDIS_OK)
             return Status::Unavailable("redis: cannot set timeout");
         if (!address_.password.empty() && !simple_ok(c.get(), {"AUTH", address_.password}))
             return Status::Unavailable("redis: AUTH failed");
         if (address_.db != 0 && !simple_ok(c.get(), {"SELECT", std::to_string(address_.db)}))
             return Status::Unavailable("redis: SELECT failed");
+        if (!address_.sentinels.empty()) {
+            ReplyPtr role = run(c.get(), {"ROLE"});
+            if (!role || role->type != REDIS_REPLY_ARRAY || role->elements == 0 ||
+                !is_string(role->element[0]) ||
+                std::string(role->element[0]->str, role->element[0]->len) != "master") {
+                forget_master();
+                return Status::Unavailable("redis " + name + " is not the master (yet)");
+            }
+        }
+        std::lock_guard lock(mu_);
+        auto& slot = per_thread_[std::this_thread::get_id()];
         slot = std::move(c);
         return slot.get();
     }
 
-    static bool simple_ok(redisContext* c, const std::vector<std::string>& args) {
-        std::vector<const char*> argv;
-        std::vector<size_t> lens;
-        for (const auto& a : args) {
-            argv.push_back(a.data());
-            lens.push_back(a.size());
+    // The master's address: the one known, or the answer of the first sentinel that gives one.
+    Result<Endpoint> master() {
+        {
+            std::lock_guard lock(mu_);
+            if (master_) return *master_;
         }
-        ReplyPtr r(static_cast<redisReply*>(
-            redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data())));
-        return r && r->type != REDIS_REPLY_ERROR;
+        for (const Endpoint& s : address_.sentinels) {
+            ContextPtr c = connect(s, kSentinelTimeoutMs);
+            if (!c || c->err) continue;
+            ReplyPtr r =
+                run(c.get(), {"SENTINEL", "get-master-addr-by-name", address_.master_name});
+            if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+                !is_string(r->element[0]) || !is_string(r->element[1]))
+                continue;
+            auto port = parse_port(std::string(r->element[1]->str, r->element[1]->len));
+            if (!port) continue;
+            Endpoint m{std::string(r->element[0]->str, r->element[0]->len), *port};
+            std::lock_guard lock(mu_);
+            master_ = m;
+            return m;
+        }
+        return Status::Unavailable("redis: no sentinel names a master '" + address_.master_name +
+                                   "'");
     }
 
+    void forget_master() {
+        std::lock_guard lock(mu_);
+        master_.reset();
+    }
+
+    // Drops this thread's connection; behind Sentinel the master is asked for again.
     void drop() {
         std::lock_guard lock(mu_);
         per_thread_.erase(std::this_thread::get_id());
+        master_.reset();
     }
 
     RedisAddress address_;
-    std::mutex mu_;  // guards the map only; each context is used by its own thread
+    std::mutex mu_;  // guards the map and master_; each context is used by its own thread
     std::map<std::thread::id, ContextPtr> per_thread_;
+    std::optional<Endpoint> master_;
 };
 
 int64_t as_int(const redisReply* r) {

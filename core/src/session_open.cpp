@@ -58,11 +58,12 @@ Result<std::unique_ptr<SessionStore>> open_session_store(const std::string& url,
         if (inner == nullptr) return Status::Invalid("this storage backend keeps no sessions");
         return std::unique_ptr<SessionStore>(std::make_unique<StorageSessions>(*inner));
     }
-    if (url.starts_with("redis://")) {
+    if (url.starts_with("redis://") || url.starts_with("redis-sentinel://")) {
         return open_redis_session_store(url);
     }
     return Status::Invalid("unknown sessions url \"" + url +
-                           "\": expected storage or redis://host:port/db");
+                           "\": expected storage, redis://host:port/db or "
+                           "redis-sentinel://s1:26379,s2:26379/master/db");
 }
 
 Result<std::unique_ptr<CounterStore>> open_counter_store(const std::string& url, Storage& storage) {
@@ -71,11 +72,12 @@ Result<std::unique_ptr<CounterStore>> open_counter_store(const std::string& url,
         if (inner == nullptr) return Status::Invalid("this storage backend keeps no counters");
         return std::unique_ptr<CounterStore>(std::make_unique<StorageCounters>(*inner));
     }
-    if (url.starts_with("redis://")) {
+    if (url.starts_with("redis://") || url.starts_with("redis-sentinel://")) {
         return open_redis_counter_store(url);
     }
     return Status::Invalid("unknown counters url \"" + url +
-                           "\": expected storage or redis://host:port/db");
+                           "\": expected storage, redis://host:port/db or "
+                           "redis-sentinel://s1:26379,s2:26379/master/db");
 }
 
 }  // namespace lkk

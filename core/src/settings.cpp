@@ -226,8 +226,10 @@ std::vector<SectionSpec> describe_keys(Settings& s, const fs::path& base_dir) {
          {{"url", text(s.storage.url, one_of_prefixes({"sqlite:", "mysql://"},
                                                       "\"sqlite:PATH\" or \"mysql://...\""))}}},
         {"sessions",
-         {{"url", text(sess.url, one_of_prefixes({"storage", "redis://"},
-                                                 "\"storage\" or \"redis://HOST:PORT/DB\""))},
+         {{"url",
+           text(sess.url, one_of_prefixes({"storage", "redis://", "redis-sentinel://"},
+                                          "\"storage\", \"redis://HOST:PORT/DB\" or "
+                                          "\"redis-sentinel://S1:PORT,S2:PORT/MASTER/DB\""))},
           {"idle_timeout", duration(sess.idle_timeout)},
           {"absolute_timeout", duration(sess.absolute_timeout)},
           {"cookie_secure", boolean(sess.cookie_secure)}}},

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "lkk/redis_store.h"
 #include "lkk/session_store.h"
 #include "lkk/storage.h"
 #include "test_servers.h"
@@ -34,9 +35,10 @@ std::string random_tag() {
     return buf;
 }
 
-// Redis is always listed: without LKK_TEST_REDIS_URL its tests show as skipped.
+// Redis is always listed: without LKK_TEST_REDIS_URL its tests show as skipped. So is Redis
+// behind Sentinel (scripts/services.sh ha: LKK_TEST_SENTINEL_URL).
 std::vector<std::string> backends() {
-    return {"storage", "redis"};
+    return {"storage", "redis", "sentinel"};
 }
 
 class SessionContract : public ::testing::TestWithParam<std::string> {
@@ -50,6 +52,7 @@ class SessionContract : public ::testing::TestWithParam<std::string> {
         storage_ = std::move(st.value());
         std::string url = "storage";
         if (GetParam() == "redis") LKK_TEST_SERVER_URL(url, "LKK_TEST_REDIS_URL");
+        if (GetParam() == "sentinel") LKK_TEST_HA_URL(url, "LKK_TEST_SENTINEL_URL");
         auto s = open_session_store(url, *storage_);
         ASSERT_TRUE(s.ok()) << s.error().message();
         sessions_ = std::move(s.value());
@@ -223,6 +226,45 @@ TEST_P(SessionContract, SessionsFromSeveralThreads) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, SessionContract, ::testing::ValuesIn(backends()),
                          [](const auto& p) { return p.param; });
+
+// ---- Redis Sentinel (SPEC 14) ----
+
+TEST(Sentinel, AsksTheFirstSentinelThatAnswersAndWritesToTheMaster) {
+    std::string url;
+    LKK_TEST_HA_URL(url, "LKK_TEST_SENTINEL_URL");
+    // Port 1 on loopback refuses at once: the next sentinel is asked.
+    const std::string scheme = "redis-sentinel://";
+    auto sessions = open_redis_session_store(scheme + "127.0.0.1:1," + url.substr(scheme.size()));
+    ASSERT_TRUE(sessions.ok()) << sessions.error().message();
+    Session s{"sentinel-" + random_tag(), 7, "csrf", 1000, 1000};
+    ASSERT_TRUE((*sessions)->create(s, 600, 3600).ok());
+    auto found = (*sessions)->find(s.id_hash, 1001, 600, 3600);
+    ASSERT_TRUE(found.ok() && found->has_value());
+    EXPECT_EQ((*found)->user_id, 7);
+}
+
+TEST(Sentinel, UnknownMasterOrNoSentinelIsUnavailable) {
+    std::string url;
+    LKK_TEST_HA_URL(url, "LKK_TEST_SENTINEL_URL");
+    auto other = open_redis_counter_store(url.substr(0, url.find("/mymaster")) + "/nosuch/0");
+    ASSERT_TRUE(other.ok());
+    auto hit = (*other)->hit("k", 60, 1000);
+    ASSERT_FALSE(hit.ok());
+    EXPECT_EQ(hit.error().code(), StatusCode::unavailable);
+    EXPECT_NE(hit.error().message().find("nosuch"), std::string::npos) << hit.error().message();
+    auto none = open_redis_counter_store("redis-sentinel://127.0.0.1:1,127.0.0.1:2/mymaster/0");
+    ASSERT_TRUE(none.ok());
+    EXPECT_EQ((*none)->hit("k", 60, 1000).error().code(), StatusCode::unavailable);
+}
+
+TEST(Sentinel, BadUrlsAreRefused) {
+    for (const char* bad : {"redis-sentinel://127.0.0.1:26379", "redis-sentinel://h:1//0",
+                            "redis-sentinel://h:x/m/0", "redis-sentinel://h:1/m/x"}) {
+        auto r = open_redis_session_store(bad);
+        ASSERT_FALSE(r.ok()) << bad;
+        EXPECT_EQ(r.error().code(), StatusCode::invalid_argument) << bad;
+    }
+}
 
 TEST(SessionStoreOpen, RefusesUnknownUrls) {
     std::string pattern = std::filesystem::temp_directory_path() / "lkk-sessions-XXXXXX";
