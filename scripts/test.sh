@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it:
-#   1. installs the Debian packages (idempotent), starts private MariaDB + Redis;
+#   1. installs the Debian packages (idempotent), starts private MariaDB + Redis and the HA
+#      cluster (Galera + Redis Sentinel, scripts/services.sh ha);
 #   2. normal build (RelWithDebInfo) -> ctest (unit + integration);
 #   3. AddressSanitizer + UBSan build -> ctest again (nginx runs the sanitized module);
 #   4. clang libFuzzer build -> each fuzzer for LKK_FUZZ_SECONDS (default 60) with its exec count.
@@ -17,6 +18,12 @@ eval "$(bash scripts/services.sh start)"
 trap 'bash scripts/services.sh stop' EXIT
 # MariaDB and Redis are running now: a suite that needs them must run, not skip.
 export LKK_TEST_REQUIRE_SERVERS=1
+# The HA cluster (issue 14): three Galera nodes, a Redis master, its replica, three sentinels.
+ha_started=$(date +%s)
+eval "$(bash scripts/services.sh ha)"
+trap 'bash scripts/services.sh ha-stop; bash scripts/services.sh stop' EXIT
+export LKK_TEST_REQUIRE_HA=1
+echo "[ha] cluster up in $(( $(date +%s) - ha_started )) s, $(bash scripts/services.sh ha-rss) MiB resident"
 
 stage() { printf '\n===== %s =====\n' "$*"; }
 

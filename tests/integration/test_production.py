@@ -152,6 +152,21 @@ def report(text):
     sys.stderr.flush()
 
 
+def recorder(log):
+    """record(step, call): runs call() (a request) and appends (start, end, step, status,
+    text) to log; a request that raised is recorded with status 0."""
+    def record(step, call):
+        t0 = time.time()
+        try:
+            r = call()
+            log.append((t0, time.time(), step, r.status, r.text))
+            return r
+        except Exception as e:  # noqa: BLE001 - a reset connection is a finding
+            log.append((t0, time.time(), step, 0, repr(e)))
+            return None
+    return record
+
+
 class ProductionCase(unittest.TestCase):
     portals = ()
 
@@ -467,16 +482,7 @@ class Outages(ProductionCase):
     # Every request is recorded as (start, end, step, status, text); a failed step ends the
     # iteration (there is nothing to post or view after it).
     def load(self, stop, log):
-        def record(step, call):
-            t0 = time.time()
-            try:
-                r = call()
-                log.append((t0, time.time(), step, r.status, r.text))
-                return r
-            except Exception as e:  # noqa: BLE001 - a reset connection is a finding
-                log.append((t0, time.time(), step, 0, repr(e)))
-                return None
-
+        record = recorder(log)
         for _ in range(self.ITERATIONS):
             if stop.is_set():
                 return
