@@ -202,6 +202,12 @@ TEST(Settings, BadValuesAreRefused) {
     EXPECT_TRUE(load_settings_string("[storage]\nurl = \"sqlite:lkk.db\"\n", "t").ok());
     EXPECT_FALSE(load_settings_string("[sessions]\nurl = \"memcached://x\"\n", "t").ok());
     EXPECT_FALSE(load_settings_string("[sessions]\nurl = \"storage2\"\n", "t").ok());
+    // High availability (SPEC 14): a Galera host list, Redis behind Sentinel.
+    EXPECT_TRUE(
+        load_settings_string("[storage]\nurl = \"mysql://u:p@h1:3306,h2:3306/lkk\"\n", "t").ok());
+    EXPECT_TRUE(load_settings_string(
+                    "[sessions]\nurl = \"redis-sentinel://s1:26379,s2:26379/mymaster/0\"\n", "t")
+                    .ok());
     EXPECT_FALSE(load_settings_string("[mail]\nurl = \"http://x\"\n", "t").ok());
     EXPECT_TRUE(load_settings_string("[mail]\nurl = \"smtp://localhost:25\"\n", "t").ok());
     EXPECT_TRUE(load_settings_string("[mail]\nurl = \"file:/tmp/mail\"\n", "t").ok());
