@@ -80,8 +80,27 @@ void AdminContext::run(const std::function<Status()>& body) {
         return;
     }
     exit_code = usage_error_ ? kExitUsage : kExitFailure;
+    if (json_array_open_) end_json_array();
     std::cerr << "lkk-admin: " << s.message() << "\n";
     if (json && !printed_json_) print_json({{"error", s.message()}});
+}
+
+void AdminContext::begin_json_array() {
+    std::cout << "[";
+    printed_json_ = true;
+    json_array_open_ = true;
+    json_array_empty_ = true;
+}
+
+void AdminContext::json_element(const nlohmann::json& value) {
+    std::cout << (json_array_empty_ ? "\n" : ",\n")
+              << value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    json_array_empty_ = false;
+}
+
+void AdminContext::end_json_array() {
+    std::cout << (json_array_empty_ ? "]\n" : "\n]\n");
+    json_array_open_ = false;
 }
 
 Status AdminContext::argument_error(const Status& s) {
@@ -100,6 +119,33 @@ Result<std::string> AdminContext::email_argument(const std::string& text) {
                      std::string(rules::message(email.error()).en));
     }
     return email.value();
+}
+
+nlohmann::json audit_event_json(const AuditEvent& e) {
+    const Actor& a = e.actor;
+    nlohmann::json actor = {{"kind", std::string(actor_kind_name(a.kind))}};
+    switch (a.kind) {
+        case ActorKind::subscriber:
+            actor["user_id"] = a.user_id ? nlohmann::json(*a.user_id) : nlohmann::json();
+            actor["ip"] = a.ip;
+            break;
+        case ActorKind::tool:
+            actor["os_user"] = a.os_user;
+            actor["host"] = a.host;
+            break;
+        case ActorKind::unknown:
+            actor["ip"] = a.ip;
+            break;
+    }
+    actor["text"] = describe_actor(a);
+    return {{"id", e.id},
+            {"at", format_time(e.at)},
+            {"at_unix", e.at},
+            {"event", e.event},
+            {"user_id", e.user_id ? nlohmann::json(*e.user_id) : nlohmann::json()},
+            {"actor", actor},
+            {"ip", a.ip},
+            {"detail", e.detail}};
 }
 
 std::string format_time(int64_t unix_seconds, const char* format) {

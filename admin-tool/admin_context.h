@@ -52,6 +52,11 @@ class AdminContext {
 
     // --json output: one JSON document on stdout.
     void print_json(const nlohmann::json& value) const;
+    // --json output that streams: "[" now, each element as it comes, "]" at the end. After
+    // an error midway run() closes the array, so stdout still holds one JSON document.
+    void begin_json_array();
+    void json_element(const nlohmann::json& value);
+    void end_json_array();
 
     // The canonical e-mail for a command argument, or usage() when it is not an e-mail.
     Result<std::string> email_argument(const std::string& text);
@@ -61,12 +66,18 @@ class AdminContext {
 
     bool usage_error_ = false;
     mutable bool printed_json_ = false;  // a command's --json answer went out already
+    bool json_array_open_ = false;       // begin_json_array() without end_json_array() yet
+    bool json_array_empty_ = true;
     Settings settings_;
     std::unique_ptr<Storage> storage_;
     std::unique_ptr<SessionStore> sessions_;
     std::unique_ptr<CounterStore> counters_;
     std::unique_ptr<Support> support_;
 };
+
+// One audit row for --json (users show, audit): at, event, the cabinet's user_id, the actor
+// as {kind: subscriber|tool|unknown, user_id, ip | os_user, host, text}, ip and detail.
+nlohmann::json audit_event_json(const AuditEvent& e);
 
 // A URL as it may be printed in a message: the password replaced by "***".
 std::string without_password(const std::string& url);

@@ -29,25 +29,6 @@ Status explain(const Status& s, const std::string& email) {
     return s;
 }
 
-nlohmann::json actor_json(const Actor& a) {
-    nlohmann::json j = {{"kind", std::string(actor_kind_name(a.kind))}};
-    switch (a.kind) {
-        case ActorKind::subscriber:
-            j["user_id"] = a.user_id ? nlohmann::json(*a.user_id) : nlohmann::json();
-            j["ip"] = a.ip;
-            break;
-        case ActorKind::tool:
-            j["os_user"] = a.os_user;
-            j["host"] = a.host;
-            break;
-        case ActorKind::unknown:
-            j["ip"] = a.ip;
-            break;
-    }
-    j["text"] = describe_actor(a);
-    return j;
-}
-
 nlohmann::json user_json(const User& u) {
     return {{"id", u.id},
             {"email", u.email},
@@ -109,11 +90,7 @@ Status show(AdminContext& ctx, const UserArgs& a) {
                       {"link_failures", locks.link_failures}};
         nlohmann::json ja = nlohmann::json::array();
         for (const auto& e : events) {
-            ja.push_back({{"at", format_time(e.at)},
-                          {"event", e.event},
-                          {"actor", actor_json(e.actor)},
-                          {"ip", e.actor.ip},
-                          {"detail", e.detail}});
+            ja.push_back(audit_event_json(e));
         }
         j["audit"] = ja;
         ctx.print_json(j);

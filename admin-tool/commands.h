@@ -16,5 +16,6 @@ void add_users_commands(CLI::App& app, AdminContext& ctx);     // cmd_users.cpp
 void add_accounts_commands(CLI::App& app, AdminContext& ctx);  // cmd_accounts.cpp
 void add_outbox_commands(CLI::App& app, AdminContext& ctx);    // cmd_outbox.cpp
 void add_stats_command(CLI::App& app, AdminContext& ctx);      // cmd_stats.cpp
+void add_audit_command(CLI::App& app, AdminContext& ctx);      // cmd_audit.cpp
 
 }  // namespace lkk::admin

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
     add_accounts_commands(app, ctx);
     add_outbox_commands(app, ctx);
     add_stats_command(app, ctx);
+    add_audit_command(app, ctx);
 
     try {
         app.parse(argc, argv);

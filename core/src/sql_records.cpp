@@ -2,6 +2,7 @@
 // billing accounts, links, the outbox and the audit log. Every value is a bound parameter.
 #include <algorithm>
 #include <initializer_list>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -672,6 +673,41 @@ Result<std::vector<AuditEvent>> SqlStorage::recent_audit(std::optional<int64_t> 
         return find_all<AuditEvent>(c, std::string(kAuditColumns) + "ORDER BY id DESC LIMIT ?", {n},
                                     read_audit);
     });
+}
+
+// Keyset pages by id: each page is one short statement that starts below the last id seen,
+// so the log is never held in memory (Connector/C++ buffers a whole result set) and neither
+// backend keeps a cursor open while the caller prints. With a user, the (user_id, id) index
+// walks only that cabinet's rows.
+Status SqlStorage::each_audit(const AuditFilter& filter,
+                              const std::function<Status(const AuditEvent&)>& on_row) {
+    constexpr int64_t kPage = 500;
+    const int64_t since = filter.since.value_or(std::numeric_limits<int64_t>::min());
+    const std::string_view event = filter.event;
+    int64_t below = std::numeric_limits<int64_t>::max();
+    for (;;) {
+        auto page = with_connection([&](Connection& c) {
+            if (filter.user_id) {
+                return find_all<AuditEvent>(
+                    c,
+                    std::string(kAuditColumns) +
+                        "WHERE user_id = ? AND id < ? AND at >= ? AND (? = '' OR event = ?) "
+                        "ORDER BY id DESC LIMIT ?",
+                    {*filter.user_id, below, since, event, event, kPage}, read_audit);
+            }
+            return find_all<AuditEvent>(c,
+                                        std::string(kAuditColumns) +
+                                            "WHERE id < ? AND at >= ? AND (? = '' OR event = ?) "
+                                            "ORDER BY id DESC LIMIT ?",
+                                        {below, since, event, event, kPage}, read_audit);
+        });
+        if (!page) return page.error();
+        for (const AuditEvent& e : *page) {
+            if (Status s = on_row(e); !s.ok()) return s;
+        }
+        if (static_cast<int64_t>(page->size()) < kPage) return Status::Ok();
+        below = page->back().id;
+    }
 }
 
 }  // namespace lkk

@@ -100,6 +100,8 @@ class SqlStorage : public Storage, public SessionStore, public CounterStore, pub
     Status audit(const AuditEvent& event) override;
     Result<std::vector<AuditEvent>> recent_audit(std::optional<int64_t> user_id,
                                                  int limit) override;
+    Status each_audit(const AuditFilter& filter,
+                      const std::function<Status(const AuditEvent&)>& on_row) override;
 
     // SessionStore (ping is shared with Storage)
     Status create(const Session& s, int64_t idle_timeout, int64_t absolute_timeout) override;

@@ -575,6 +575,88 @@ class AdminCliTests:
         self.assertEqual(shown["id"], uid)
 
 
+    # ---- audit -----------------------------------------------------------------------------
+    def insert_audit(self, at, event, user_id=None, detail=""):
+        self.sql("INSERT INTO audit_log (at, user_id, event, detail, ip, actor_kind, "
+                 "actor_user_id) VALUES (?, ?, ?, ?, '192.0.2.5', 'subscriber', ?)",
+                 (at, user_id, event, detail, user_id))
+
+    def test_audit_filters_newest_first_and_json(self):
+        now = int(time.time())
+        ivanov = self.insert_user("ivanov@example.org")
+        petrova = self.insert_user("petrova@example.org")
+        self.insert_audit(now - 10 * 86400, "login_ok", ivanov, "ten days ago")
+        self.insert_audit(now - 2 * 86400, "login_fail", petrova, "two days ago")
+        self.insert_audit(now - 3 * 3600, "login_fail", ivanov, "three hours ago")
+        self.insert_audit(now - 20 * 60, "login_ok", petrova, "twenty minutes ago")
+        self.ok("users", "block", "ivanov@example.org")  # a tool row, now
+
+        def details(*args):
+            return [(e["event"], e["detail"]) for e in self.json_of("audit", *args)
+                    if e["event"] not in ("admin_audit", "admin_migrate")]
+
+        everything = self.json_of("audit")
+        # Newest first: this reading, the block, then the inserted rows by time.
+        self.assertEqual(everything[0]["event"], "admin_audit")
+        self.assertEqual(everything[0]["actor"]["os_user"], os_user())
+        self.assertEqual([e["id"] for e in everything],
+                         sorted((e["id"] for e in everything), reverse=True))
+        self.assertEqual(details(), [("admin_block", ""),
+                                     ("login_ok", "twenty minutes ago"),
+                                     ("login_fail", "three hours ago"),
+                                     ("login_fail", "two days ago"),
+                                     ("login_ok", "ten days ago")])
+        row = next(e for e in everything if e["detail"] == "three hours ago")
+        self.assertEqual((row["user_id"], row["ip"], row["actor"]["kind"]),
+                         (ivanov, "192.0.2.5", "subscriber"))
+        self.assertEqual(row["at_unix"], now - 3 * 3600)
+
+        self.assertEqual(details("--since", "30m"),
+                         [("admin_block", ""), ("login_ok", "twenty minutes ago")])
+        self.assertEqual(details("--since", "24h", "--action", "login_fail"),
+                         [("login_fail", "three hours ago")])
+        self.assertEqual(details("--since", "7d", "--action", "login_fail"),
+                         [("login_fail", "three hours ago"), ("login_fail", "two days ago")])
+        self.assertEqual(details("--user", "Ivanov@Example.org"),
+                         [("admin_block", ""), ("login_fail", "three hours ago"),
+                          ("login_ok", "ten days ago")])
+        self.assertEqual(details("--user", "petrova@example.org", "--action", "login_ok",
+                                 "--since", "1d"), [("login_ok", "twenty minutes ago")])
+        self.assertEqual(self.json_of("audit", "--action", "no_such_event"), [])
+
+        # The table for people, newest first, the actor in BY.
+        out = self.ok("audit", "--user", "ivanov@example.org").stdout.splitlines()
+        self.assertRegex(out[0], r"^AT \(UTC\)\s+EVENT\s+USER\s+BY\s+DETAIL$")
+        self.assertEqual([line.split()[2] for line in out[1:]],
+                         ["admin_audit", "admin_audit", "admin_block", "login_fail", "login_ok"])
+        self.assertIn("lkk-admin by %s@" % os_user(), out[3])
+        self.assertIn("subscriber %d from 192.0.2.5" % ivanov, out[4])
+        self.assertIn("no audit rows match",
+                      self.ok("audit", "--action", "no_such_event").stdout)
+        # Every reading is itself in the log, with its filter and the cabinet it was about.
+        reads = self.sql("SELECT user_id, detail FROM audit_log WHERE event = 'admin_audit' "
+                         "ORDER BY id")
+        self.assertIn((str(ivanov), "user"), reads)
+        self.assertIn((None, "since 86400s, action login_fail"), reads)
+
+    def test_audit_bad_arguments(self):
+        for bad in ("yesterday", "30x", "0", "1.5h", "", "7 d"):
+            r = self.admin("audit", "--since", bad)
+            self.assertEqual(r.returncode, 2, "%r: %s %s" % (bad, r.stdout, r.stderr))
+            self.assertIn("--since", r.stderr)
+            self.assertIn("like 30m, 24h or 7d", r.stderr)
+            self.assertEqual(r.stdout, "")
+        r = self.admin("--json", "audit", "--since", "soon")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("not a duration", json.loads(r.stdout)["error"])
+        r = self.admin("audit", "--user", "not-an-email")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        r = self.admin("audit", "--user", "nobody@example.org")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("no cabinet with e-mail nobody@example.org", r.stderr)
+        self.assertNotIn("admin_audit", self.audit_events())  # refused readings are not rows
+
+
 class AdminSqlite(AdminCliTests, unittest.TestCase):
     pass
 

@@ -185,6 +185,60 @@ TEST_P(SupportTest, UsersShowNamesTheActorOfEveryRow) {
     EXPECT_EQ(describe_actor((*all)[0].actor), "visitor from 198.51.100.7");
 }
 
+// lkk-admin audit: --since counts back from the clock, --user picks one cabinet's rows,
+// --action one event; newest first; the reading itself is audited.
+TEST_P(SupportTest, ReadAuditFiltersNewestFirstAndIsAudited) {
+    const int64_t ivanov = registered("ivanov@example.org");
+    clock_.advance(3600);
+    const int64_t petrova = registered("petrova@example.org");
+    clock_.advance(60);
+    ASSERT_TRUE(support_->block_user("ivanov@example.org").ok());
+    clock_.advance(60);
+    (void)cabinet_->login("petrova@example.org", "wrong-password", ctx_);
+
+    const auto read = [&](const AuditQuery& q) {
+        std::vector<std::pair<std::string, std::optional<int64_t>>> rows;
+        Status s = support_->read_audit(q, [&](const AuditEvent& e) {
+            rows.emplace_back(e.event, e.user_id);
+            return Status::Ok();
+        });
+        EXPECT_TRUE(s.ok()) << s.message();
+        return rows;
+    };
+    using Rows = std::vector<std::pair<std::string, std::optional<int64_t>>>;
+    // Everything, newest first; this reading is the newest row.
+    EXPECT_EQ(read({}), (Rows{{"admin_audit", std::nullopt},
+                              {"login_fail", petrova},
+                              {"admin_block", ivanov},
+                              {"register", petrova},
+                              {"register", ivanov}}));
+    // The last 30 minutes: the first registration (an hour ago) is out.
+    AuditQuery since;
+    since.within = 30 * 60;
+    since.event = "register";
+    EXPECT_EQ(read(since), (Rows{{"register", petrova}}));
+    AuditQuery user;
+    user.email = "Ivanov@Example.org";
+    EXPECT_EQ(read(user),
+              (Rows{{"admin_audit", ivanov}, {"admin_block", ivanov}, {"register", ivanov}}));
+    AuditQuery action;
+    action.event = "admin_audit";
+    auto readings = read(action);
+    ASSERT_EQ(readings.size(), 4u);  // the three before and this one
+    auto last = storage_->recent_audit(std::nullopt, 1);
+    ASSERT_TRUE(last.ok() && last->size() == 1u);
+    EXPECT_EQ((*last)[0].detail, "action admin_audit");
+    EXPECT_EQ((*last)[0].actor.os_user, "alice");
+
+    AuditQuery unknown;
+    unknown.email = "nobody@example.org";
+    EXPECT_EQ(support_->read_audit(unknown, [](const AuditEvent&) { return Status::Ok(); }).code(),
+              StatusCode::not_found);
+    unknown.email = "not an e-mail";
+    EXPECT_EQ(support_->read_audit(unknown, [](const AuditEvent&) { return Status::Ok(); }).code(),
+              StatusCode::invalid_argument);
+}
+
 TEST_P(SupportTest, UserOperationsRefuseTheWrongStateAndUnknownCabinets) {
     registered("p@example.org");
     EXPECT_EQ(support_->unblock_user("p@example.org").error().code(), StatusCode::conflict);

@@ -111,6 +111,13 @@ struct AuditEvent {
     Actor actor;         // who did it (the subscriber's IP is actor.ip)
 };
 
+// Which audit rows lkk-admin audit reads; an unset field matches every row.
+struct AuditFilter {
+    std::optional<int64_t> since;    // at >= since
+    std::optional<int64_t> user_id;  // the cabinet the rows are about
+    std::string event;               // this event name only; empty: any
+};
+
 // Counts for lkk-admin stats, each from one COUNT query.
 struct UserCounts {
     int64_t pending = 0;
@@ -237,6 +244,12 @@ class Storage {
     virtual Status audit(const AuditEvent& event) = 0;
     virtual Result<std::vector<AuditEvent>> recent_audit(std::optional<int64_t> user_id,
                                                          int limit) = 0;
+    // Hands every row matching filter to on_row, newest first (by id, the order of writing).
+    // Reads a page of a few hundred rows at a time, so memory stays flat however long the
+    // log is, and no statement stays open while on_row runs. An error from on_row stops the
+    // reading and comes back.
+    virtual Status each_audit(const AuditFilter& filter,
+                              const std::function<Status(const AuditEvent&)>& on_row) = 0;
 };
 
 // Opens "sqlite:PATH" (schema created/upgraded on open) or "mysql://user:pass@host:port/db".

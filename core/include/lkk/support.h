@@ -89,6 +89,13 @@ struct PortalStats {
     MailCounts outbox;
 };
 
+// audit: which rows to read; an unset field matches every row.
+struct AuditQuery {
+    std::optional<int64_t> within;  // seconds back from now (--since 24h)
+    std::string email;              // rows about this cabinet (--user)
+    std::string event;              // this event only (--action login_fail)
+};
+
 struct SchemaReport {
     int before = 0;
     int after = 0;
@@ -189,6 +196,15 @@ class Support {
     // Delivers every due mail now through [mail] url, with the portal's rules (leases, so a
     // running portal never sends the same mail twice).
     Result<FlushReport> flush_outbox();
+
+    // ---- audit log ----
+    // Every audit row matching query, newest first, handed to on_row one at a time
+    // (Storage::each_audit: the log is never held in memory). Reading the log shows
+    // subscribers' addresses, so the reading is audited too ("admin_audit" with the filter),
+    // first, like users show. invalid_argument for a malformed e-mail, not_found for an
+    // unknown cabinet; an error from on_row stops the reading and comes back.
+    Status read_audit(const AuditQuery& query,
+                      const std::function<Status(const AuditEvent&)>& on_row);
 
     // ---- stats ----
     // Counts by COUNT queries (no listing), so a million cabinets cost no memory.
