@@ -5,7 +5,8 @@
  * to nginx's thread pool and the response on the way back. The portal itself is the C++ core
  * behind lkk/capi.h, which knows nothing of nginx.
  *
- *   lkk_config FILE;         http        the settings file (TOML); `nginx -t` validates it
+ *   lkk_config FILE;         http        the settings file (TOML); `nginx -t` validates it;
+ *                                        default /etc/lkk/lkk.toml (where lkk-admin looks too)
  *   lkk;                     location    the portal answers this location
  *   lkk_thread_pool NAME;    http, server, location   default "lkk"
  *   lkk_metrics;             location    Prometheus metrics of every worker (SPEC 13)
@@ -48,6 +49,10 @@
 #define NGX_LKK_RETRY_MS         5000
 
 #define NGX_LKK_ERRLEN           1024
+
+/* The settings file when the http block names none: the Debian package's conffile, and
+ * lkk-admin's default, so `include snippets/lkk.conf;` in a server block is all a site needs. */
+#define NGX_LKK_DEFAULT_CONFIG   "/etc/lkk/lkk.toml"
 
 
 typedef struct {
@@ -108,6 +113,8 @@ typedef struct {
 
 static char *ngx_http_lkk_config(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_lkk_check_settings(ngx_conf_t *cf,
+    ngx_http_lkk_main_conf_t *lmcf);
 static char *ngx_http_lkk(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_http_lkk_metrics(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -260,7 +267,6 @@ ngx_http_lkk_config(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_lkk_main_conf_t *lmcf = conf;
 
-    char        err[NGX_LKK_ERRLEN];
     ngx_str_t  *value;
 
     if (lmcf->config_file.data != NULL) {
@@ -273,6 +279,15 @@ ngx_http_lkk_config(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (ngx_conf_full_name(cf->cycle, &lmcf->config_file, 1) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
+
+    return ngx_http_lkk_check_settings(cf, lmcf);
+}
+
+
+static char *
+ngx_http_lkk_check_settings(ngx_conf_t *cf, ngx_http_lkk_main_conf_t *lmcf)
+{
+    char  err[NGX_LKK_ERRLEN];
 
     if (lkk_settings_check((const char *) lmcf->config_file.data, err,
                            sizeof(err))
@@ -440,9 +455,11 @@ ngx_http_lkk_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     lmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_lkk_module);
 
     if (lmcf->config_file.data == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"lkk\" needs \"lkk_config\" in the http block");
-        return NGX_CONF_ERROR;
+        ngx_str_set(&lmcf->config_file, NGX_LKK_DEFAULT_CONFIG);
+
+        if (ngx_http_lkk_check_settings(cf, lmcf) != NGX_CONF_OK) {
+            return NGX_CONF_ERROR;
+        }
     }
 
     if (ngx_lkk_need_thread_pool(cf, &conf->thread_pool_name) != NGX_OK) {
