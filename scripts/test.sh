@@ -3,9 +3,12 @@
 #   1. installs the Debian packages (idempotent), starts private MariaDB + Redis and the HA
 #      cluster (Galera + Redis Sentinel, scripts/services.sh ha);
 #   2. normal build (RelWithDebInfo) -> ctest (unit + integration);
-#   3. AddressSanitizer + UBSan build -> ctest again (nginx runs the sanitized module);
-#   4. clang libFuzzer build -> each fuzzer for LKK_FUZZ_SECONDS (default 60) with its exec count.
-# LKK_SKIP_ASAN=1 / LKK_SKIP_FUZZ=1 skip a stage for a quick local run (CI never sets them).
+#   3. Debian packages: build + lintian, install, flow suite on the installed copy, purge
+#      (scripts/test-packages.sh; needs root, as CI runs it);
+#   4. AddressSanitizer + UBSan build -> ctest again (nginx runs the sanitized module);
+#   5. clang libFuzzer build -> each fuzzer for LKK_FUZZ_SECONDS (default 60) with its exec count.
+# LKK_SKIP_PACKAGES=1 / LKK_SKIP_ASAN=1 / LKK_SKIP_FUZZ=1 skip a stage for a quick local run
+# (CI never sets them).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -46,6 +49,13 @@ cmake -S . -B build/ci -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build/ci -j"$JOBS"
 stage "normal tests"
 run_ctest build/ci normal
+
+if [ "${LKK_SKIP_PACKAGES:-0}" != 1 ]; then
+  stage "Debian packages (build, lintian, install, flow suite on the installed copy, purge)"
+  packages_start=$(date +%s)
+  bash scripts/test-packages.sh build/debs
+  echo "[packages] stage took $(($(date +%s) - packages_start)) s"
+fi
 
 if [ "${LKK_SKIP_ASAN:-0}" != 1 ]; then
   stage "sanitizer build (ASan + UBSan)"

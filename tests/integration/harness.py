@@ -33,6 +33,24 @@ BUILD = os.environ.get("LKK_BUILD_DIR") or os.path.join(SRC, "build", "ci")
 MODULE = os.path.join(BUILD, "module", "ngx_http_lkk_module.so")
 APACHE_MODULE = os.path.join(BUILD, "module", "mod_lkk.so")
 ADMIN = os.path.join(BUILD, "admin-tool", "lkk-admin")
+NGINX_SNIPPET = os.path.join(SRC, "conf-examples", "lkk-snippet.conf")
+APACHE_SNIPPET = os.path.join(SRC, "conf-examples", "apache-lkk-snippet.conf")
+NGINX_LOAD = "load_module %s;" % MODULE
+APACHE_LOAD = "LoadModule lkk_module %s" % APACHE_MODULE
+# LKK_IT_INSTALLED=1 (scripts/test-packages.sh): the Debian packages as installed. The module
+# is loaded by the packages' own load files, the site snippets are the installed ones, and
+# lkk-admin (with its compiled-in migrations) is /usr/bin/lkk-admin. Only the settings file
+# is the test's own: it points at the test's SMTP sink, port and database.
+INSTALLED = os.environ.get("LKK_IT_INSTALLED") == "1"
+if INSTALLED:
+    MODULE = "/usr/lib/nginx/modules/ngx_http_lkk_module.so"
+    APACHE_MODULE = "/usr/lib/apache2/modules/mod_lkk.so"
+    ADMIN = "/usr/bin/lkk-admin"
+    NGINX_SNIPPET = "/etc/nginx/snippets/lkk.conf"
+    APACHE_SNIPPET = "/etc/apache2/conf-available/lkk-portal.conf"
+    # "load_module modules/...;" is relative to nginx's prefix: Portal links DIR/modules.
+    NGINX_LOAD = "include /usr/share/nginx/modules-available/mod-http-lkk.conf;"
+    APACHE_LOAD = "Include /etc/apache2/mods-available/lkk.load"
 NGINX = "/usr/sbin/nginx"
 APACHE = "/usr/sbin/apache2"
 APACHE_MODULES = "/usr/lib/apache2/modules"
@@ -387,8 +405,10 @@ class Portal:
         with open(os.path.join(self.dir, "html", "static.txt"), "w") as f:
             f.write("static ok\n")
         preload = ""
+        if INSTALLED and not os.path.exists(os.path.join(self.dir, "modules")):
+            os.symlink("/usr/lib/nginx/modules", os.path.join(self.dir, "modules"))
         conf = """
-load_module {module};
+{load}
 user root;
 worker_processes {workers};
 pid {d}/nginx.pid;
@@ -407,13 +427,13 @@ http {{
     server {{
         listen 127.0.0.1:{port};
         root {d}/html;
-        include {src}/conf-examples/lkk-snippet.conf;
+        include {snippet};
         location = /static.txt {{ }}
         {server_extra}
     }}
 }}
-""".format(module=MODULE, workers=self.workers, d=self.dir, threads=self.threads,
-           settings=self.settings_path, port=self.port, src=SRC,
+""".format(load=NGINX_LOAD, workers=self.workers, d=self.dir, threads=self.threads,
+           settings=self.settings_path, port=self.port, snippet=NGINX_SNIPPET,
            server_extra=self.server_extra)
         self.nginx_conf = os.path.join(self.dir, "nginx.conf")
         with open(self.nginx_conf, "w") as f:
@@ -447,7 +467,7 @@ LoadModule mpm_{mpm_name}_module {mods}/mod_mpm_{mpm_name}.so
 LoadModule authz_core_module {mods}/mod_authz_core.so
 LoadModule mime_module {mods}/mod_mime.so
 LoadModule alias_module {mods}/mod_alias.so
-LoadModule lkk_module {module}
+{load}
 TypesConfig /etc/mime.types
 User {user}
 Group {user}
@@ -458,11 +478,11 @@ DocumentRoot {d}/html
     Require all granted
 </Directory>
 LkkConfig {settings}
-Include {src}/conf-examples/apache-lkk-snippet.conf
+Include {snippet}
 {server_extra}
 """.format(d=self.dir, port=self.port, mpm_name=self.mpm, mods=APACHE_MODULES,
-           module=APACHE_MODULE, user=APACHE_USER, mpm=mpm, settings=self.settings_path,
-           src=SRC, server_extra=self.server_extra)
+           load=APACHE_LOAD, user=APACHE_USER, mpm=mpm, settings=self.settings_path,
+           snippet=APACHE_SNIPPET, server_extra=self.server_extra)
         self.apache_conf = os.path.join(self.dir, "apache2.conf")
         with open(self.apache_conf, "w") as f:
             f.write(conf)
