@@ -61,6 +61,6 @@ for pkg in libnginx-mod-http-lkk libapache2-mod-lkk lkk-admin; do
 done
 
 # --fail-on error: warnings are shown (and explained in README.md), errors stop the build.
-lintian --fail-on error --no-tag-display-limit "${debs[@]}" | tee "$work/lintian.log"
+lintian --fail-on error --tag-display-limit 0 "${debs[@]}" | tee "$work/lintian.log"
 echo "build-debs: lintian found no errors"
 printf '%s\n' "${debs[@]}"

@@ -16,6 +16,8 @@
 #
 #   scripts/test-packages.sh [OUTDIR]     (default build/debs)
 #
+# LKK_PACKAGES_PREBUILT=1 skips step 1 and takes the .deb files already in OUTDIR.
+#
 # Needs root, nginx and apache2 installed (scripts/install-deps.sh), and for the MariaDB flow
 # LKK_TEST_MYSQL_URL / LKK_TEST_REDIS_URL (scripts/services.sh). It refuses to run where lkk
 # is installed already or /var/lib/lkk has data: it would purge them.
@@ -61,14 +63,19 @@ trap cleanup EXIT
 WATCHED=(/etc/nginx /etc/apache2 /etc/lkk /usr/lib/nginx/modules /usr/share/nginx
          /usr/lib/apache2/modules /usr/bin /usr/share/man/man1 /usr/share/doc /var/lib/lkk)
 snapshot() {
-  find "${WATCHED[@]}" -path /usr/share/nginx/src -prune -o -print 2>/dev/null | sort
+  # (some of them do not exist before the install: find says so and fails, which is fine)
+  { find "${WATCHED[@]}" -path /usr/share/nginx/src -prune -o -print 2>/dev/null || true; } | sort
   dpkg-statoverride --list | sort
 }
 snapshot > "$scratch/before.txt"
 
 step "build"
 start=$(date +%s)
-bash scripts/build-debs.sh "$out"
+if [ "${LKK_PACKAGES_PREBUILT:-0}" = 1 ]; then  # a local loop on packages already built
+  echo "using the packages already in $out (LKK_PACKAGES_PREBUILT=1)"
+else
+  bash scripts/build-debs.sh "$out"
+fi
 echo "[packages] build + lintian: $(($(date +%s) - start)) s"
 version=$(sed -n 's/^project(lkk VERSION \([0-9][0-9.]*\).*/\1/p' CMakeLists.txt)
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)

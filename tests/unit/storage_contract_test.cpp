@@ -642,7 +642,9 @@ TEST_P(StorageContract, EachAuditPagesThroughEveryRowNewestFirst) {
     for (size_t i = 0; i < all.size(); ++i) {
         EXPECT_EQ(all[i].detail, std::to_string(kRows - 1 - static_cast<int>(i)));
         EXPECT_EQ(all[i].user_id, id);
-        if (i > 0) EXPECT_LT(all[i].id, all[i - 1].id);
+        if (i > 0) {
+            EXPECT_LT(all[i].id, all[i - 1].id);
+        }
     }
 
     mine.event = "login_fail";
