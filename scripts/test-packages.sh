@@ -62,6 +62,13 @@ trap cleanup EXIT
 # What an install may touch, listed before it: after the purge it must be the same again.
 WATCHED=(/etc/nginx /etc/apache2 /etc/lkk /usr/lib/nginx/modules /usr/share/nginx
          /usr/lib/apache2/modules /usr/bin /usr/share/man/man1 /usr/share/doc /var/lib/lkk)
+watched() {  # watched PATH: PATH is one of WATCHED or below one
+  local w
+  for w in "${WATCHED[@]}"; do
+    case "$1" in "$w" | "$w"/*) return 0 ;; esac
+  done
+  return 1
+}
 snapshot() {
   # (some of them do not exist before the install: find says so and fails, which is fine)
   { find "${WATCHED[@]}" -path /usr/share/nginx/src -prune -o -print 2>/dev/null || true; } | sort
@@ -245,9 +252,12 @@ DEBIAN_FRONTEND=noninteractive apt-get purge -y -q "${PACKAGES[@]}" > "$scratch/
   { cat "$scratch/purge.log"; fail "apt-get purge"; }
 for p in "${PACKAGES[@]}"; do
   while read -r path; do
+    [ "$path" = /. ] && continue            # dpkg -L starts with the root
     [ "$path" = /var/lib/lkk ] && continue  # kept on purpose: below
     if [ -L "$path" ] || [ -f "$path" ]; then fail "$p left $path behind"; fi
-    if [ -d "$path" ] && ! grep -qx "$path" "$scratch/before.txt"; then
+    # a directory may stay when it was there before (/etc/nginx/snippets, /usr/bin, ...);
+    # /etc, /usr and the like are outside the watched trees and always there
+    if [ -d "$path" ] && watched "$path" && ! grep -qx "$path" "$scratch/before.txt"; then
       fail "$p left the directory $path behind"
     fi
   done < "$scratch/$p.list"
