@@ -9,6 +9,7 @@
 
 #include "app_internal.h"
 #include "app_readings.h"
+#include "app_settings.h"
 #include "lkk/crypto.h"
 
 namespace lkk {
@@ -31,18 +32,6 @@ HttpResponse last_resort() {
                  {"X-Content-Type-Options", "nosniff"}};
     r.body = "Internal Server Error\n";
     return r;
-}
-
-// A token we issued looks like 43 base64url characters; anything else in the cookie is
-// replaced rather than trusted.
-bool looks_like_token(std::string_view v) {
-    if (v.size() != 43) return false;
-    for (char c : v) {
-        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                  c == '-' || c == '_';
-        if (!ok) return false;
-    }
-    return true;
 }
 
 std::optional<int64_t> parse_id(std::string_view s) {
@@ -124,6 +113,9 @@ Portal::Portal(Settings settings, std::unique_ptr<Storage> storage,
     };
     readings_pages_ = std::make_unique<ReadingsPages>(*this, settings_, *storage_, clock_);
     readings_pages_->add_routes(html_routes_, api_routes_);
+    notifications_ = std::make_unique<Notifications>(settings_, *storage_, clock_, templates_);
+    settings_pages_ = std::make_unique<SettingsPages>(*this, *notifications_);
+    settings_pages_->add_routes(html_routes_);
 }
 
 Portal::~Portal() = default;
@@ -170,8 +162,11 @@ HttpResponse Portal::handle(const HttpRequest& request) noexcept {
     }
 }
 
+// The readings reminder rides on the outbox timer: its check costs a clock read while the
+// window is closed, and the mails it enqueues leave in this same round.
 int Portal::deliver_mail() noexcept {
     try {
+        notifications_->remind_readings();
         return deliver_outbox(*storage_, *mailer_, clock_.now(), delivery_policy(settings_));
     } catch (...) {
         return 0;
@@ -264,7 +259,7 @@ HttpResponse Portal::dispatch(Exchange& x) {
 
 HttpResponse Portal::dispatch_html(Exchange& x) {
     if (auto it = x.cookies.find(std::string(kCsrfCookie));
-        it != x.cookies.end() && looks_like_token(it->second)) {
+        it != x.cookies.end() && crypto::looks_like_token(it->second)) {
         x.anon_csrf = it->second;
     } else {
         x.anon_csrf = crypto::random_token();

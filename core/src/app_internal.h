@@ -26,6 +26,7 @@
 #include "lkk/log.h"
 #include "lkk/mailer.h"
 #include "lkk/metrics.h"
+#include "lkk/notifications.h"
 #include "lkk/session_store.h"
 #include "lkk/storage.h"
 #include "lkk/templates.h"
@@ -75,6 +76,7 @@ enum class CsrfKind {
 
 class Portal;
 class ReadingsPages;
+class SettingsPages;
 using Handler = HttpResponse (Portal::*)(Exchange&);
 
 struct Route {
@@ -122,6 +124,7 @@ class Portal final : public Application {
   private:
     // The feature files share the request plumbing below.
     friend class ReadingsPages;
+    friend class SettingsPages;
 
     // ---- app.cpp: dispatch ----
     HttpResponse dispatch(Exchange& x);
@@ -242,6 +245,8 @@ class Portal final : public Application {
     std::vector<Route> html_routes_;
     std::vector<Route> api_routes_;
     std::unique_ptr<ReadingsPages> readings_pages_;  // app_html_readings.cpp
+    std::unique_ptr<Notifications> notifications_;   // the settings page, unsubscribe, reminder
+    std::unique_ptr<SettingsPages> settings_pages_;  // app_html_settings.cpp
 };
 
 // Helpers shared by the route files (app_response.cpp).

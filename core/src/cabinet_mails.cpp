@@ -61,24 +61,9 @@ Result<Cabinet::Mail> Cabinet::render_mail(std::string_view name, Locale locale,
     data.set("login_link", login_link());
     data.set("forgot_link", forgot_link());
     data.set("base_url", settings_.portal.base_url + settings_.portal.base_path + "/");
-    auto text = (*set)->render(name, data);
-    if (!text) return text.error();
-    const std::string& t = *text;
-    constexpr std::string_view kSubject = "Subject:";
-    size_t eol = t.find('\n');
-    if (t.compare(0, kSubject.size(), kSubject) != 0 || eol == std::string::npos) {
-        return Status::Internal("mail template " + std::string(name) +
-                                " must start with a \"Subject:\" line");
-    }
-    Mail mail;
-    mail.subject = t.substr(kSubject.size(), eol - kSubject.size());
-    while (!mail.subject.empty() && (mail.subject.front() == ' ')) mail.subject.erase(0, 1);
-    while (!mail.subject.empty() && (mail.subject.back() == ' ' || mail.subject.back() == '\r'))
-        mail.subject.pop_back();
-    size_t body = eol + 1;
-    while (body < t.size() && (t[body] == '\n' || t[body] == '\r')) ++body;
-    mail.body = t.substr(body);
-    return mail;
+    auto mail = (*set)->render_mail(name, data);
+    if (!mail) return mail.error();
+    return Mail{std::move(mail->subject), std::move(mail->body)};
 }
 
 Status Cabinet::enqueue(const std::string& recipient, std::string_view name, Locale locale,

@@ -93,6 +93,16 @@ std::string random_token() {
 }
 
 // OpenSSL's standard base64, then the URL-safe alphabet, so tokens travel in links and cookies.
+bool looks_like_token(std::string_view v) {
+    if (v.size() != 43) return false;
+    for (char c : v) {
+        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                        (c >= '0' && c <= '9') || c == '-' || c == '_';
+        if (!ok) return false;
+    }
+    return true;
+}
+
 std::string base64url_encode(std::string_view bytes) {
     std::string out;
     out.reserve((bytes.size() + 2) / 3 * 4);

@@ -112,6 +112,41 @@ std::string encoded_words(std::string_view text) {
     return out;
 }
 
+// RFC 5322's hard limit on a line, CRLF not counted.
+constexpr size_t kMaxLine = 998;
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return (x | 0x20) == (y | 0x20);
+           });
+}
+
+// A mail's own header (List-Unsubscribe...): a plain field name that is not one of the
+// fields build_message writes (nor one that adds recipients), and a printable ASCII value
+// on one line, so no header can be injected or doubled.
+Status check_extra_header(std::string_view name, std::string_view value) {
+    if (name.empty()) return Status::Invalid("header name is empty");
+    for (char c : name) {
+        const bool ok =
+            (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+        if (!ok)
+            return Status::Invalid("header name " + std::string(name) + " is not a field name");
+    }
+    for (std::string_view own : {"From", "To", "Cc", "Bcc", "Subject", "Date", "Message-ID",
+                                 "MIME-Version", "Content-Type", "Content-Transfer-Encoding",
+                                 "Auto-Submitted", "Sender", "Reply-To", "Return-Path"}) {
+        if (iequals(name, own))
+            return Status::Invalid("header " + std::string(name) + " is the mailer's own");
+    }
+    if (!is_plain_ascii(value)) {
+        return Status::Invalid("header " + std::string(name) + " is not plain printable ASCII");
+    }
+    if (name.size() + 2 + value.size() > kMaxLine) {
+        return Status::Invalid("header " + std::string(name) + " is longer than a mail line");
+    }
+    return Status::Ok();
+}
+
 std::string subject_header(std::string_view subject) {
     const std::string_view name = "Subject: ";
     if (is_plain_ascii(subject) && name.size() + subject.size() <= kLineLimit &&
@@ -233,6 +268,9 @@ Result<std::string> build_message(const OutboxMail& mail, const std::string& fro
     if (has_cr_or_lf(message_id_domain) || !is_plain_ascii(message_id_domain)) {
         return Status::Invalid("message id domain is not plain ASCII");
     }
+    for (const auto& [name, value] : mail.headers) {
+        if (Status st = check_extra_header(name, value); !st.ok()) return st;
+    }
     const std::string domain = message_id_domain.empty()
                                    ? sender->address.substr(sender->address.rfind('@') + 1)
                                    : message_id_domain;
@@ -247,6 +285,7 @@ Result<std::string> build_message(const OutboxMail& mail, const std::string& fro
          random_hex(8) + "@" + domain + ">\r\n";
     // Transactional mail: ask autoresponders not to answer it (RFC 3834).
     m += "Auto-Submitted: auto-generated\r\n";
+    for (const auto& [name, value] : mail.headers) m += name + ": " + value + "\r\n";
     m += "MIME-Version: 1.0\r\n";
     if (mail.body_html.empty()) {
         m += text_part_headers("plain");

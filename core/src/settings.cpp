@@ -267,7 +267,8 @@ std::vector<SectionSpec> describe_keys(Settings& s, const fs::path& base_dir) {
          {{"window_start_day", integer(s.readings.window_start_day, 1, 31)},
           {"window_end_day", integer(s.readings.window_end_day, 1, 31)},
           {"decimals", integer(s.readings.decimals, 0, 3)},
-          {"max_monthly_m3", integer(s.readings.max_monthly_m3, 1, 1000000)}}},
+          {"max_monthly_m3", integer(s.readings.max_monthly_m3, 1, 1000000)},
+          {"remind_interval", duration(s.readings.remind_interval)}}},
     };
 }
 

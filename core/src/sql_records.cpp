@@ -5,7 +5,10 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "lkk/crypto.h"
 #include "sql_query.h"
@@ -116,9 +119,31 @@ BillingAccount read_account(const Row& r, int first) {
     return a;
 }
 
+// A mail's extra headers as one column: a JSON array of [name, value] pairs (faithful for
+// any text; build_message decides what may be sent). NULL or '' for none.
+std::string format_mail_headers(const std::vector<std::pair<std::string, std::string>>& headers) {
+    if (headers.empty()) return {};
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& [name, value] : headers) a.push_back({name, value});
+    return a.dump();
+}
+
+std::vector<std::pair<std::string, std::string>> parse_mail_headers(const std::string& text) {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (text.empty()) return out;
+    const nlohmann::json a = nlohmann::json::parse(text, nullptr, false);
+    if (!a.is_array()) return out;
+    for (const auto& h : a) {
+        if (h.is_array() && h.size() == 2 && h[0].is_string() && h[1].is_string()) {
+            out.emplace_back(h[0].get<std::string>(), h[1].get<std::string>());
+        }
+    }
+    return out;
+}
+
 constexpr const char* kMailColumns =
     "id, recipient, subject, body_text, body_html, state, attempts, created_at, "
-    "next_attempt_at, sent_at, last_error, expires_at";
+    "next_attempt_at, sent_at, last_error, expires_at, headers";
 
 OutboxMail read_mail(const Row& r) {
     OutboxMail m;
@@ -134,6 +159,7 @@ OutboxMail read_mail(const Row& r) {
     m.sent_at = r.integer(9);
     m.last_error = r.text(10);
     m.expires_at = r.nullable(11);
+    m.headers = parse_mail_headers(r.text(12));
     return m;
 }
 
@@ -258,7 +284,9 @@ Status SqlStorage::erase_user(int64_t user_id) {
             for (const char* sql :
                  {"UPDATE consents SET ip = '', user_agent = '' WHERE user_id = ?",
                   "DELETE FROM links WHERE user_id = ?", "DELETE FROM tokens WHERE user_id = ?",
-                  "DELETE FROM sessions WHERE user_id = ?"}) {
+                  "DELETE FROM sessions WHERE user_id = ?",
+                  "DELETE FROM notification_preferences WHERE user_id = ?",
+                  "DELETE FROM unsubscribe_tokens WHERE user_id = ?"}) {
                 auto r = c.exec(sql, {user_id});
                 if (!r) return r.error();
             }
@@ -501,10 +529,11 @@ Result<int64_t> SqlStorage::enqueue_mail(const OutboxMail& m) {
     return with_connection([&](Connection& c) {
         return c.insert(
             "INSERT INTO outbox (recipient, subject, body_text, body_html, state, "
-            "attempts, created_at, next_attempt_at, last_error, expires_at) "
-            "VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, '', ?)",
+            "attempts, created_at, next_attempt_at, last_error, expires_at, headers) "
+            "VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, '', ?, ?)",
             {m.recipient, m.subject, m.body_text, m.body_html, m.created_at, m.next_attempt_at,
-             m.expires_at ? db::Param(*m.expires_at) : db::Param(nullptr)});
+             m.expires_at ? db::Param(*m.expires_at) : db::Param(nullptr),
+             format_mail_headers(m.headers)});
     });
 }
 

@@ -40,6 +40,9 @@ const SqlDialect kSqliteDialect = {
         "ON CONFLICT (meter_id, period) DO UPDATE SET value = excluded.value, "
         "source = excluded.source, submitted_at = excluded.submitted_at, "
         "user_id = excluded.user_id",
+    .upsert_preference =
+        "ON CONFLICT (user_id, kind) DO UPDATE SET enabled = excluded.enabled, "
+        "updated_at = excluded.updated_at",
 };
 
 const SqlDialect kMysqlDialect = {
@@ -60,6 +63,8 @@ const SqlDialect kMysqlDialect = {
     .upsert_reading =
         "ON DUPLICATE KEY UPDATE value = VALUES(value), source = VALUES(source), "
         "submitted_at = VALUES(submitted_at), user_id = VALUES(user_id)",
+    .upsert_preference =
+        "ON DUPLICATE KEY UPDATE enabled = VALUES(enabled), updated_at = VALUES(updated_at)",
 };
 
 namespace {

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "lkk/meter_store.h"
+#include "lkk/notification_store.h"
 #include "lkk/session_store.h"
 #include "lkk/storage.h"
 #include "sql_connection.h"
@@ -22,18 +23,23 @@ namespace lkk {
 
 // The statements that differ between the backends.
 struct SqlDialect {
-    const char* begin;           // starts a write transaction
-    const char* migrations_dir;  // embedded sql/<dir>/NNN_*.sql
-    const char* upsert_billing;  // tail of the billing INSERT: update on a duplicate key
-    const char* upsert_counter;  // tail of the counter INSERT (params: now, now)
-    const char* upsert_meter;    // tail of the meters INSERT
-    const char* upsert_reading;  // tail of the readings INSERT
+    const char* begin;              // starts a write transaction
+    const char* migrations_dir;     // embedded sql/<dir>/NNN_*.sql
+    const char* upsert_billing;     // tail of the billing INSERT: update on a duplicate key
+    const char* upsert_counter;     // tail of the counter INSERT (params: now, now)
+    const char* upsert_meter;       // tail of the meters INSERT
+    const char* upsert_reading;     // tail of the readings INSERT
+    const char* upsert_preference;  // tail of the notification_preferences INSERT
 };
 
 extern const SqlDialect kSqliteDialect;
 extern const SqlDialect kMysqlDialect;
 
-class SqlStorage : public Storage, public SessionStore, public CounterStore, public MeterStore {
+class SqlStorage : public Storage,
+                   public SessionStore,
+                   public CounterStore,
+                   public MeterStore,
+                   public NotificationStore {
   public:
     explicit SqlStorage(const SqlDialect& dialect) : dialect_(dialect) {}
     ~SqlStorage() override;
@@ -129,6 +135,20 @@ class SqlStorage : public Storage, public SessionStore, public CounterStore, pub
                                              const std::string& from_period) override;
     Status export_readings(const ReadingExportFilter& filter,
                            const std::function<void(const ReadingExportRow&)>& on_row) override;
+
+    // NotificationStore (sql_notifications.cpp)
+    Result<NotificationPreferences> preferences(int64_t user_id) override;
+    Status set_preference(int64_t user_id, NotificationKind kind, bool enabled,
+                          int64_t now) override;
+    Result<bool> record_notification(const NotificationKey& key, int64_t now) override;
+    Result<bool> notification_recorded(const NotificationKey& key) override;
+    Status insert_unsubscribe_token(const UnsubscribeToken& token) override;
+    Result<std::optional<UnsubscribeToken>> find_unsubscribe_token(
+        const std::string& hash) override;
+    Status mark_unsubscribe_token_used(int64_t token_id, int64_t now) override;
+    Result<std::vector<ReminderRecipient>> readings_reminders_due(const std::string& period,
+                                                                  int64_t after_user_id,
+                                                                  int limit) override;
 
     // This thread's connection, opened on first use and reopened after a failure.
     Result<db::Connection*> connection();

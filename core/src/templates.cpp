@@ -216,4 +216,26 @@ Result<std::string> TemplateSet::render_page(std::string_view page,
     }
 }
 
+Result<RenderedMail> TemplateSet::render_mail(std::string_view name,
+                                              const TemplateData& data) const {
+    auto text = render(name, data);
+    if (!text) return text.error();
+    const std::string& t = *text;
+    constexpr std::string_view kSubject = "Subject:";
+    const size_t eol = t.find('\n');
+    if (t.compare(0, kSubject.size(), kSubject) != 0 || eol == std::string::npos) {
+        return Status::Internal("mail template " + std::string(name) +
+                                " must start with a \"Subject:\" line");
+    }
+    RenderedMail mail;
+    mail.subject = t.substr(kSubject.size(), eol - kSubject.size());
+    while (!mail.subject.empty() && mail.subject.front() == ' ') mail.subject.erase(0, 1);
+    while (!mail.subject.empty() && (mail.subject.back() == ' ' || mail.subject.back() == '\r'))
+        mail.subject.pop_back();
+    size_t body = eol + 1;
+    while (body < t.size() && (t[body] == '\n' || t[body] == '\r')) ++body;
+    mail.body = t.substr(body);
+    return mail;
+}
+
 }  // namespace lkk

@@ -316,8 +316,8 @@ class Portal:
     def __init__(self, mail="smtp", settings=None, threads=4, workers=1, backend=None,
                  shared_db=None, sink=None, mysql_url=None, redis_url=None, server_extra="",
                  server=None, mpm=None):
-        """shared_db: a mysql:// URL another Portal created (not created, migrated or dropped
-        here). sink: a started SmtpSink shared with other portals (not stopped here).
+        """shared_db: a mysql:// (or sqlite:) URL another Portal created (not created, migrated
+        or dropped here). sink: a started SmtpSink shared with other portals (not stopped here).
         mysql_url/redis_url: the servers to use instead of LKK_TEST_MYSQL_URL/LKK_TEST_REDIS_URL
         (e.g. PrivateServices that a test may stop). server_extra: directives for the server
         block (e.g. set_real_ip_from) or, on Apache, for the main server. server: "nginx" or
@@ -348,8 +348,10 @@ class Portal:
 
     # ---- settings -------------------------------------------------------------------------
     def storage_url(self):
+        if self.shared_db:
+            return self.shared_db
         if self.backend == "mysql":
-            return self.shared_db or self._create_mysql_db()
+            return self._create_mysql_db()
         return "sqlite:%s/lkk.db" % self.dir
 
     def _create_mysql_db(self):

@@ -432,6 +432,42 @@ TEST(BuildMessage, RefusesHeaderInjection) {
     EXPECT_FALSE(bad_from.ok());
 }
 
+// A mail's own headers (RFC 8058's List-Unsubscribe) go out as given, after the mailer's own,
+// and can neither inject a header nor replace one of the mailer's.
+TEST(BuildMessage, ExtraHeadersOfOneMail) {
+    OutboxMail mail = russian_mail();
+    mail.headers = {{"List-Unsubscribe", "<https://lk.example.org/lkk/unsubscribe?t=abc_-1>"},
+                    {"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"}};
+    Result<std::string> message = build_message(mail, kFrom, 0, "example.org");
+    ASSERT_TRUE(message.ok()) << message.error().message();
+    const std::string& m = message.value();
+    const size_t list = m.find(
+        "\r\nList-Unsubscribe: <https://lk.example.org/lkk/unsubscribe?t=abc_-1>\r\n"
+        "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n");
+    ASSERT_NE(list, std::string::npos) << m;
+    EXPECT_LT(list, m.find("\r\n\r\n")) << "in the header block";
+
+    const std::vector<std::pair<std::string, std::string>> refused = {
+        {"List-Unsubscribe", "<https://x>\r\nBcc: many@example.net"},
+        {"List-Unsubscribe", "<https://x>\nX: 1"},
+        {"X-Bad Name", "1"},
+        {"X:Colon", "1"},
+        {"", "1"},
+        {"bcc", "many@example.net"},
+        {"To", "other@example.net"},
+        {"Content-Type", "text/html"},
+        {"X-Note", "не ASCII"},
+        {"X-Long", std::string(1000, 'a')},
+    };
+    for (const auto& header : refused) {
+        OutboxMail bad = russian_mail();
+        bad.headers = {header};
+        Result<std::string> r = build_message(bad, kFrom, 0, "example.org");
+        ASSERT_FALSE(r.ok()) << "accepted header " << header.first << ": " << header.second;
+        EXPECT_EQ(r.error().code(), StatusCode::invalid_argument);
+    }
+}
+
 TEST(MailAddress, ParsesTheFromSetting) {
     Result<MailAddress> a = parse_mail_address("  Личный кабинет <noreply@example.org> ");
     ASSERT_TRUE(a.ok());

@@ -22,6 +22,7 @@
 
 #include "lkk/audit.h"
 #include "lkk/meter_store.h"
+#include "lkk/notification_store.h"
 #include "lkk/session_store.h"
 #include "lkk/storage.h"
 #include "temp_dir.h"
@@ -1035,6 +1036,172 @@ TEST_P(StorageContract, ReadingsOnePerMonthNewestBeforeAPeriodAndExport) {
     meter = (*ms->meters_of_account(account))[0].id;
     ASSERT_TRUE(put("2026-03", 1).ok());
     EXPECT_TRUE(st_->remove_office(c, false).ok());
+}
+
+// ---- notifications (SPEC 11) ----
+
+TEST_P(StorageContract, OutboxKeepsAMailsOwnHeaders) {
+    const int64_t now = 4'000'000;
+    OutboxMail m = mail("headers." + tag_ + "@example.org", now);
+    m.headers = {{"List-Unsubscribe", "<https://lk.example.org/lkk/unsubscribe?t=abc>"},
+                 {"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"}};
+    ASSERT_TRUE(st_->enqueue_mail(m).ok());
+    ASSERT_TRUE(st_->enqueue_mail(mail("plain." + tag_ + "@example.org", now)).ok());
+    auto mine = claim_mine(now, 60);
+    ASSERT_EQ(mine.size(), 2u);
+    for (const OutboxMail& got : mine) {
+        if (got.recipient.rfind("headers.", 0) == 0) {
+            EXPECT_EQ(got.headers, m.headers);
+        } else {
+            EXPECT_TRUE(got.headers.empty());
+        }
+    }
+}
+
+TEST_P(StorageContract, NotificationPreferencesAreOffUntilChosen) {
+    NotificationStore* ns = notification_store_of(*st_);
+    ASSERT_NE(ns, nullptr);
+    const int64_t u = new_user("prefs");
+    EXPECT_EQ(*ns->preferences(u), NotificationPreferences{});
+    ASSERT_TRUE(ns->set_preference(u, NotificationKind::readings, true, 10).ok());
+    EXPECT_EQ(*ns->preferences(u), (NotificationPreferences{true, false}));
+    ASSERT_TRUE(ns->set_preference(u, NotificationKind::bill, true, 11).ok());
+    ASSERT_TRUE(ns->set_preference(u, NotificationKind::readings, false, 12).ok());
+    EXPECT_EQ(*ns->preferences(u), (NotificationPreferences{false, true}));
+    EXPECT_EQ(*ns->preferences(new_user("other-prefs")), NotificationPreferences{});
+}
+
+TEST_P(StorageContract, ANotificationIsRecordedOncePerUserKindItemAndPeriod) {
+    NotificationStore* ns = notification_store_of(*st_);
+    ASSERT_NE(ns, nullptr);
+    const int64_t u = new_user("sent");
+    NotificationKey key{u, NotificationKind::readings, "", "2026-05"};
+    EXPECT_FALSE(*ns->notification_recorded(key));
+    EXPECT_TRUE(*ns->record_notification(key, 10));
+    EXPECT_FALSE(*ns->record_notification(key, 11));
+    EXPECT_TRUE(*ns->notification_recorded(key));
+    for (NotificationKey other :
+         {NotificationKey{u, NotificationKind::readings, "", "2026-06"},
+          NotificationKey{u, NotificationKind::bill, "", "2026-05"},
+          NotificationKey{u, NotificationKind::bill, "SIM/1", "2026-05"},
+          NotificationKey{new_user("sent2"), NotificationKind::readings, "", "2026-05"}}) {
+        EXPECT_TRUE(*ns->record_notification(other, 12));
+    }
+    // A refused record inside a transaction leaves the transaction usable.
+    Status s = st_->in_transaction([&]() -> Status {
+        auto again = ns->record_notification(key, 13);
+        if (!again) return again.error();
+        EXPECT_FALSE(*again);
+        auto id = st_->enqueue_mail(mail("after-refusal." + tag_ + "@example.org", 13));
+        return id ? Status::Ok() : id.error();
+    });
+    EXPECT_TRUE(s.ok()) << s.message();
+}
+
+// Several hosts race for the same notification: each in its own transaction on its own
+// connection; the UNIQUE key lets exactly one through.
+TEST_P(StorageContract, RacingTransactionsRecordANotificationOnce) {
+    NotificationStore* ns = notification_store_of(*st_);
+    ASSERT_NE(ns, nullptr);
+    const int64_t u = new_user("race");
+    constexpr int kThreads = 4;
+    std::atomic<int> won{0}, failed{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&] {
+            Status s = st_->in_transaction([&]() -> Status {
+                auto r = ns->record_notification({u, NotificationKind::readings, "", "2026-07"}, 1);
+                if (!r) return r.error();
+                if (*r) ++won;
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                return Status::Ok();
+            });
+            if (!s.ok()) {
+                ++failed;
+                ADD_FAILURE() << s.message();
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(won.load(), 1);
+    EXPECT_EQ(failed.load(), 0);
+}
+
+TEST_P(StorageContract, UnsubscribeTokensAreFoundByTheirHash) {
+    NotificationStore* ns = notification_store_of(*st_);
+    ASSERT_NE(ns, nullptr);
+    const int64_t u = new_user("unsub");
+    const std::string hash = std::string(64 - tag_.size(), 'a') + tag_;
+    ASSERT_TRUE(ns->insert_unsubscribe_token({0, hash, u, NotificationKind::bill, 5, {}}).ok());
+    auto t = ns->find_unsubscribe_token(hash);
+    ASSERT_TRUE(t.ok() && t->has_value());
+    EXPECT_EQ((*t)->user_id, u);
+    EXPECT_EQ((*t)->kind, NotificationKind::bill);
+    EXPECT_FALSE((*t)->used_at.has_value());
+    ASSERT_TRUE(ns->mark_unsubscribe_token_used((*t)->id, 7).ok());
+    EXPECT_EQ((*ns->find_unsubscribe_token(hash))->used_at, 7);
+    EXPECT_FALSE(
+        ns->find_unsubscribe_token(std::string(64 - tag_.size(), 'b') + tag_)->has_value());
+    EXPECT_EQ(ns->insert_unsubscribe_token({0, hash, u, NotificationKind::readings, 6, {}}).code(),
+              StatusCode::conflict);
+    // users delete takes the cabinet's choices and tokens with it.
+    ASSERT_TRUE(ns->set_preference(u, NotificationKind::bill, true, 8).ok());
+    ASSERT_TRUE(st_->erase_user(u).ok());
+    EXPECT_FALSE(ns->find_unsubscribe_token(hash)->has_value());
+    EXPECT_EQ(*ns->preferences(u), NotificationPreferences{});
+}
+
+TEST_P(StorageContract, ReadingsRemindersDueAreActiveCabinetsWithAMeterNotYetReminded) {
+    NotificationStore* ns = notification_store_of(*st_);
+    MeterStore* ms = meter_store_of(*st_);
+    ASSERT_NE(ns, nullptr);
+    ASSERT_NE(ms, nullptr);
+    const std::string c = code("RMD");
+    new_office(c);
+    const int64_t with_meter = new_account(c, "1");
+    const int64_t without_meter = new_account(c, "2");
+    MeterRow row;
+    row.office_code = c;
+    row.account_number = "1";
+    row.meter.serial = "M-1";
+    ASSERT_TRUE(ms->upsert_meters({row}).ok());
+    auto cabinet = [&](const std::string& who, int64_t account, bool wants, UserStatus status) {
+        const int64_t u = new_user(who);
+        EXPECT_TRUE(st_->set_user_status(u, status).ok());
+        EXPECT_TRUE(st_->insert_link(u, account, 1).ok());
+        EXPECT_TRUE(ns->set_preference(u, NotificationKind::readings, wants, 1).ok());
+        return u;
+    };
+    const int64_t due1 = cabinet("due1", with_meter, true, UserStatus::active);
+    const int64_t due2 = cabinet("due2", with_meter, true, UserStatus::active);
+    const int64_t off = cabinet("off", with_meter, false, UserStatus::active);
+    const int64_t no_meter = cabinet("nometer", without_meter, true, UserStatus::active);
+    const int64_t blocked = cabinet("blocked", with_meter, true, UserStatus::blocked);
+    // A period of this test alone: other runs' cabinets on a shared database are due in it
+    // too, so only this test's are looked at.
+    const std::string period =
+        std::to_string(3000 + std::stoul(tag_.substr(0, 3), nullptr, 16) % 999) + "-05";
+    auto due_now = [&] {
+        std::vector<int64_t> mine;
+        int64_t after = 0;
+        for (;;) {
+            auto page = ns->readings_reminders_due(period, after, 2);
+            EXPECT_TRUE(page.ok()) << page.error().message();
+            if (!page.ok() || page->empty()) break;
+            for (const ReminderRecipient& r : *page) {
+                EXPECT_GT(r.user_id, after);
+                after = r.user_id;
+                for (int64_t u : {due1, due2, off, no_meter, blocked}) {
+                    if (r.user_id == u) mine.push_back(u);
+                }
+            }
+        }
+        return mine;
+    };
+    EXPECT_EQ(due_now(), (std::vector<int64_t>{due1, due2}));
+    ASSERT_TRUE(*ns->record_notification({due1, NotificationKind::readings, "", period}, 2));
+    ASSERT_TRUE(*ns->record_notification({due2, NotificationKind::bill, "", period}, 2));
+    EXPECT_EQ(due_now(), (std::vector<int64_t>{due2}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StorageContract, ::testing::ValuesIn(backends()),

@@ -31,6 +31,10 @@ bool needs_rehash(const std::string& encoded, const Argon2Params& params);
 // Used for confirmation/reset tokens, session ids and CSRF tokens.
 std::string random_token();
 
+// True for the shape of a random_token() (43 characters of [A-Za-z0-9_-]): anything else a
+// client sends where a token belongs is refused before any look-up.
+bool looks_like_token(std::string_view v);
+
 // RFC 4648 section 5 base64url, no '=' padding.
 std::string base64url_encode(std::string_view bytes);
 

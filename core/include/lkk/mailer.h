@@ -55,7 +55,10 @@ Result<MailAddress> parse_mail_address(const std::string& text);
 // name RFC 2047-encoded when not ASCII), To, Subject (RFC 2047 B-encoded and folded when not
 // plain short ASCII), Date (UTC, RFC 5322 form), Message-ID, MIME-Version, and a UTF-8
 // text/plain body in base64 — multipart/alternative with a text/html part when body_html is
-// not empty. Refuses (invalid_argument) a recipient or subject carrying CR/LF.
+// not empty; then the mail's own headers (OutboxMail::headers) after Auto-Submitted. Refuses
+// (invalid_argument) a recipient or subject carrying CR/LF, and an own header whose name is
+// not a plain field name or is one of the fields written here, or whose value is not
+// printable ASCII on one line of at most 998 characters.
 Result<std::string> build_message(const OutboxMail& mail, const std::string& from, int64_t now,
                                   const std::string& message_id_domain);
 

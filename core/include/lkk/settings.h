@@ -70,6 +70,9 @@ struct Settings {
         int window_end_day = 25;    // a day past the month's end means its last day
         int decimals = 0;           // decimals a subscriber may type (0..3)
         int max_monthly_m3 = 500;   // more consumption than this needs a confirmation
+        // While the window is open, how often each worker looks for cabinets still due this
+        // month's reminder (SPEC 11); file: "10m".
+        int64_t remind_interval = 10 * 60;
     } readings;
 };
 

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "lkk/audit.h"
@@ -99,6 +100,10 @@ struct OutboxMail {
     // When the mail stops being useful: its link expires (confirmation, reset). Unset: the
     // delivery policy's max_age after created_at.
     std::optional<int64_t> expires_at;
+    // Header fields of this mail beyond the ones every mail has (e.g. List-Unsubscribe,
+    // RFC 8058), in order. build_message refuses a name that is not a plain field name, a
+    // value with CR/LF, and the names it writes itself.
+    std::vector<std::pair<std::string, std::string>> headers;
 };
 
 // Written only through record_audit (audit.h).

@@ -25,6 +25,12 @@ namespace lkk {
 
 using TemplateData = kainjow::mustache::data;
 
+// A mail rendered from a mail_*.txt template.
+struct RenderedMail {
+    std::string subject;
+    std::string body;
+};
+
 class TemplateSet {
   public:
     TemplateSet() = default;
@@ -47,6 +53,10 @@ class TemplateSet {
     // in data plus `content` (the page's HTML, to be used as {{{content}}}) and `title`
     // (the first <h1> of the page with its tags removed, still HTML-escaped: {{{title}}}).
     Result<std::string> render_page(std::string_view page, const TemplateData& data) const;
+
+    // Renders a mail template: its first line is "Subject: ...", then a blank line, then the
+    // body. Fails (internal) when the first line is not a Subject line.
+    Result<RenderedMail> render_mail(std::string_view name, const TemplateData& data) const;
 
   private:
     Locale locale_ = Locale::ru;
