@@ -20,25 +20,19 @@ the rate with metrics as a ratio of the rate without.
 """
 import argparse
 import os
-import re
 import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import benchlib  # noqa: E402
+
 ARGS = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ARGS.add_argument("--server", choices=("nginx", "apache"), default="nginx")
 ARGS.add_argument("--metrics", action="store_true",
                   help="the registry page with and without a lkk_metrics location")
 ARGS.add_argument("build_dir", nargs="?")
 OPTS = ARGS.parse_args()
-if OPTS.build_dir:
-    os.environ["LKK_BUILD_DIR"] = os.path.abspath(OPTS.build_dir)
-os.environ.setdefault("LKK_BUILD_DIR", os.path.join(ROOT, "build", "ci"))
-os.environ.setdefault("LKK_SOURCE_DIR", ROOT)
-sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
-
-import harness  # noqa: E402
+harness = benchlib.harness(OPTS.build_dir)
 
 SECONDS = int(os.environ.get("LKK_BENCH_SECONDS", "10"))
 
@@ -49,10 +43,7 @@ def wrk(port, path, cookie=None, connections=32):
         cmd += ["-H", "Cookie: " + cookie]
     out = subprocess.run(cmd + ["http://127.0.0.1:%d%s" % (port, path)],
                          capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p99 = re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1)
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return rps, p99, int(non2xx.group(1)) if non2xx else 0
+    return benchlib.wrk_figures(out)[:3]
 
 
 def start_portal(server, server_extra=""):
