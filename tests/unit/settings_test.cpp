@@ -249,13 +249,16 @@ TEST(Settings, ReadingsWindowAndLimits) {
     EXPECT_EQ(d.readings.window_end_day, 25);
     EXPECT_EQ(d.readings.decimals, 0);
     EXPECT_EQ(d.readings.max_monthly_m3, 500);
+    EXPECT_EQ(d.readings.remind_interval, 600);
     const Settings s = load_ok(
         "[readings]\nwindow_start_day = 1\nwindow_end_day = 31\ndecimals = 3\n"
-        "max_monthly_m3 = 900\n");
+        "max_monthly_m3 = 900\nremind_interval = \"90s\"\n");
     EXPECT_EQ(s.readings.window_start_day, 1);
     EXPECT_EQ(s.readings.window_end_day, 31);
     EXPECT_EQ(s.readings.decimals, 3);
     EXPECT_EQ(s.readings.max_monthly_m3, 900);
+    EXPECT_EQ(s.readings.remind_interval, 90);
+    EXPECT_EQ(load_fail("[readings]\n\nremind_interval = \"soon\"\n").line, 3);
     EXPECT_TRUE(
         load_settings_string("[readings]\nwindow_start_day = 20\nwindow_end_day = 20\n", "t").ok());
     SettingsError e = load_fail("[readings]\ndecimals = 4\n");
