@@ -20,6 +20,7 @@ the rate with metrics as a ratio of the rate without.
 """
 import argparse
 import os
+import re
 import subprocess
 import sys
 
