@@ -25,18 +25,6 @@ std::string rule_error(std::string_view column, rules::RuleError error, const st
 
 }  // namespace
 
-Result<int64_t> parse_signed_kopecks(const std::string& text) {
-    std::string_view s = text;
-    bool negative = false;
-    if (!s.empty() && (s.front() == '-' || s.front() == '+')) {
-        negative = s.front() == '-';
-        s.remove_prefix(1);
-    }
-    auto magnitude = rules::parse_amount_kopecks(s);
-    if (!magnitude.ok()) return Status::Invalid(std::string(rules::message(magnitude.error()).en));
-    return negative ? -magnitude.value() : magnitude.value();
-}
-
 BillingCsvReader::BillingCsvReader(std::istream& in, TextEncoding encoding,
                                    std::string default_office)
     : table_(in, encoding, billing_columns()), default_office_(csv::trim(default_office)) {}

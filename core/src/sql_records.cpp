@@ -92,12 +92,25 @@ Token read_token(const Row& r) {
     return t;
 }
 
+// The office's columns, requisites included, under the alias "o".
+constexpr const char* kOfficeColumns =
+    "o.code, o.name, o.phones, o.email, o.payee, o.inn, o.kpp, o.bank, o.bic, "
+    "o.settlement_account, o.corr_account";
+
 Office read_office(const Row& r, int first) {
     Office o;
     o.code = r.text(first);
     o.name = r.text(first + 1);
     o.phones = r.text(first + 2);
     o.email = r.text(first + 3);
+    PaymentRequisites& q = o.requisites;
+    q.payee = r.text(first + 4);
+    q.inn = r.text(first + 5);
+    q.kpp = r.text(first + 6);
+    q.bank = r.text(first + 7);
+    q.bic = r.text(first + 8);
+    q.account = r.text(first + 9);
+    q.corr_account = r.text(first + 10);
     return o;
 }
 
@@ -381,31 +394,42 @@ Status SqlStorage::replace_tokens(int64_t user_id, TokenKind kind, int64_t now) 
 
 Result<std::vector<Office>> SqlStorage::list_offices() {
     return with_connection([&](Connection& c) {
-        return find_all<Office>(c, "SELECT code, name, phones, email FROM offices ORDER BY code",
-                                {}, [](const Row& r) { return read_office(r, 0); });
+        return find_all<Office>(
+            c, std::string("SELECT ") + kOfficeColumns + " FROM offices o ORDER BY o.code", {},
+            [](const Row& r) { return read_office(r, 0); });
     });
 }
 
 Result<std::optional<Office>> SqlStorage::find_office(const std::string& code) {
     return with_connection([&](Connection& c) {
-        return find_one<Office>(c, "SELECT code, name, phones, email FROM offices WHERE code = ?",
-                                {code}, [](const Row& r) { return read_office(r, 0); });
+        return find_one<Office>(
+            c, std::string("SELECT ") + kOfficeColumns + " FROM offices o WHERE o.code = ?", {code},
+            [](const Row& r) { return read_office(r, 0); });
     });
 }
 
-Status SqlStorage::insert_office(const Office& office) {
+Status SqlStorage::insert_office(const Office& o) {
+    const PaymentRequisites& q = o.requisites;
     return with_connection([&](Connection& c) -> Status {
-        auto r = c.exec("INSERT INTO offices (code, name, phones, email) VALUES (?, ?, ?, ?)",
-                        {office.code, office.name, office.phones, office.email});
+        auto r = c.exec(
+            "INSERT INTO offices (code, name, phones, email, payee, inn, kpp, bank, bic, "
+            "settlement_account, corr_account) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            {o.code, o.name, o.phones, o.email, q.payee, q.inn, q.kpp, q.bank, q.bic, q.account,
+             q.corr_account});
         return r ? Status::Ok() : r.error();
     });
 }
 
-Status SqlStorage::update_office(const Office& office) {
+Status SqlStorage::update_office(const Office& o) {
+    const PaymentRequisites& q = o.requisites;
     return with_connection([&](Connection& c) {
-        return one_row(c.exec("UPDATE offices SET name = ?, phones = ?, email = ? WHERE code = ?",
-                              {office.name, office.phones, office.email, office.code}),
-                       "no such office");
+        return one_row(
+            c.exec("UPDATE offices SET name = ?, phones = ?, email = ?, payee = ?, inn = ?, "
+                   "kpp = ?, bank = ?, bic = ?, settlement_account = ?, corr_account = ? "
+                   "WHERE code = ?",
+                   {o.name, o.phones, o.email, q.payee, q.inn, q.kpp, q.bank, q.bic, q.account,
+                    q.corr_account, o.code}),
+            "no such office");
     });
 }
 
@@ -428,6 +452,9 @@ Status SqlStorage::remove_office(const std::string& code, bool force) {
             }
             for (const char* sql : {"DELETE FROM links WHERE billing_account_id IN "
                                     "(SELECT id FROM billing_accounts WHERE office_code = ?)",
+                                    "DELETE FROM statements WHERE billing_account_id IN "
+                                    "(SELECT id FROM billing_accounts WHERE office_code = ?)",
+                                    "DELETE FROM payments WHERE office_code = ?",
                                     "DELETE FROM readings WHERE meter_id IN (SELECT m.id FROM "
                                     "meters m JOIN billing_accounts b ON "
                                     "b.id = m.billing_account_id WHERE b.office_code = ?)",
@@ -494,7 +521,8 @@ Result<std::vector<LinkedAccount>> SqlStorage::list_links(int64_t user_id) {
     return with_connection([&](Connection& c) {
         return find_all<LinkedAccount>(c,
                                        std::string("SELECT l.id, l.linked_at, ") + kAccountColumns +
-                                           ", o.code, o.name, o.phones, o.email FROM links l "
+                                           ", " + kOfficeColumns +
+                                           " FROM links l "
                                            "JOIN billing_accounts b ON b.id = l.billing_account_id "
                                            "JOIN offices o ON o.code = b.office_code "
                                            "WHERE l.user_id = ? ORDER BY l.linked_at, l.id",

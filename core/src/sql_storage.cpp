@@ -43,6 +43,15 @@ const SqlDialect kSqliteDialect = {
     .upsert_preference =
         "ON CONFLICT (user_id, kind) DO UPDATE SET enabled = excluded.enabled, "
         "updated_at = excluded.updated_at",
+    .upsert_statement =
+        "ON CONFLICT (billing_account_id, period) DO UPDATE SET "
+        "opening_balance = excluded.opening_balance, accrued = excluded.accrued, "
+        "paid = excluded.paid, closing_balance = excluded.closing_balance, "
+        "consumption = excluded.consumption, tariff = excluded.tariff",
+    .upsert_payment =
+        "ON CONFLICT (office_code, payment_id) DO UPDATE SET "
+        "billing_account_id = excluded.billing_account_id, paid_on = excluded.paid_on, "
+        "amount = excluded.amount, channel = excluded.channel",
 };
 
 const SqlDialect kMysqlDialect = {
@@ -65,6 +74,14 @@ const SqlDialect kMysqlDialect = {
         "submitted_at = VALUES(submitted_at), user_id = VALUES(user_id)",
     .upsert_preference =
         "ON DUPLICATE KEY UPDATE enabled = VALUES(enabled), updated_at = VALUES(updated_at)",
+    .upsert_statement =
+        "ON DUPLICATE KEY UPDATE opening_balance = VALUES(opening_balance), "
+        "accrued = VALUES(accrued), paid = VALUES(paid), "
+        "closing_balance = VALUES(closing_balance), consumption = VALUES(consumption), "
+        "tariff = VALUES(tariff)",
+    .upsert_payment =
+        "ON DUPLICATE KEY UPDATE billing_account_id = VALUES(billing_account_id), "
+        "paid_on = VALUES(paid_on), amount = VALUES(amount), channel = VALUES(channel)",
 };
 
 namespace {

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "lkk/meter_store.h"
+#include "lkk/money_store.h"
 #include "lkk/notification_store.h"
 #include "lkk/session_store.h"
 #include "lkk/storage.h"
@@ -30,6 +31,9 @@ struct SqlDialect {
     const char* upsert_meter;       // tail of the meters INSERT
     const char* upsert_reading;     // tail of the readings INSERT
     const char* upsert_preference;  // tail of the notification_preferences INSERT
+    // The first import time stays: imported_at is not in the update list.
+    const char* upsert_statement;  // tail of the statements INSERT
+    const char* upsert_payment;    // tail of the payments INSERT
 };
 
 extern const SqlDialect kSqliteDialect;
@@ -39,7 +43,8 @@ class SqlStorage : public Storage,
                    public SessionStore,
                    public CounterStore,
                    public MeterStore,
-                   public NotificationStore {
+                   public NotificationStore,
+                   public MoneyStore {
   public:
     explicit SqlStorage(const SqlDialect& dialect) : dialect_(dialect) {}
     ~SqlStorage() override;
@@ -149,6 +154,18 @@ class SqlStorage : public Storage,
     Result<std::vector<ReminderRecipient>> readings_reminders_due(const std::string& period,
                                                                   int64_t after_user_id,
                                                                   int limit) override;
+    // MoneyStore (sql_money.cpp)
+    Status upsert_statements(const std::vector<StatementRow>& rows) override;
+    Result<int64_t> count_statements() override;
+    Status upsert_payments(const std::vector<PaymentRow>& rows) override;
+    Result<int64_t> count_payments() override;
+    Result<std::optional<Statement>> latest_statement(int64_t billing_account_id) override;
+    Result<std::optional<Statement>> statement(int64_t billing_account_id,
+                                               const std::string& period) override;
+    Result<std::vector<Statement>> statements_of(int64_t billing_account_id,
+                                                 const std::string& from_period) override;
+    Result<std::vector<Payment>> payments_of(int64_t billing_account_id,
+                                             const std::string& from_date, int limit) override;
 
     // This thread's connection, opened on first use and reopened after a failure.
     Result<db::Connection*> connection();

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "lkk/csv_import.h"
+#include "lkk/money.h"  // parse_signed_kopecks for the balance column
 #include "lkk/status.h"
 #include "lkk/storage.h"
 
@@ -53,10 +54,6 @@ class BillingCsvReader {
     CsvTableReader table_;
     std::string default_office_;
 };
-
-// A signed amount of roubles as exact kopecks: the magnitude by rules::parse_amount_kopecks,
-// with an optional leading '-' (a debt) or '+'.
-Result<int64_t> parse_signed_kopecks(const std::string& text);
 
 // The billing import's options, progress and report are those of every CSV import.
 using BillingImportOptions = CsvImportOptions;

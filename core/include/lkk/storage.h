@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "lkk/audit.h"
+#include "lkk/requisites.h"
 #include "lkk/status.h"
 
 namespace lkk {
@@ -61,6 +62,8 @@ struct Office {
     std::string name;
     std::string phones;  // as shown to people, e.g. "+7 3652 00-00-00, +7 3652 00-00-01"
     std::string email;
+    // Whom subscribers pay (SPEC 10): empty, or complete and valid (requisites::check).
+    PaymentRequisites requisites{};
 };
 
 struct BillingAccount {
@@ -193,9 +196,11 @@ class Storage {
     // Offices.
     virtual Result<std::vector<Office>> list_offices() = 0;
     virtual Result<std::optional<Office>> find_office(const std::string& code) = 0;
+    // Both write every field, the requisites included (checked by the caller).
     virtual Status insert_office(const Office& office) = 0;  // conflict when the code exists
     virtual Status update_office(const Office& office) = 0;  // not_found when missing
-    // Refuses (conflict) while accounts of the office are linked, unless force.
+    // Refuses (conflict) while accounts of the office are linked, unless force. Takes the
+    // office's billing accounts with their meters, statements and payments along.
     virtual Status remove_office(const std::string& code, bool force) = 0;
     virtual Result<int64_t> count_offices() = 0;
 
