@@ -2,6 +2,10 @@
 // choose from when linking an account, with the phones shown when the data do not match.
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "commands.h"
 #include "table.h"
@@ -11,8 +15,33 @@ namespace lkk::admin {
 namespace {
 
 nlohmann::json office_json(const Office& o) {
-    return {{"code", o.code}, {"name", o.name}, {"phones", o.phones}, {"email", o.email}};
+    const PaymentRequisites& r = o.requisites;
+    nlohmann::json requisites = nullptr;
+    if (!r.empty()) {
+        requisites = {{"payee", r.payee},
+                      {"inn", r.inn},
+                      {"kpp", r.kpp},
+                      {"bank", r.bank},
+                      {"bic", r.bic},
+                      {"account", r.account},
+                      {"corr_account", r.corr_account}};
+    }
+    return {{"code", o.code},
+            {"name", o.name},
+            {"phones", o.phones},
+            {"email", o.email},
+            {"requisites", requisites}};
 }
+
+// The requisites options, shared by add and update (SPEC 10).
+struct RequisiteOption {
+    const char* flag;
+    const char* help;
+    std::string PaymentRequisites::*field;
+    std::optional<std::string> OfficeChange::*change;
+    std::string value{};
+    CLI::Option* option = nullptr;
+};
 
 Status not_found(const std::string& code) {
     return Status::NotFound("office " + code + " not found: see `lkk-admin offices list`");
@@ -27,7 +56,49 @@ struct OfficeArgs {
     CLI::Option* name_opt = nullptr;
     CLI::Option* phones_opt = nullptr;
     CLI::Option* email_opt = nullptr;
+    std::vector<RequisiteOption> requisites = {
+        {"--payee", "payment requisites: the payee's name as the bank knows it (at most 160)",
+         &PaymentRequisites::payee, &OfficeChange::payee},
+        {"--inn", "payment requisites: the payee's INN, 10 or 12 digits", &PaymentRequisites::inn,
+         &OfficeChange::inn},
+        {"--kpp", "payment requisites: the payee's KPP, 9 characters (optional)",
+         &PaymentRequisites::kpp, &OfficeChange::kpp},
+        {"--bank", "payment requisites: the bank's name (at most 45 characters)",
+         &PaymentRequisites::bank, &OfficeChange::bank},
+        {"--bic", "payment requisites: the bank's BIC, 9 digits", &PaymentRequisites::bic,
+         &OfficeChange::bic},
+        {"--account", "payment requisites: the 20-digit settlement account (checked with the BIC)",
+         &PaymentRequisites::account, &OfficeChange::account},
+        {"--corr-account", "payment requisites: the bank's 20-digit correspondent account",
+         &PaymentRequisites::corr_account, &OfficeChange::corr_account},
+    };
+    void add_requisites_options(CLI::App* command) {
+        for (RequisiteOption& r : requisites) {
+            r.option = command->add_option(r.flag, r.value, r.help);
+        }
+    }
+    // The options given (the others stay empty / unchanged).
+    void requisites_into(PaymentRequisites& into) const {
+        for (const RequisiteOption& r : requisites) {
+            if (r.option->count() > 0) into.*r.field = r.value;
+        }
+    }
+    void requisites_into(OfficeChange& change) const {
+        for (const RequisiteOption& r : requisites) {
+            if (r.option->count() > 0) change.*r.change = r.value;
+        }
+    }
 };
+
+// "payee; INN ...; BIC ...; account ...", or "no payment requisites".
+std::string requisites_text(const PaymentRequisites& r) {
+    if (r.empty()) return "no payment requisites";
+    std::string out = r.payee + "; INN " + r.inn;
+    if (!r.kpp.empty()) out += ", KPP " + r.kpp;
+    out += "; " + r.bank + ", BIC " + r.bic + "; account " + r.account;
+    if (!r.corr_account.empty()) out += ", corr. account " + r.corr_account;
+    return out;
+}
 
 Status list(AdminContext& ctx) {
     auto offices = ctx.support().offices();
@@ -43,14 +114,18 @@ Status list(AdminContext& ctx) {
                      "--phones PHONES`\n";
         return Status::Ok();
     }
-    Table t({"CODE", "NAME", "PHONES", "EMAIL"});
-    for (const auto& o : offices.value()) t.add({o.code, o.name, o.phones, o.email});
+    Table t({"CODE", "NAME", "PHONES", "EMAIL", "INN", "ACCOUNT"});
+    for (const auto& o : offices.value()) {
+        t.add({o.code, o.name, o.phones, o.email, o.requisites.inn.empty() ? "-" : o.requisites.inn,
+               o.requisites.account.empty() ? "-" : o.requisites.account});
+    }
     t.print(std::cout);
     return Status::Ok();
 }
 
 Status add(AdminContext& ctx, const OfficeArgs& a) {
-    const Office o{a.code, a.name, a.phones, a.email};
+    Office o{a.code, a.name, a.phones, a.email};
+    a.requisites_into(o.requisites);
     Status s = ctx.support().add_office(o);
     if (s.code() == StatusCode::conflict) {
         return Status::Conflict(s.message() + ": change it with `lkk-admin offices update " +
@@ -60,7 +135,8 @@ Status add(AdminContext& ctx, const OfficeArgs& a) {
     if (ctx.json) {
         ctx.print_json(office_json(o));
     } else {
-        std::cout << "office " << a.code << " added: " << a.name << "\n";
+        std::cout << "office " << a.code << " added: " << a.name << "; "
+                  << requisites_text(o.requisites) << "\n";
     }
     return Status::Ok();
 }
@@ -70,8 +146,11 @@ Status update(AdminContext& ctx, const OfficeArgs& a) {
     if (a.name_opt->count() > 0) change.name = a.name;
     if (a.phones_opt->count() > 0) change.phones = a.phones;
     if (a.email_opt->count() > 0) change.email = a.email;
-    if (!change.name && !change.phones && !change.email) {
-        return ctx.usage("nothing to change: give --name, --phones and/or --email");
+    a.requisites_into(change);
+    if (change.empty()) {
+        return ctx.usage(
+            "nothing to change: give --name, --phones, --email and/or the payment requisites "
+            "(--payee --inn --kpp --bank --bic --account --corr-account)");
     }
     auto o = ctx.support().update_office(a.code, change);
     if (!o.ok()) {
@@ -82,7 +161,8 @@ Status update(AdminContext& ctx, const OfficeArgs& a) {
         ctx.print_json(office_json(*o));
     } else {
         std::cout << "office " << o->code << " updated: " << o->name << "; " << o->phones
-                  << (o->email.empty() ? "" : "; " + o->email) << "\n";
+                  << (o->email.empty() ? "" : "; " + o->email) << "; "
+                  << requisites_text(o->requisites) << "\n";
     }
     return Status::Ok();
 }
@@ -116,20 +196,26 @@ void add_offices_commands(CLI::App& app, AdminContext& ctx) {
         ctx.run([&ctx] { return list(ctx); });
     });
 
+    // add and update each have their own requisites options (CLI11 counts per option).
+    auto add_args = std::make_shared<OfficeArgs>();
     auto* add_cmd = group->add_subcommand("add", "add an office");
-    add_cmd->add_option("CODE", args->code, "short code used in billing files, e.g. SIM")
+    add_cmd->add_option("CODE", add_args->code, "short code used in billing files, e.g. SIM")
         ->required();
-    add_cmd->add_option("--name", args->name, "name shown to subscribers")->required();
-    add_cmd->add_option("--phones", args->phones, "accounting phones shown on a mismatch")
+    add_cmd->add_option("--name", add_args->name, "name shown to subscribers")->required();
+    add_cmd->add_option("--phones", add_args->phones, "accounting phones shown on a mismatch")
         ->required();
-    add_cmd->add_option("--email", args->email, "the office's e-mail");
-    add_cmd->callback([&ctx, args] { ctx.run([&ctx, args] { return add(ctx, *args); }); });
+    add_cmd->add_option("--email", add_args->email, "the office's e-mail");
+    add_args->add_requisites_options(add_cmd);
+    add_cmd->callback(
+        [&ctx, add_args] { ctx.run([&ctx, add_args] { return add(ctx, *add_args); }); });
 
-    auto* update_cmd = group->add_subcommand("update", "change an office's name, phones or e-mail");
+    auto* update_cmd = group->add_subcommand(
+        "update", "change an office's name, phones, e-mail or payment requisites");
     update_cmd->add_option("CODE", args->code, "office code")->required();
     args->name_opt = update_cmd->add_option("--name", args->name, "new name");
     args->phones_opt = update_cmd->add_option("--phones", args->phones, "new phones");
     args->email_opt = update_cmd->add_option("--email", args->email, "new e-mail ('' clears it)");
+    args->add_requisites_options(update_cmd);
     update_cmd->callback([&ctx, args] { ctx.run([&ctx, args] { return update(ctx, *args); }); });
 
     auto* remove_cmd = group->add_subcommand(

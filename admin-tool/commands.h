@@ -12,6 +12,7 @@ void add_migrate_command(CLI::App& app, AdminContext& ctx);    // cmd_migrate.cp
 void add_offices_commands(CLI::App& app, AdminContext& ctx);   // cmd_offices.cpp
 void add_billing_commands(CLI::App& app, AdminContext& ctx);   // cmd_billing.cpp
 void add_meters_commands(CLI::App& app, AdminContext& ctx);    // cmd_meters.cpp (+ readings)
+void add_money_commands(CLI::App& app, AdminContext& ctx);     // cmd_money.cpp
 void add_users_commands(CLI::App& app, AdminContext& ctx);     // cmd_users.cpp
 void add_accounts_commands(CLI::App& app, AdminContext& ctx);  // cmd_accounts.cpp
 void add_outbox_commands(CLI::App& app, AdminContext& ctx);    // cmd_outbox.cpp

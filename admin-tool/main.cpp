@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
     add_offices_commands(app, ctx);
     add_billing_commands(app, ctx);
     add_meters_commands(app, ctx);
+    add_money_commands(app, ctx);
     add_users_commands(app, ctx);
     add_accounts_commands(app, ctx);
     add_outbox_commands(app, ctx);

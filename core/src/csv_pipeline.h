@@ -1,8 +1,8 @@
-// The all-or-nothing import loop every CSV import runs (billing accounts, meters), private to
-// core/src. A line parser runs on its own thread one step ahead of the storage writer
-// (parsing costs about as much as storing), connected by a bounded queue so memory stays flat
-// however long the file is. Written once as a template over the record type: a Record has
-// `int64_t line`, `std::string error` and `bool ok() const`.
+// The all-or-nothing import loop every CSV import runs (billing accounts, meters, money), private
+// to core/src. A line parser runs on its own thread one step ahead of the storage writer (parsing
+// costs about as much as storing), connected by a bounded queue so memory stays flat however long
+// the file is. Written once as a template over the record type: a Record has `int64_t line`,
+// `std::string error` and `bool ok() const`.
 #pragma once
 
 #include <algorithm>
@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -247,6 +248,51 @@ Result<CsvImportReport> run_import(Storage& storage, Reader& reader, std::istrea
         report.inserted = 0;
         report.updated = 0;
     }
+    return report;
+}
+
+// The import of rows that belong to an existing billing account (meters, statements,
+// payments): Record has `row` with office_code and account_number. A line naming an unknown
+// office or account is bad (the billing import brings the accounts), not the end of the
+// import; a backend failure while looking one up is reported once, after the loop. The reader
+// must not have read its header yet. store gets each batch of good rows (inside the import's
+// transaction), count the number of stored rows.
+template <class Record, class Reader, class Row = decltype(Record::row)>
+Result<CsvImportReport> run_account_import(
+    Storage& storage, Reader& reader, std::istream& in, const CsvImportOptions& options,
+    const std::function<Status(std::type_identity_t<std::vector<Row>>&)>& store,
+    const std::function<Result<int64_t>()>& count,
+    const std::function<void(const CsvImportProgress&)>& progress) {
+    OfficeCodes offices;
+    if (Status s = offices.load(storage); !s.ok()) return s;
+    if (!options.office.empty() && offices.find(options.office) == nullptr) {
+        return Status::NotFound("office " + options.office +
+                                " not found: see `lkk-admin offices list`");
+    }
+    if (Status s = reader.read_header(); !s.ok()) return s;
+    Status lookup_failure;
+    ImportSteps<Record> steps;
+    steps.resolve = [&](Record& r) {
+        r.error = offices.resolve(r.row.office_code);
+        if (!r.ok()) return;
+        auto found = storage.find_billing_account(r.row.office_code, r.row.account_number);
+        if (!found) {
+            lookup_failure = found.error();
+            r.error = "account: " + found.error().message();
+        } else if (!found->has_value()) {
+            r.error = "account: no billing account " + r.row.account_number + " in office " +
+                      r.row.office_code + ": import it with `lkk-admin billing import` first";
+        }
+    };
+    steps.store = [&store](std::vector<Record>& records) {
+        std::vector<Row> rows;
+        rows.reserve(records.size());
+        for (auto& r : records) rows.push_back(std::move(r.row));
+        return store(rows);
+    };
+    steps.count = count;
+    auto report = run_import(storage, reader, in, options, steps, progress);
+    if (!lookup_failure.ok()) return lookup_failure;
     return report;
 }
 

@@ -276,40 +276,11 @@ Result<CsvImportReport> Readings::import_meters(
     const std::function<void(const CsvImportProgress&)>& progress) {
     auto ms = meters();
     if (!ms) return ms.error();
-    csv::OfficeCodes offices;
-    if (Status s = offices.load(storage_); !s.ok()) return s;
-    if (!options.office.empty() && offices.find(options.office) == nullptr) {
-        return Status::NotFound("office " + options.office +
-                                " not found: see `lkk-admin offices list`");
-    }
     MeterCsvReader reader(in, options.encoding, options.office);
-    if (Status s = reader.read_header(); !s.ok()) return s;
-    csv::ImportSteps<MeterRecord> steps;
-    // The account must be imported first (billing import); a line naming another is bad,
-    // not the end of the import. A backend failure here is reported once, after the loop.
-    Status lookup_failure;
-    steps.resolve = [&](MeterRecord& r) {
-        r.error = offices.resolve(r.row.office_code);
-        if (!r.ok()) return;
-        auto found = storage_.find_billing_account(r.row.office_code, r.row.account_number);
-        if (!found) {
-            lookup_failure = found.error();
-            r.error = "account: " + found.error().message();
-        } else if (!found->has_value()) {
-            r.error = "account: no billing account " + r.row.account_number + " in office " +
-                      r.row.office_code + ": import it with `lkk-admin billing import` first";
-        }
-    };
-    steps.store = [&ms](std::vector<MeterRecord>& records) {
-        std::vector<MeterRow> rows;
-        rows.reserve(records.size());
-        for (auto& r : records) rows.push_back(std::move(r.row));
-        return (*ms)->upsert_meters(rows);
-    };
-    steps.count = [&ms] { return (*ms)->count_meters(); };
-    auto report = csv::run_import(storage_, reader, in, options, steps, progress);
-    if (!lookup_failure.ok()) return lookup_failure;
-    return report;
+    return csv::run_account_import<MeterRecord>(
+        storage_, reader, in, options,
+        [&ms](std::vector<MeterRow>& rows) { return (*ms)->upsert_meters(rows); },
+        [&ms] { return (*ms)->count_meters(); }, progress);
 }
 
 }  // namespace lkk

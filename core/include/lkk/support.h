@@ -37,6 +37,7 @@ namespace lkk {
 
 class Cabinet;
 class Readings;
+class Statements;
 
 // Throttling of one cabinet, as the login and linking flows count it.
 struct LockInfo {
@@ -66,6 +67,19 @@ struct OfficeChange {
     std::optional<std::string> name;
     std::optional<std::string> phones;
     std::optional<std::string> email;  // "" clears it
+    // The payment requisites (SPEC 10), field by field; the office's set after the change
+    // must be empty or complete and valid (requisites::check).
+    std::optional<std::string> payee;
+    std::optional<std::string> inn;
+    std::optional<std::string> kpp;  // "" clears it
+    std::optional<std::string> bank;
+    std::optional<std::string> bic;
+    std::optional<std::string> account;
+    std::optional<std::string> corr_account;  // "" clears it
+    bool empty() const {
+        return !name && !phones && !email && !payee && !inn && !kpp && !bank && !bic && !account &&
+               !corr_account;
+    }
 };
 
 // outbox list: a mail and how long it has waited.
@@ -156,7 +170,8 @@ class Support {
     // ---- offices ----
     Result<std::vector<Office>> offices();
     // Code: 1 to 32 Latin letters, digits, '_' or '-'; name and phones: non-empty text on one
-    // line; e-mail optional. Conflict when the code exists.
+    // line; e-mail optional; requisites empty or complete and valid (the error names the
+    // field: "INN '...': the check digits do not match"). Conflict when the code exists.
     Status add_office(const Office& office);
     // Answers the office as changed.
     Result<Office> update_office(std::string_view code, const OfficeChange& change);
@@ -187,6 +202,16 @@ class Support {
     // not_found for an unknown office.
     Status export_readings(const ReadingExportFilter& filter,
                            const std::function<void(const ReadingExportRow&)>& on_row);
+
+    // ---- money (SPEC 10; the work is the Statements service's) ----
+    // The statements file and the payments file (statements.h), audited with their summary
+    // like billing.
+    Result<CsvImportReport> import_statements(
+        std::istream& in, const CsvImportOptions& options, std::string_view source,
+        const std::function<void(const CsvImportProgress&)>& progress = {});
+    Result<CsvImportReport> import_payments(
+        std::istream& in, const CsvImportOptions& options, std::string_view source,
+        const std::function<void(const CsvImportProgress&)>& progress = {});
 
     // ---- outbox ----
     // The newest mails (of one state when given), with their age and next attempt.
@@ -233,6 +258,7 @@ class Support {
     Actor actor_;
     std::unique_ptr<Cabinet> cabinet_;  // links, tokens and mails exactly as the portal makes them
     std::unique_ptr<Readings> readings_;  // meters and readings exactly as the portal keeps them
+    std::unique_ptr<Statements> statements_;  // statements and payments as the portal shows them
 };
 
 }  // namespace lkk

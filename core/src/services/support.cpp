@@ -2,16 +2,17 @@
 // figures of lkk-admin stats. Users and accounts are in support_users.cpp.
 #include "lkk/support.h"
 
-#include "lkk/readings.h"
-
 #include <algorithm>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "lkk/cabinet.h"
 #include "lkk/mailer.h"
 #include "lkk/readings.h"
+#include "lkk/requisites.h"
 #include "lkk/rules.h"
+#include "lkk/statements.h"
 
 namespace lkk {
 
@@ -55,12 +56,39 @@ Status take(Result<T> r, T& into) {
     return Status::Ok();
 }
 
+// The requisites as they would be stored; the error names the field.
+Status check_requisites(const PaymentRequisites& r) {
+    if (auto problem = requisites::check(r)) return Status::Invalid(problem->message);
+    return Status::Ok();
+}
+
 Status check_office(const Office& o) {
     for (Status s : {check_office_code(o.code), check_office_text("the name", o.name),
-                     check_office_text("the phones", o.phones), check_office_email(o.email)}) {
+                     check_office_text("the phones", o.phones), check_office_email(o.email),
+                     check_requisites(o.requisites)}) {
         if (!s.ok()) return s;
     }
     return Status::Ok();
+}
+
+// Requisites as support staff paste them: blanks around a value are not part of it.
+PaymentRequisites trimmed(PaymentRequisites r) {
+    for (std::string* f :
+         {&r.payee, &r.inn, &r.kpp, &r.bank, &r.bic, &r.account, &r.corr_account}) {
+        *f = csv::trim(*f);
+    }
+    return r;
+}
+
+// The requisites after an update: the given fields replace the stored ones.
+PaymentRequisites changed_requisites(PaymentRequisites r, const OfficeChange& c) {
+    for (auto [from, to] :
+         {std::pair{&c.payee, &r.payee}, std::pair{&c.inn, &r.inn}, std::pair{&c.kpp, &r.kpp},
+          std::pair{&c.bank, &r.bank}, std::pair{&c.bic, &r.bic}, std::pair{&c.account, &r.account},
+          std::pair{&c.corr_account, &r.corr_account}}) {
+        if (*from) *to = **from;
+    }
+    return trimmed(std::move(r));
 }
 
 }  // namespace
@@ -74,7 +102,8 @@ Support::Support(const Settings& settings, Storage& storage, SessionStore& sessi
       clock_(clock),
       actor_(std::move(actor)),
       cabinet_(std::make_unique<Cabinet>(settings, storage, sessions, counters, clock)),
-      readings_(std::make_unique<Readings>(settings, storage, clock)) {}
+      readings_(std::make_unique<Readings>(settings, storage, clock)),
+      statements_(std::make_unique<Statements>(storage, clock)) {}
 
 Support::~Support() = default;
 
@@ -120,7 +149,9 @@ Result<std::vector<Office>> Support::offices() {
     return storage_.list_offices();
 }
 
-Status Support::add_office(const Office& office) {
+Status Support::add_office(const Office& given) {
+    Office office = given;
+    office.requisites = trimmed(std::move(office.requisites));
     if (Status s = check_office(office); !s.ok()) return s;
     return storage_.in_transaction([&]() -> Status {
         Status ins = storage_.insert_office(office);
@@ -150,8 +181,17 @@ Result<Office> Support::update_office(std::string_view code, const OfficeChange&
         if (change.name) o.name = *change.name;
         if (change.phones) o.phones = *change.phones;
         if (change.email) o.email = *change.email;
+        o.requisites = changed_requisites(std::move(o.requisites), change);
+        if (Status s = check_requisites(o.requisites); !s.ok()) return s;
         if (Status s = storage_.update_office(o); !s.ok()) return s;
-        return audit(std::nullopt, "admin_offices_update", "office " + o.code);
+        const PaymentRequisites& r = o.requisites;
+        const bool requisites = change.payee || change.inn || change.kpp || change.bank ||
+                                change.bic || change.account || change.corr_account;
+        return audit(std::nullopt, "admin_offices_update",
+                     "office " + o.code +
+                         (requisites ? " requisites: INN " + r.inn + " BIC " + r.bic + " account " +
+                                           r.account
+                                     : ""));
     });
     if (!st.ok()) return st;
     return o;
