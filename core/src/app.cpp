@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "app_internal.h"
+#include "app_money.h"
 #include "app_readings.h"
 #include "app_settings.h"
 #include "lkk/crypto.h"
@@ -116,6 +117,8 @@ Portal::Portal(Settings settings, std::unique_ptr<Storage> storage,
     notifications_ = std::make_unique<Notifications>(settings_, *storage_, clock_, templates_);
     settings_pages_ = std::make_unique<SettingsPages>(*this, *notifications_);
     settings_pages_->add_routes(html_routes_);
+    money_pages_ = std::make_unique<MoneyPages>(*this, *storage_, clock_);
+    money_pages_->add_routes(html_routes_, api_routes_);
 }
 
 Portal::~Portal() = default;

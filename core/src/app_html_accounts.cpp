@@ -1,6 +1,7 @@
 // HTML routes of the registry of linked personal accounts: the list, linking a new account
 // (with the office's phones when the data do not match), one account's details, unlinking.
 #include "app_internal.h"
+#include "app_money.h"
 #include "app_readings.h"
 #include "lkk/rules.h"
 
@@ -23,15 +24,19 @@ HttpResponse Portal::get_accounts(Exchange& x) {
     if (!x.session) return redirect(x, base_ + "/");
     auto links = cabinet_.accounts(x.session->user.id);
     if (!links.ok()) return failure_page(x, links.error());
+    auto balances = money_pages_->registry_balances(links.value());
+    if (!balances.ok()) return failure_page(x, balances.error());
     TemplateData d = page_data(x);
     TemplateData list(TemplateData::type::list);
     const std::string just_linked(x.query.value("linked"));
-    for (const LinkedAccount& l : links.value()) {
+    for (size_t i = 0; i < links->size(); ++i) {
+        const LinkedAccount& l = (*links)[i];
         TemplateData item(TemplateData::type::object);
         item.set("link_id", std::to_string(l.link_id));
         item.set("account_number", l.account.account_number);
         item.set("office_name", l.office.name);
         item.set("address", l.account.address);
+        item.set("balance", (*balances)[i]);
         list.push_back(item);
         // The confirmation names the account from the registry, never from the query.
         if (just_linked == std::to_string(l.link_id)) d.set("linked", l.account.account_number);
@@ -127,6 +132,9 @@ HttpResponse Portal::get_account(Exchange& x) {
         d.set("last_payment_date", display_date(l.account.last_payment_date));
     }
     if (Status s = readings_pages_->add_account_meters(x.session->user.id, x.id, d); !s.ok()) {
+        return failure_page(x, s);
+    }
+    if (Status s = money_pages_->add_account_money(x.session->user.id, x.id, d); !s.ok()) {
         return failure_page(x, s);
     }
     return html(x, 200, "account.html", d);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "app_chart.h"
 #include "app_readings.h"
 #include "lkk/rules.h"
 
@@ -12,12 +13,6 @@ namespace lkk::web {
 using namespace readings;
 
 namespace {
-
-// The chart's drawing box; the SVG scales to the page's width (lkk.css), so 360 user units
-// are 360 px on the narrowest phone.
-constexpr int kChartWidth = 360;
-constexpr int kChartHeight = 150;
-constexpr int kChartTop = 18;  // room for the top label
 
 const char* verification_key(Verification v) {
     switch (v) {
@@ -32,12 +27,6 @@ const char* verification_key(Verification v) {
 
 bool truthy(const std::string* v) {
     return v != nullptr && !v->empty() && *v != "0" && *v != "false";
-}
-
-// The month "YYYY-MM" as people read it: "05.2026".
-std::string month_text(const std::string& period) {
-    if (period.size() != 7) return period;
-    return period.substr(5, 2) + "." + period.substr(0, 4);
 }
 
 nlohmann::json window_json(const Window& w) {
@@ -175,11 +164,6 @@ HttpResponse ReadingsPages::readings_view(Exchange& x, int status, const std::st
         }
         const MeterHistory& h = (*history)[i];
         TemplateData rows(TemplateData::type::list);
-        int64_t top = 0;
-        for (const HistoryRow& r : h.rows) top = std::max(top, r.consumption.value_or(0));
-        TemplateData bars(TemplateData::type::list);
-        const int slot = kChartWidth / kHistoryMonths;  // 10 units a month
-        const std::string first = period_before(acc->window.period, kHistoryMonths - 1);
         for (auto it = h.rows.rbegin(); it != h.rows.rend(); ++it) {
             const HistoryRow& r = *it;
             TemplateData row(TemplateData::type::object);
@@ -190,30 +174,17 @@ HttpResponse ReadingsPages::readings_view(Exchange& x, int status, const std::st
             row.set("date", date_text(r.reading.submitted_at));
             rows.push_back(row);
         }
+        std::vector<MonthBar> bars;
         for (const HistoryRow& r : h.rows) {
-            if (!r.consumption || top <= 0) continue;
-            // Months since the first one of the chart decide the bar's place.
-            int index = 0;
-            while (index < kHistoryMonths &&
-                   period_before(acc->window.period, kHistoryMonths - 1 - index) != r.period) {
-                ++index;
-            }
-            if (index >= kHistoryMonths) continue;
-            const int height = static_cast<int>(*r.consumption * (kChartHeight - kChartTop) / top);
-            TemplateData bar(TemplateData::type::object);
-            bar.set("x", std::to_string(index * slot + 1));
-            bar.set("y", std::to_string(kChartHeight - std::max(height, 1)));
-            bar.set("width", std::to_string(slot - 2));
-            bar.set("height", std::to_string(std::max(height, 1)));
-            bar.set("label", month_text(r.period) + ": " + value_text(*r.consumption) + " м³");
-            bars.push_back(bar);
+            if (!r.consumption) continue;
+            bars.push_back({r.period, *r.consumption,
+                            month_text(r.period) + ": " + value_text(*r.consumption) + " м³"});
         }
+        const int64_t top = put_month_bars(m, bars, acc->window.period, kHistoryMonths);
         m.set("history", rows);
         m.set("has_history", !h.rows.empty());
-        m.set("bars", bars);
-        m.set("has_bars", top > 0);
         m.set("chart_max", value_text(top));
-        m.set("chart_from", month_text(first));
+        m.set("chart_from", month_text(period_before(acc->window.period, kHistoryMonths - 1)));
         m.set("chart_to", month_text(acc->window.period));
         meters.push_back(m);
     }

@@ -77,6 +77,7 @@ enum class CsrfKind {
 class Portal;
 class ReadingsPages;
 class SettingsPages;
+class MoneyPages;
 using Handler = HttpResponse (Portal::*)(Exchange&);
 
 struct Route {
@@ -125,6 +126,7 @@ class Portal final : public Application {
     // The feature files share the request plumbing below.
     friend class ReadingsPages;
     friend class SettingsPages;
+    friend class MoneyPages;
 
     // ---- app.cpp: dispatch ----
     HttpResponse dispatch(Exchange& x);
@@ -247,6 +249,7 @@ class Portal final : public Application {
     std::unique_ptr<ReadingsPages> readings_pages_;  // app_html_readings.cpp
     std::unique_ptr<Notifications> notifications_;   // the settings page, unsubscribe, reminder
     std::unique_ptr<SettingsPages> settings_pages_;  // app_html_settings.cpp
+    std::unique_ptr<MoneyPages> money_pages_;        // app_html_money.cpp
 };
 
 // Helpers shared by the route files (app_response.cpp).

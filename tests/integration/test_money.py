@@ -157,3 +157,95 @@ class MoneyStory(PortalTestCase):
         events = [e[0] for e in p.sql("SELECT event FROM audit_log")]
         self.assertIn("admin_statements_import", events)
         self.assertIn("admin_payments_import", events)
+
+    # ---- the subscriber's pages and API, through nginx ---------------------------------------
+    def link(self, b, office, account, surname, amount):
+        r = b.form("accounts/link", "accounts/link", {"office": office, "account": account,
+                                                      "surname": surname, "amount": amount})
+        self.assertEqual(r.status, 303, r.text)
+        return int(r.header("location").split("linked=")[1])
+
+    def test_registry_balance_account_history_payments_and_api(self):
+        p = self.portal
+        # Three years and a month of statements for 100200 (the oldest falls off the page), one
+        # overpaid month for 100201; payments of both.
+        last = today()
+        months = [month_before(last, n) for n in range(37, -1, -1)]
+        lines = []
+        for i, period in enumerate(months[:-1]):
+            lines.append("SIM;100200;%s;0;%d,00;%d,00;0;%d;7,16" % (period, 100 + i, 100 + i,
+                                                                     10 + i))
+        # The newest month: 734,40 due after 500 paid; 102,5 m³.
+        lines.append("SIM;100200;%s;500;734,40;500;734,40;102,5;7,16" % months[-1])
+        lines.append("SIM;100201;%s;0;0;50;-50;;" % months[-1])
+        p.admin("statements", "import", self.write("st.csv", STATEMENTS_HEADER +
+                                                   "\n".join(lines) + "\n"))
+        p.admin("payments", "import", self.write("pay.csv", PAYMENTS_HEADER +
+                                                 "SIM;100200;R-1;%s-10;500,00;Почта России\n"
+                                                 "SIM;100200;R-2;%s-05;1 000,00;\n"
+                                                 "SIM;100201;R-3;%s-07;50;Сбербанк Онлайн\n"
+                                                 % (months[-1], months[-2], months[-1])))
+
+        b = self.register_confirmed("money@example.org")
+        own = self.link(b, "SIM", "100200", "Иванов", "1234,50")
+        over = self.link(b, "SIM", "100201", "Ёлкина", "0")
+        registry = b.get("accounts")
+        self.assertEqual(registry.status, 200)
+        self.assertIn("К оплате 734,40\u00a0₽", registry.text)
+        self.assertIn("Переплата 50,00\u00a0₽", registry.text)
+
+        page = b.get("accounts/%d" % own)
+        self.assertEqual(page.status, 200, page.text)
+        t = page.text
+        self.assertIn("К оплате 734,40\u00a0₽", t)
+        newest = "%s.%s" % (months[-1][5:], months[-1][:4])
+        self.assertIn("По начислениям за %s." % newest, t)
+        # The table: newest first, 36 months, accrued, paid, balance, consumption.
+        self.assertIn("<tr><td>%s</td><td>734,40</td><td>500,00</td><td>734,40</td>"
+                      "<td>102,5</td></tr>" % newest, t)
+        self.assertEqual(t.count("<tr><td>"), 36 + 2, "36 months and 2 payments")
+        oldest = months[0]
+        self.assertNotIn("<td>%s.%s</td>" % (oldest[5:], oldest[:4]), t)
+        # The chart: inline SVG, one bar a month, its text alternative, no script, no style.
+        self.assertIn('<svg viewBox="0 0 360 150" role="img"', t)
+        self.assertIn("в таблице ниже", t)
+        self.assertEqual(t.count("<rect "), 36)
+        self.assertIn("<title>%s: 734,40\u00a0₽</title>" % newest, t)
+        self.assertNotIn("style=", t)
+        self.assertNotIn("<script", t.lower())
+        self.assertIn("default-src 'none'", page.header("content-security-policy"))
+        # The payments, newest first.
+        r1 = t.index("500,00\u00a0₽</td><td>Почта России")
+        r2 = t.index("1\u00a0000,00\u00a0₽</td><td>—")
+        self.assertLess(r1, r2)
+        self.assertIn("Сбербанк Онлайн", b.get("accounts/%d" % over).text)
+
+        # The API: the same figures as exact decimal strings and kopecks.
+        r = b.api("GET", "accounts/%d/statements" % own)
+        self.assertEqual(r.status, 200, r.text)
+        j = r.json()
+        self.assertEqual(j["account"], {"id": own, "office": "SIM", "account": "100200"})
+        self.assertEqual(j["balance"]["kopecks"], 73440)
+        self.assertEqual(j["balance"]["amount"], "734.40")
+        self.assertEqual(j["balance"]["kind"], "due")
+        self.assertEqual(len(j["statements"]), 36)
+        self.assertEqual(j["statements"][-1]["period"], months[-1])
+        self.assertEqual(j["statements"][-1]["consumption"], "102.5")
+        self.assertEqual(j["statements"][-1]["tariff"], "7.16")
+        self.assertEqual(j["statements"][-1]["paid_kopecks"], 50000)
+        r = b.api("GET", "accounts/%d/payments" % own)
+        self.assertEqual(r.status, 200, r.text)
+        self.assertEqual([(x["payment_id"], x["amount"], x["channel"]) for x in
+                          r.json()["payments"]],
+                         [("R-1", "500.00", "Почта России"), ("R-2", "1000.00", "")])
+        self.assertEqual(b.api("GET", "accounts/%d/statements" % over).json()["balance"]["kind"],
+                         "overpaid")
+
+        # Another cabinet: the same ids are 404, on the page and in the API.
+        other = self.register_confirmed("money.stranger@example.org")
+        self.assertEqual(other.get("accounts/%d" % own).status, 404)
+        for what in ("statements", "payments"):
+            self.assertEqual(other.api("GET", "accounts/%d/%s" % (own, what)).status, 404)
+        self.assertNotIn("734,40", other.get("accounts").text)
+        # Not logged in: the API answers 401.
+        self.assertEqual(p.browser().api("GET", "accounts/%d/statements" % own).status, 401)
