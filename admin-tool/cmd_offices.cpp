@@ -1,5 +1,6 @@
 // offices list | add | update | remove: the utility's offices ("УЭГХ") that subscribers
 // choose from when linking an account, with the phones shown when the data do not match.
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -88,6 +89,16 @@ struct OfficeArgs {
             if (r.option->count() > 0) change.*r.change = r.value;
         }
     }
+    bool requisites_given() const {
+        return std::any_of(requisites.begin(), requisites.end(),
+                           [](const RequisiteOption& r) { return r.option->count() > 0; });
+    }
+    // A refused value: a mistyped requisite is a failure that names the field (exit 1, SPEC
+    // 10), like a wrong amount in an import; the other fields' mistakes stay usage errors.
+    Status refused(AdminContext& ctx, const Status& s) const {
+        if (s.code() == StatusCode::invalid_argument && requisites_given()) return s;
+        return ctx.argument_error(s);
+    }
 };
 
 // "payee; INN ...; BIC ...; account ...", or "no payment requisites".
@@ -131,7 +142,7 @@ Status add(AdminContext& ctx, const OfficeArgs& a) {
         return Status::Conflict(s.message() + ": change it with `lkk-admin offices update " +
                                 a.code + " --name ...`");
     }
-    if (!s.ok()) return ctx.argument_error(s);
+    if (!s.ok()) return a.refused(ctx, s);
     if (ctx.json) {
         ctx.print_json(office_json(o));
     } else {
@@ -155,7 +166,7 @@ Status update(AdminContext& ctx, const OfficeArgs& a) {
     auto o = ctx.support().update_office(a.code, change);
     if (!o.ok()) {
         if (o.error().code() == StatusCode::not_found) return not_found(a.code);
-        return ctx.argument_error(o.error());
+        return a.refused(ctx, o.error());
     }
     if (ctx.json) {
         ctx.print_json(office_json(*o));

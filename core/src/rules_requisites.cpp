@@ -62,8 +62,9 @@ std::optional<Problem> check_digits(Field field, std::string_view value, std::si
                        "digits only, " + std::to_string(length) + " of them (no spaces)");
     }
     if (value.size() != length) {
-        return problem(field, value,
-                       std::to_string(value.size()) + " digits; it has " + std::to_string(length));
+        return problem(
+            field, value,
+            "has " + std::to_string(value.size()) + " digits instead of " + std::to_string(length));
     }
     return std::nullopt;
 }
