@@ -44,8 +44,12 @@ void MoneyPages::add_routes(std::vector<Route>&, std::vector<Route>& api) {
     auto bind = [this](HttpResponse (MoneyPages::*f)(Exchange&)) {
         return [this, f](Exchange& x) { return (this->*f)(x); };
     };
-    api.push_back({"GET", "/accounts/{id}/statements", nullptr, bind(&MoneyPages::api_statements)});
-    api.push_back({"GET", "/accounts/{id}/payments", nullptr, bind(&MoneyPages::api_payments)});
+    // Counted with the account pages they belong to.
+    constexpr auto page = metrics::Route::accounts;
+    api.push_back(
+        {"GET", "/accounts/{id}/statements", page, nullptr, bind(&MoneyPages::api_statements)});
+    api.push_back(
+        {"GET", "/accounts/{id}/payments", page, nullptr, bind(&MoneyPages::api_payments)});
 }
 
 TemplateData MoneyPages::balance_data(Kopecks balance) const {
