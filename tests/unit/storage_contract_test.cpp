@@ -1203,480 +1203,478 @@ TEST_P(StorageContract, ReadingsRemindersDueAreActiveCabinetsWithAMeterNotYetRem
     ASSERT_TRUE(*ns->record_notification({due1, NotificationKind::readings, "", period}, 2));
     ASSERT_TRUE(*ns->record_notification({due2, NotificationKind::bill, "", period}, 2));
     EXPECT_EQ(due_now(), (std::vector<int64_t>{due2}));
-    // ---- money (SPEC 10) ----
+}
 
-    TEST_P(StorageContract, OfficeRequisitesRoundTrip) {
-        const std::string c = code("REQ");
-        Office o{c, "Office", "+7", ""};
-        o.requisites = {"ГУП РК «Крымгазсети»", "9102019769", "910201001",
-                        "РНКБ Банк (ПАО)",      "043510607",  "40702810041200000123",
-                        "30101810335100000607"};
-        ASSERT_TRUE(st_->insert_office(o).ok());
-        auto found = st_->find_office(c);
-        ASSERT_TRUE(found.ok() && found->has_value());
-        const PaymentRequisites& r = (*found)->requisites;
-        EXPECT_EQ(r.payee, "ГУП РК «Крымгазсети»");
-        EXPECT_EQ(r.inn, "9102019769");
-        EXPECT_EQ(r.kpp, "910201001");
-        EXPECT_EQ(r.bank, "РНКБ Банк (ПАО)");
-        EXPECT_EQ(r.bic, "043510607");
-        EXPECT_EQ(r.account, "40702810041200000123");
-        EXPECT_EQ(r.corr_account, "30101810335100000607");
-        o.requisites.kpp = "";
-        ASSERT_TRUE(st_->update_office(o).ok());
-        EXPECT_EQ((*st_->find_office(c))->requisites.kpp, "");
-        // The registry's rows carry the office with its requisites (the bill needs them).
-        new_account(c, "42");
-        const int64_t user = new_user("payer");
-        ASSERT_TRUE(st_->insert_link(user, (*st_->find_billing_account(c, "42"))->id, 1).ok());
-        auto links = st_->list_links(user);
-        ASSERT_TRUE(links.ok());
-        ASSERT_EQ(links->size(), 1u);
-        EXPECT_EQ((*links)[0].office.requisites.account, "40702810041200000123");
-        EXPECT_EQ((*links)[0].office.phones, "+7");
-    }
+// ---- money (SPEC 10) ----
 
-    TEST_P(StorageContract, StatementsUpsertByAccountAndPeriodKeepingTheRow) {
-        MoneyStore* ms = money_store_of(*st_);
-        ASSERT_NE(ms, nullptr);
-        const std::string c = code("STM");
-        new_office(c);
-        const int64_t account = new_account(c, "901");
-        const int64_t before = *ms->count_statements();
-        auto row = [&](const std::string& period, Kopecks closing, int64_t at) {
-            StatementRow r;
-            r.office_code = c;
-            r.account_number = "901";
-            r.statement.period = period;
-            r.statement.opening_balance = -100;
-            r.statement.accrued = 73440;
-            r.statement.paid = 50000;
-            r.statement.closing_balance = closing;
-            r.statement.consumption = 102500;
-            r.statement.imported_at = at;
-            return r;
-        };
-        ASSERT_TRUE(
-            ms->upsert_statements({row("2026-03", 23340, 100), row("2026-04", -5, 100)}).ok());
-        EXPECT_EQ(*ms->count_statements(), before + 2);
-        auto latest = ms->latest_statement(account);
-        ASSERT_TRUE(latest.ok() && latest->has_value());
-        EXPECT_EQ((*latest)->period, "2026-04");
-        EXPECT_EQ((*latest)->closing_balance, -5);
-        EXPECT_EQ((*latest)->opening_balance, -100);
-        EXPECT_EQ((*latest)->consumption, 102500);
-        EXPECT_FALSE((*latest)->tariff.has_value());
-        const int64_t id = (*latest)->id;
+TEST_P(StorageContract, OfficeRequisitesRoundTrip) {
+    const std::string c = code("REQ");
+    Office o{c, "Office", "+7", ""};
+    o.requisites = {"ГУП РК «Крымгазсети»", "9102019769", "910201001",
+                    "РНКБ Банк (ПАО)",      "043510607",  "40702810041200000123",
+                    "30101810335100000607"};
+    ASSERT_TRUE(st_->insert_office(o).ok());
+    auto found = st_->find_office(c);
+    ASSERT_TRUE(found.ok() && found->has_value());
+    const PaymentRequisites& r = (*found)->requisites;
+    EXPECT_EQ(r.payee, "ГУП РК «Крымгазсети»");
+    EXPECT_EQ(r.inn, "9102019769");
+    EXPECT_EQ(r.kpp, "910201001");
+    EXPECT_EQ(r.bank, "РНКБ Банк (ПАО)");
+    EXPECT_EQ(r.bic, "043510607");
+    EXPECT_EQ(r.account, "40702810041200000123");
+    EXPECT_EQ(r.corr_account, "30101810335100000607");
+    o.requisites.kpp = "";
+    ASSERT_TRUE(st_->update_office(o).ok());
+    EXPECT_EQ((*st_->find_office(c))->requisites.kpp, "");
+    // The registry's rows carry the office with its requisites (the bill needs them).
+    new_account(c, "42");
+    const int64_t user = new_user("payer");
+    ASSERT_TRUE(st_->insert_link(user, (*st_->find_billing_account(c, "42"))->id, 1).ok());
+    auto links = st_->list_links(user);
+    ASSERT_TRUE(links.ok());
+    ASSERT_EQ(links->size(), 1u);
+    EXPECT_EQ((*links)[0].office.requisites.account, "40702810041200000123");
+    EXPECT_EQ((*links)[0].office.phones, "+7");
+}
 
-        StatementRow fixed = row("2026-04", 777, 999);
-        fixed.statement.consumption.reset();
-        fixed.statement.tariff = 716;
-        ASSERT_TRUE(ms->upsert_statements({fixed}).ok());
-        EXPECT_EQ(*ms->count_statements(), before + 2);
-        auto april = ms->statement(account, "2026-04");
-        ASSERT_TRUE(april.ok() && april->has_value());
-        EXPECT_EQ((*april)->id, id);
-        EXPECT_EQ((*april)->closing_balance, 777);
-        EXPECT_EQ((*april)->imported_at, 100) << "the first import time stays";
-        EXPECT_FALSE((*april)->consumption.has_value());
-        EXPECT_EQ((*april)->tariff, 716);
-        auto from_april = ms->statements_of(account, "2026-04");
-        ASSERT_TRUE(from_april.ok());
-        ASSERT_EQ(from_april->size(), 1u);
-        auto all = ms->statements_of(account, "");
-        ASSERT_EQ(all->size(), 2u);
-        EXPECT_EQ((*all)[0].period, "2026-03");
-        auto none = ms->statement(account, "2026-05");
-        ASSERT_TRUE(none.ok());
-        EXPECT_FALSE(none->has_value());
-
-        StatementRow stranger = row("2026-04", 1, 1);
-        stranger.account_number = "no-such";
-        EXPECT_EQ(ms->upsert_statements({stranger}).code(), StatusCode::not_found);
-        // Removing the office takes its statements along.
-        EXPECT_TRUE(st_->remove_office(c, false).ok());
-        EXPECT_EQ(*ms->count_statements(), before);
-    }
-
-    TEST_P(StorageContract, PaymentsUpsertByOfficeAndPaymentIdNewestFirst) {
-        MoneyStore* ms = money_store_of(*st_);
-        ASSERT_NE(ms, nullptr);
-        const std::string c = code("PAY");
-        new_office(c);
-        const int64_t first = new_account(c, "1");
-        const int64_t second = new_account(c, "2");
-        const int64_t before = *ms->count_payments();
-        auto row = [&](const std::string& account, const std::string& id, const std::string& date,
-                       Kopecks amount) {
-            PaymentRow r;
-            r.office_code = c;
-            r.account_number = account;
-            r.payment = {0, 0, id, date, amount, "Почта России"};
-            return r;
-        };
-        ASSERT_TRUE(ms->upsert_payments({row("1", "P1", "2026-03-10", 1000),
-                                         row("1", "P2", "2026-04-10", 2000),
-                                         row("1", "P3", "2026-04-10", 3000)})
-                        .ok());
-        EXPECT_EQ(*ms->count_payments(), before + 3);
-        // billing corrects P3: another amount, and it was the other account's.
-        ASSERT_TRUE(ms->upsert_payments({row("2", "P3", "2026-04-11", 3100)}).ok());
-        EXPECT_EQ(*ms->count_payments(), before + 3);
-        auto list = ms->payments_of(first, "", 10);
-        ASSERT_TRUE(list.ok());
-        ASSERT_EQ(list->size(), 2u);
-        EXPECT_EQ((*list)[0].payment_id, "P2");
-        EXPECT_EQ((*list)[0].date, "2026-04-10");
-        EXPECT_EQ((*list)[0].channel, "Почта России");
-        EXPECT_EQ((*list)[1].payment_id, "P1");
-        auto moved = ms->payments_of(second, "", 10);
-        ASSERT_EQ(moved->size(), 1u);
-        EXPECT_EQ((*moved)[0].amount, 3100);
-        EXPECT_EQ(ms->payments_of(first, "2026-04-01", 10)->size(), 1u);
-        EXPECT_EQ(ms->payments_of(first, "", 1)->size(), 1u);
-        EXPECT_EQ(ms->upsert_payments({row("no-such", "P9", "2026-04-10", 1)}).code(),
-                  StatusCode::not_found);
-        EXPECT_TRUE(st_->remove_office(c, false).ok());
-        EXPECT_EQ(*ms->count_payments(), before);
-    }
-
-    INSTANTIATE_TEST_SUITE_P(Backends, StorageContract, ::testing::ValuesIn(backends()),
-                             [](const auto& p) { return p.param; });
-
-    // ---- MySQL and Galera only (SPEC 14): several hosts, units of work that run again ----
-
-    // The URL with `first` put before its hosts: "mysql://u:p@H/db" -> "mysql://u:p@first,H/db".
-    std::string with_first_host(const std::string& url, const std::string& first) {
-        const auto at = url.rfind('@');
-        return url.substr(0, at + 1) + first + "," + url.substr(at + 1);
-    }
-
-    // The URL with its host list turned so that host `n` (from 0) comes first.
-    std::string starting_at_host(const std::string& url, size_t n) {
-        const auto at = url.rfind('@');
-        const auto slash = url.find('/', at);
-        std::vector<std::string> hosts;
-        std::string list = url.substr(at + 1, slash - at - 1);
-        for (size_t start = 0;;) {
-            const auto comma = list.find(',', start);
-            hosts.push_back(list.substr(start, comma == std::string::npos ? comma : comma - start));
-            if (comma == std::string::npos) break;
-            start = comma + 1;
-        }
-        std::rotate(hosts.begin(), hosts.begin() + static_cast<std::ptrdiff_t>(n % hosts.size()),
-                    hosts.end());
-        std::string joined;
-        for (const auto& h : hosts) joined += (joined.empty() ? "" : ",") + h;
-        return url.substr(0, at + 1) + joined + url.substr(slash);
-    }
-
-    class MysqlFamily : public ::testing::TestWithParam<std::string> {
-      protected:
-        void SetUp() override {
-            url_ = mysql_family_url(GetParam());
-            if (url_.empty()) return;
-            st_ = open(url_);
-            ASSERT_TRUE(st_ && st_->migrate().ok());
-            tag_ = random_tag();
-        }
-        static std::unique_ptr<Storage> open(const std::string& url) {
-            auto opened = open_storage(url);
-            EXPECT_TRUE(opened.ok()) << opened.error().message();
-            return opened.ok() ? std::move(opened.value()) : nullptr;
-        }
-        std::string email(const std::string& who) const {
-            return who + "." + tag_ + "@example.org";
-        }
-
-        std::string url_;
-        std::unique_ptr<Storage> st_;
-        std::string tag_;
+TEST_P(StorageContract, StatementsUpsertByAccountAndPeriodKeepingTheRow) {
+    MoneyStore* ms = money_store_of(*st_);
+    ASSERT_NE(ms, nullptr);
+    const std::string c = code("STM");
+    new_office(c);
+    const int64_t account = new_account(c, "901");
+    const int64_t before = *ms->count_statements();
+    auto row = [&](const std::string& period, Kopecks closing, int64_t at) {
+        StatementRow r;
+        r.office_code = c;
+        r.account_number = "901";
+        r.statement.period = period;
+        r.statement.opening_balance = -100;
+        r.statement.accrued = 73440;
+        r.statement.paid = 50000;
+        r.statement.closing_balance = closing;
+        r.statement.consumption = 102500;
+        r.statement.imported_at = at;
+        return r;
     };
+    ASSERT_TRUE(ms->upsert_statements({row("2026-03", 23340, 100), row("2026-04", -5, 100)}).ok());
+    EXPECT_EQ(*ms->count_statements(), before + 2);
+    auto latest = ms->latest_statement(account);
+    ASSERT_TRUE(latest.ok() && latest->has_value());
+    EXPECT_EQ((*latest)->period, "2026-04");
+    EXPECT_EQ((*latest)->closing_balance, -5);
+    EXPECT_EQ((*latest)->opening_balance, -100);
+    EXPECT_EQ((*latest)->consumption, 102500);
+    EXPECT_FALSE((*latest)->tariff.has_value());
+    const int64_t id = (*latest)->id;
 
-    TEST_P(MysqlFamily, MultiHostUrlTakesTheNextHostWhenTheFirstIsDown) {
-        // Port 1 on loopback: nothing listens there, so the first host refuses at once.
-        auto st = open(with_first_host(url_, "127.0.0.1:1"));
-        ASSERT_TRUE(st);
-        ASSERT_TRUE(st->ping().ok());
-        auto id = st->insert_user(email("failover"), "h", 1);
-        ASSERT_TRUE(id.ok()) << id.error().message();
-        auto found = st_->find_user_by_email(email("failover"));
-        ASSERT_TRUE(found.ok() && found->has_value());
-        EXPECT_EQ((*found)->id, *id);
+    StatementRow fixed = row("2026-04", 777, 999);
+    fixed.statement.consumption.reset();
+    fixed.statement.tariff = 716;
+    ASSERT_TRUE(ms->upsert_statements({fixed}).ok());
+    EXPECT_EQ(*ms->count_statements(), before + 2);
+    auto april = ms->statement(account, "2026-04");
+    ASSERT_TRUE(april.ok() && april->has_value());
+    EXPECT_EQ((*april)->id, id);
+    EXPECT_EQ((*april)->closing_balance, 777);
+    EXPECT_EQ((*april)->imported_at, 100) << "the first import time stays";
+    EXPECT_FALSE((*april)->consumption.has_value());
+    EXPECT_EQ((*april)->tariff, 716);
+    auto from_april = ms->statements_of(account, "2026-04");
+    ASSERT_TRUE(from_april.ok());
+    ASSERT_EQ(from_april->size(), 1u);
+    auto all = ms->statements_of(account, "");
+    ASSERT_EQ(all->size(), 2u);
+    EXPECT_EQ((*all)[0].period, "2026-03");
+    auto none = ms->statement(account, "2026-05");
+    ASSERT_TRUE(none.ok());
+    EXPECT_FALSE(none->has_value());
 
-        // No host answers: unavailable (503), naming the last host tried.
-        auto none = open("mysql://lkk:x@127.0.0.1:1,127.0.0.1:2/lkk_test");
-        ASSERT_TRUE(none);
-        Status s = none->ping();
-        EXPECT_EQ(s.code(), StatusCode::unavailable);
-        EXPECT_NE(s.message().find("no MySQL host answers"), std::string::npos) << s.message();
+    StatementRow stranger = row("2026-04", 1, 1);
+    stranger.account_number = "no-such";
+    EXPECT_EQ(ms->upsert_statements({stranger}).code(), StatusCode::not_found);
+    // Removing the office takes its statements along.
+    EXPECT_TRUE(st_->remove_office(c, false).ok());
+    EXPECT_EQ(*ms->count_statements(), before);
+}
+
+TEST_P(StorageContract, PaymentsUpsertByOfficeAndPaymentIdNewestFirst) {
+    MoneyStore* ms = money_store_of(*st_);
+    ASSERT_NE(ms, nullptr);
+    const std::string c = code("PAY");
+    new_office(c);
+    const int64_t first = new_account(c, "1");
+    const int64_t second = new_account(c, "2");
+    const int64_t before = *ms->count_payments();
+    auto row = [&](const std::string& account, const std::string& id, const std::string& date,
+                   Kopecks amount) {
+        PaymentRow r;
+        r.office_code = c;
+        r.account_number = account;
+        r.payment = {0, 0, id, date, amount, "Почта России"};
+        return r;
+    };
+    ASSERT_TRUE(
+        ms->upsert_payments({row("1", "P1", "2026-03-10", 1000), row("1", "P2", "2026-04-10", 2000),
+                             row("1", "P3", "2026-04-10", 3000)})
+            .ok());
+    EXPECT_EQ(*ms->count_payments(), before + 3);
+    // billing corrects P3: another amount, and it was the other account's.
+    ASSERT_TRUE(ms->upsert_payments({row("2", "P3", "2026-04-11", 3100)}).ok());
+    EXPECT_EQ(*ms->count_payments(), before + 3);
+    auto list = ms->payments_of(first, "", 10);
+    ASSERT_TRUE(list.ok());
+    ASSERT_EQ(list->size(), 2u);
+    EXPECT_EQ((*list)[0].payment_id, "P2");
+    EXPECT_EQ((*list)[0].date, "2026-04-10");
+    EXPECT_EQ((*list)[0].channel, "Почта России");
+    EXPECT_EQ((*list)[1].payment_id, "P1");
+    auto moved = ms->payments_of(second, "", 10);
+    ASSERT_EQ(moved->size(), 1u);
+    EXPECT_EQ((*moved)[0].amount, 3100);
+    EXPECT_EQ(ms->payments_of(first, "2026-04-01", 10)->size(), 1u);
+    EXPECT_EQ(ms->payments_of(first, "", 1)->size(), 1u);
+    EXPECT_EQ(ms->upsert_payments({row("no-such", "P9", "2026-04-10", 1)}).code(),
+              StatusCode::not_found);
+    EXPECT_TRUE(st_->remove_office(c, false).ok());
+    EXPECT_EQ(*ms->count_payments(), before);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StorageContract, ::testing::ValuesIn(backends()),
+                         [](const auto& p) { return p.param; });
+
+// ---- MySQL and Galera only (SPEC 14): several hosts, units of work that run again ----
+
+// The URL with `first` put before its hosts: "mysql://u:p@H/db" -> "mysql://u:p@first,H/db".
+std::string with_first_host(const std::string& url, const std::string& first) {
+    const auto at = url.rfind('@');
+    return url.substr(0, at + 1) + first + "," + url.substr(at + 1);
+}
+
+// The URL with its host list turned so that host `n` (from 0) comes first.
+std::string starting_at_host(const std::string& url, size_t n) {
+    const auto at = url.rfind('@');
+    const auto slash = url.find('/', at);
+    std::vector<std::string> hosts;
+    std::string list = url.substr(at + 1, slash - at - 1);
+    for (size_t start = 0;;) {
+        const auto comma = list.find(',', start);
+        hosts.push_back(list.substr(start, comma == std::string::npos ? comma : comma - start));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
     }
+    std::rotate(hosts.begin(), hosts.begin() + static_cast<std::ptrdiff_t>(n % hosts.size()),
+                hosts.end());
+    std::string joined;
+    for (const auto& h : hosts) joined += (joined.empty() ? "" : ",") + h;
+    return url.substr(0, at + 1) + joined + url.substr(slash);
+}
 
-    TEST_P(MysqlFamily, BadHostListsAreRefused) {
-        for (const char* bad : {"mysql://u:p@a:1,,b:2/db", "mysql://u:p@a:1,b:x/db",
-                                "mysql://u:p@a:1,b:70000/db", "mysql://u:p@a,b/"}) {
-            auto r = open_storage(bad);
-            ASSERT_FALSE(r.ok()) << bad;
-            EXPECT_EQ(r.error().code(), StatusCode::invalid_argument) << bad;
-        }
+class MysqlFamily : public ::testing::TestWithParam<std::string> {
+  protected:
+    void SetUp() override {
+        url_ = mysql_family_url(GetParam());
+        if (url_.empty()) return;
+        st_ = open(url_);
+        ASSERT_TRUE(st_ && st_->migrate().ok());
+        tag_ = random_tag();
     }
-
-    // Two transactions take two rows in opposite orders: the server kills one (deadlock, 1213)
-    // and the storage runs it again, so both succeed and nothing is lost.
-    TEST_P(MysqlFamily, DeadlockVictimRunsAgain) {
-        const int64_t a = *st_->insert_user(email("a"), "h", 1);
-        const int64_t b = *st_->insert_user(email("b"), "h", 1);
-        auto other = open(url_);
-        ASSERT_TRUE(other);
-        std::atomic<int> runs{0};
-        std::atomic<int> holding{0};
-        auto worker = [&](Storage& st, int64_t first, int64_t second, const std::string& who) {
-            return st.in_transaction([&]() -> Status {
-                const bool first_run = runs.fetch_add(1) < 2;
-                if (Status s = st.set_user_status(first, UserStatus::blocked); !s.ok()) return s;
-                if (first_run) {  // both hold their first row before either takes its second
-                    ++holding;
-                    for (int i = 0; i < 500 && holding.load() < 2; ++i)
-                        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-                }
-                if (Status s = st.set_user_status(second, UserStatus::blocked); !s.ok()) return s;
-                return st.audit(
-                    {0, 1, first, "deadlock_test", who, subscriber_actor(first, "127.0.0.1")});
-            });
-        };
-        Status s1;
-        std::thread t([&] { s1 = worker(*st_, a, b, tag_ + "-1"); });
-        Status s2 = worker(*other, b, a, tag_ + "-2");
-        t.join();
-        EXPECT_TRUE(s1.ok()) << s1.message();
-        EXPECT_TRUE(s2.ok()) << s2.message();
-        EXPECT_EQ(runs.load(), 3) << "one of the two ran again";
-        auto audit = st_->recent_audit(a, 10);
-        ASSERT_TRUE(audit.ok());
-        auto b_audit = st_->recent_audit(b, 10);
-        ASSERT_TRUE(b_audit.ok());
-        EXPECT_EQ(audit->size() + b_audit->size(), 2u) << "each transaction committed once";
+    static std::unique_ptr<Storage> open(const std::string& url) {
+        auto opened = open_storage(url);
+        EXPECT_TRUE(opened.ok()) << opened.error().message();
+        return opened.ok() ? std::move(opened.value()) : nullptr;
     }
+    std::string email(const std::string& who) const { return who + "." + tag_ + "@example.org"; }
 
-    INSTANTIATE_TEST_SUITE_P(Backends, MysqlFamily, ::testing::Values("mysql", "galera"),
-                             [](const auto& p) { return p.param; });
+    std::string url_;
+    std::unique_ptr<Storage> st_;
+    std::string tag_;
+};
 
-    // ---- Galera only: the cluster's own failure modes ----
+TEST_P(MysqlFamily, MultiHostUrlTakesTheNextHostWhenTheFirstIsDown) {
+    // Port 1 on loopback: nothing listens there, so the first host refuses at once.
+    auto st = open(with_first_host(url_, "127.0.0.1:1"));
+    ASSERT_TRUE(st);
+    ASSERT_TRUE(st->ping().ok());
+    auto id = st->insert_user(email("failover"), "h", 1);
+    ASSERT_TRUE(id.ok()) << id.error().message();
+    auto found = st_->find_user_by_email(email("failover"));
+    ASSERT_TRUE(found.ok() && found->has_value());
+    EXPECT_EQ((*found)->id, *id);
 
-    class Galera : public MysqlFamily {};
+    // No host answers: unavailable (503), naming the last host tried.
+    auto none = open("mysql://lkk:x@127.0.0.1:1,127.0.0.1:2/lkk_test");
+    ASSERT_TRUE(none);
+    Status s = none->ping();
+    EXPECT_EQ(s.code(), StatusCode::unavailable);
+    EXPECT_NE(s.message().find("no MySQL host answers"), std::string::npos) << s.message();
+}
 
-    // A transaction on node 1 writes a row that node 2 changes and commits meanwhile: node 1
-    // aborts it on certification (1213), and the storage runs it again.
-    TEST_P(Galera, CertificationFailureRunsTheTransactionAgain) {
-        const int64_t user = *st_->insert_user(email("cert"), "h", 1);
-        auto node2 = open(starting_at_host(url_, 1));
-        ASSERT_TRUE(node2);
-        ASSERT_TRUE(node2->ping().ok());
-        std::atomic<int> runs{0};
-        std::atomic<bool> holding{false};
-        std::atomic<bool> other_committed{false};
-        std::thread t([&] {
-            for (int i = 0; i < 500 && !holding.load(); ++i)
-                std::this_thread::sleep_for(std::chrono::milliseconds(10));
-            EXPECT_TRUE(node2->set_user_status(user, UserStatus::deleted).ok());
-            other_committed = true;
-        });
-        Status s = st_->in_transaction([&]() -> Status {
-            const bool first_run = runs.fetch_add(1) == 0;
-            if (Status st = st_->set_user_status(user, UserStatus::blocked); !st.ok()) return st;
-            if (first_run) {
-                holding = true;
-                for (int i = 0; i < 500 && !other_committed.load(); ++i)
+TEST_P(MysqlFamily, BadHostListsAreRefused) {
+    for (const char* bad : {"mysql://u:p@a:1,,b:2/db", "mysql://u:p@a:1,b:x/db",
+                            "mysql://u:p@a:1,b:70000/db", "mysql://u:p@a,b/"}) {
+        auto r = open_storage(bad);
+        ASSERT_FALSE(r.ok()) << bad;
+        EXPECT_EQ(r.error().code(), StatusCode::invalid_argument) << bad;
+    }
+}
+
+// Two transactions take two rows in opposite orders: the server kills one (deadlock, 1213)
+// and the storage runs it again, so both succeed and nothing is lost.
+TEST_P(MysqlFamily, DeadlockVictimRunsAgain) {
+    const int64_t a = *st_->insert_user(email("a"), "h", 1);
+    const int64_t b = *st_->insert_user(email("b"), "h", 1);
+    auto other = open(url_);
+    ASSERT_TRUE(other);
+    std::atomic<int> runs{0};
+    std::atomic<int> holding{0};
+    auto worker = [&](Storage& st, int64_t first, int64_t second, const std::string& who) {
+        return st.in_transaction([&]() -> Status {
+            const bool first_run = runs.fetch_add(1) < 2;
+            if (Status s = st.set_user_status(first, UserStatus::blocked); !s.ok()) return s;
+            if (first_run) {  // both hold their first row before either takes its second
+                ++holding;
+                for (int i = 0; i < 500 && holding.load() < 2; ++i)
                     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-                std::this_thread::sleep_for(std::chrono::milliseconds(200));  // replicated to us
             }
-            return Status::Ok();
+            if (Status s = st.set_user_status(second, UserStatus::blocked); !s.ok()) return s;
+            return st.audit(
+                {0, 1, first, "deadlock_test", who, subscriber_actor(first, "127.0.0.1")});
         });
-        t.join();
-        EXPECT_TRUE(s.ok()) << s.message();
-        EXPECT_EQ(runs.load(), 2) << "aborted once on certification, then committed";
-        auto found = st_->find_user(user);
-        ASSERT_TRUE(found.ok() && found->has_value());
-        EXPECT_EQ((*found)->status, UserStatus::blocked) << "the transaction that ran again won";
-    }
+    };
+    Status s1;
+    std::thread t([&] { s1 = worker(*st_, a, b, tag_ + "-1"); });
+    Status s2 = worker(*other, b, a, tag_ + "-2");
+    t.join();
+    EXPECT_TRUE(s1.ok()) << s1.message();
+    EXPECT_TRUE(s2.ok()) << s2.message();
+    EXPECT_EQ(runs.load(), 3) << "one of the two ran again";
+    auto audit = st_->recent_audit(a, 10);
+    ASSERT_TRUE(audit.ok());
+    auto b_audit = st_->recent_audit(b, 10);
+    ASSERT_TRUE(b_audit.ok());
+    EXPECT_EQ(audit->size() + b_audit->size(), 2u) << "each transaction committed once";
+}
 
-    // Claimers on all three nodes at once: every mail is claimed exactly once (Galera does not
-    // see SELECT ... FOR UPDATE locks of other nodes; the claim token makes it safe).
-    TEST_P(Galera, OutboxClaimsAreExactlyOnceAcrossNodes) {
-        constexpr int kMails = 120;
-        const int64_t now = 7'000'000;
-        std::set<int64_t> mine;
-        for (int i = 0; i < kMails; ++i) {
-            OutboxMail m;
-            m.recipient = "n" + std::to_string(i) + "." + tag_ + "@example.org";
-            m.subject = "s";
-            m.body_text = "t";
-            m.created_at = now;
-            m.next_attempt_at = now;
-            auto id = st_->enqueue_mail(m);
-            ASSERT_TRUE(id.ok());
-            mine.insert(*id);
+INSTANTIATE_TEST_SUITE_P(Backends, MysqlFamily, ::testing::Values("mysql", "galera"),
+                         [](const auto& p) { return p.param; });
+
+// ---- Galera only: the cluster's own failure modes ----
+
+class Galera : public MysqlFamily {};
+
+// A transaction on node 1 writes a row that node 2 changes and commits meanwhile: node 1
+// aborts it on certification (1213), and the storage runs it again.
+TEST_P(Galera, CertificationFailureRunsTheTransactionAgain) {
+    const int64_t user = *st_->insert_user(email("cert"), "h", 1);
+    auto node2 = open(starting_at_host(url_, 1));
+    ASSERT_TRUE(node2);
+    ASSERT_TRUE(node2->ping().ok());
+    std::atomic<int> runs{0};
+    std::atomic<bool> holding{false};
+    std::atomic<bool> other_committed{false};
+    std::thread t([&] {
+        for (int i = 0; i < 500 && !holding.load(); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        EXPECT_TRUE(node2->set_user_status(user, UserStatus::deleted).ok());
+        other_committed = true;
+    });
+    Status s = st_->in_transaction([&]() -> Status {
+        const bool first_run = runs.fetch_add(1) == 0;
+        if (Status st = st_->set_user_status(user, UserStatus::blocked); !st.ok()) return st;
+        if (first_run) {
+            holding = true;
+            for (int i = 0; i < 500 && !other_committed.load(); ++i)
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));  // replicated to us
         }
-        std::vector<std::unique_ptr<Storage>> nodes;
-        for (size_t n = 0; n < 3; ++n) nodes.push_back(open(starting_at_host(url_, n)));
-        std::mutex mu;
-        std::vector<int64_t> claimed;
-        std::atomic<int> errors{0};
-        std::vector<std::thread> threads;
-        for (int t = 0; t < 6; ++t) {
-            threads.emplace_back([&, t] {
-                Storage& st = *nodes[static_cast<size_t>(t % 3)];
-                for (int round = 0; round < 400; ++round) {
-                    auto got = st.claim_due_mails(now, 4, 3600);
-                    if (!got.ok()) {
-                        if (errors++ == 0) ADD_FAILURE() << got.error().message();
-                        continue;
-                    }
-                    if (got->empty()) break;
-                    std::lock_guard lock(mu);
-                    for (const auto& m : *got) {
-                        if (mine.count(m.id) != 0) claimed.push_back(m.id);
-                    }
+        return Status::Ok();
+    });
+    t.join();
+    EXPECT_TRUE(s.ok()) << s.message();
+    EXPECT_EQ(runs.load(), 2) << "aborted once on certification, then committed";
+    auto found = st_->find_user(user);
+    ASSERT_TRUE(found.ok() && found->has_value());
+    EXPECT_EQ((*found)->status, UserStatus::blocked) << "the transaction that ran again won";
+}
+
+// Claimers on all three nodes at once: every mail is claimed exactly once (Galera does not
+// see SELECT ... FOR UPDATE locks of other nodes; the claim token makes it safe).
+TEST_P(Galera, OutboxClaimsAreExactlyOnceAcrossNodes) {
+    constexpr int kMails = 120;
+    const int64_t now = 7'000'000;
+    std::set<int64_t> mine;
+    for (int i = 0; i < kMails; ++i) {
+        OutboxMail m;
+        m.recipient = "n" + std::to_string(i) + "." + tag_ + "@example.org";
+        m.subject = "s";
+        m.body_text = "t";
+        m.created_at = now;
+        m.next_attempt_at = now;
+        auto id = st_->enqueue_mail(m);
+        ASSERT_TRUE(id.ok());
+        mine.insert(*id);
+    }
+    std::vector<std::unique_ptr<Storage>> nodes;
+    for (size_t n = 0; n < 3; ++n) nodes.push_back(open(starting_at_host(url_, n)));
+    std::mutex mu;
+    std::vector<int64_t> claimed;
+    std::atomic<int> errors{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 6; ++t) {
+        threads.emplace_back([&, t] {
+            Storage& st = *nodes[static_cast<size_t>(t % 3)];
+            for (int round = 0; round < 400; ++round) {
+                auto got = st.claim_due_mails(now, 4, 3600);
+                if (!got.ok()) {
+                    if (errors++ == 0) ADD_FAILURE() << got.error().message();
+                    continue;
                 }
-            });
-        }
-        for (auto& th : threads) th.join();
-        std::sort(claimed.begin(), claimed.end());
-        EXPECT_EQ(std::adjacent_find(claimed.begin(), claimed.end()), claimed.end())
-            << "a mail was claimed twice";
-        EXPECT_EQ(claimed.size(), mine.size()) << "every mail was claimed";
-        EXPECT_EQ(errors.load(), 0) << "claims that conflicted ran again";
+                if (got->empty()) break;
+                std::lock_guard lock(mu);
+                for (const auto& m : *got) {
+                    if (mine.count(m.id) != 0) claimed.push_back(m.id);
+                }
+            }
+        });
     }
+    for (auto& th : threads) th.join();
+    std::sort(claimed.begin(), claimed.end());
+    EXPECT_EQ(std::adjacent_find(claimed.begin(), claimed.end()), claimed.end())
+        << "a mail was claimed twice";
+    EXPECT_EQ(claimed.size(), mine.size()) << "every mail was claimed";
+    EXPECT_EQ(errors.load(), 0) << "claims that conflicted ran again";
+}
 
-    INSTANTIATE_TEST_SUITE_P(Backends, Galera, ::testing::Values("galera"),
-                             [](const auto& p) { return p.param; });
+INSTANTIATE_TEST_SUITE_P(Backends, Galera, ::testing::Values("galera"),
+                         [](const auto& p) { return p.param; });
 
-    // ---- SQLite only ----
+// ---- SQLite only ----
 
-    TEST(SqliteStorage, RefusesAMissingDirectoryClearly) {
-        auto r = open_storage("sqlite:/nonexistent-lkk-dir/sub/lkk.db");
-        ASSERT_FALSE(r.ok());
-        EXPECT_NE(r.error().message().find("/nonexistent-lkk-dir/sub"), std::string::npos)
-            << r.error().message();
-        EXPECT_FALSE(std::filesystem::exists("/nonexistent-lkk-dir"));
+TEST(SqliteStorage, RefusesAMissingDirectoryClearly) {
+    auto r = open_storage("sqlite:/nonexistent-lkk-dir/sub/lkk.db");
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().message().find("/nonexistent-lkk-dir/sub"), std::string::npos)
+        << r.error().message();
+    EXPECT_FALSE(std::filesystem::exists("/nonexistent-lkk-dir"));
+}
+
+TEST(SqliteStorage, RefusesMemoryDatabasesAndUnknownUrls) {
+    EXPECT_EQ(open_storage("sqlite::memory:").error().code(), StatusCode::invalid_argument);
+    EXPECT_EQ(open_storage("sqlite:").error().code(), StatusCode::invalid_argument);
+    EXPECT_EQ(open_storage("postgres://x").error().code(), StatusCode::invalid_argument);
+}
+
+TEST(SqliteStorage, ReopensAnExistingFile) {
+    TempDir dir;
+    const std::string url = "sqlite:" + dir.path() + "/lkk.db";
+    int64_t id = 0;
+    {
+        auto st = open_storage(url);
+        ASSERT_TRUE(st.ok());
+        id = *(*st)->insert_user("keep@example.org", "h", 1);
     }
+    auto st = open_storage(url);
+    ASSERT_TRUE(st.ok()) << st.error().message();
+    EXPECT_EQ(*(*st)->schema_version(), (*st)->expected_schema_version());
+    auto u = (*st)->find_user(id);
+    ASSERT_TRUE(u.ok() && u->has_value());
+    EXPECT_EQ((*u)->email, "keep@example.org");
+}
 
-    TEST(SqliteStorage, RefusesMemoryDatabasesAndUnknownUrls) {
-        EXPECT_EQ(open_storage("sqlite::memory:").error().code(), StatusCode::invalid_argument);
-        EXPECT_EQ(open_storage("sqlite:").error().code(), StatusCode::invalid_argument);
-        EXPECT_EQ(open_storage("postgres://x").error().code(), StatusCode::invalid_argument);
+// Connections are opened lazily per thread and a failed open is not remembered: a thread
+// that first comes while the database is unreachable gets unavailable (503), and the same
+// thread works once the file is back, with no restart.
+TEST(SqliteStorage, ThreadConnectionOpensLazilyAndRetries) {
+    TempDir dir;
+    const std::filesystem::path db_dir = std::filesystem::path(dir.path()) / "db";
+    const std::filesystem::path moved = std::filesystem::path(dir.path()) / "moved";
+    std::filesystem::create_directory(db_dir);
+    auto st = open_storage("sqlite:" + (db_dir / "lkk.db").string());
+    ASSERT_TRUE(st.ok());
+    ASSERT_TRUE((*st)->insert_user("first@example.org", "h", 1).ok());
+
+    std::filesystem::rename(db_dir, moved);
+    Status while_gone;
+    Status after_return;
+    std::optional<User> seen;
+    std::thread worker([&] {
+        while_gone = (*st)->ping();
+        std::filesystem::rename(moved, db_dir);
+        after_return = (*st)->ping();
+        auto u = (*st)->find_user_by_email("first@example.org");
+        if (u.ok()) seen = *u;
+    });
+    worker.join();
+    EXPECT_EQ(while_gone.code(), StatusCode::unavailable) << while_gone.message();
+    EXPECT_TRUE(after_return.ok()) << after_return.message();
+    EXPECT_TRUE(seen.has_value());
+}
+
+// Two nginx workers are two processes on one file: their transactions must queue on the
+// lock (busy_timeout, BEGIN IMMEDIATE) instead of failing with "database is locked".
+TEST(SqliteStorage, TwoProcessesWriteAtOnce) {
+    TempDir dir;
+    const std::string url = "sqlite:" + dir.path() + "/lkk.db";
+    {
+        auto st = open_storage(url);  // created and migrated before the children start
+        ASSERT_TRUE(st.ok());
     }
-
-    TEST(SqliteStorage, ReopensAnExistingFile) {
-        TempDir dir;
-        const std::string url = "sqlite:" + dir.path() + "/lkk.db";
-        int64_t id = 0;
-        {
+    constexpr int kRows = 200;
+    std::vector<pid_t> children;
+    for (int child = 0; child < 2; ++child) {
+        const pid_t pid = fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            int failures = 0;
             auto st = open_storage(url);
-            ASSERT_TRUE(st.ok());
-            id = *(*st)->insert_user("keep@example.org", "h", 1);
-        }
-        auto st = open_storage(url);
-        ASSERT_TRUE(st.ok()) << st.error().message();
-        EXPECT_EQ(*(*st)->schema_version(), (*st)->expected_schema_version());
-        auto u = (*st)->find_user(id);
-        ASSERT_TRUE(u.ok() && u->has_value());
-        EXPECT_EQ((*u)->email, "keep@example.org");
-    }
-
-    // Connections are opened lazily per thread and a failed open is not remembered: a thread
-    // that first comes while the database is unreachable gets unavailable (503), and the same
-    // thread works once the file is back, with no restart.
-    TEST(SqliteStorage, ThreadConnectionOpensLazilyAndRetries) {
-        TempDir dir;
-        const std::filesystem::path db_dir = std::filesystem::path(dir.path()) / "db";
-        const std::filesystem::path moved = std::filesystem::path(dir.path()) / "moved";
-        std::filesystem::create_directory(db_dir);
-        auto st = open_storage("sqlite:" + (db_dir / "lkk.db").string());
-        ASSERT_TRUE(st.ok());
-        ASSERT_TRUE((*st)->insert_user("first@example.org", "h", 1).ok());
-
-        std::filesystem::rename(db_dir, moved);
-        Status while_gone;
-        Status after_return;
-        std::optional<User> seen;
-        std::thread worker([&] {
-            while_gone = (*st)->ping();
-            std::filesystem::rename(moved, db_dir);
-            after_return = (*st)->ping();
-            auto u = (*st)->find_user_by_email("first@example.org");
-            if (u.ok()) seen = *u;
-        });
-        worker.join();
-        EXPECT_EQ(while_gone.code(), StatusCode::unavailable) << while_gone.message();
-        EXPECT_TRUE(after_return.ok()) << after_return.message();
-        EXPECT_TRUE(seen.has_value());
-    }
-
-    // Two nginx workers are two processes on one file: their transactions must queue on the
-    // lock (busy_timeout, BEGIN IMMEDIATE) instead of failing with "database is locked".
-    TEST(SqliteStorage, TwoProcessesWriteAtOnce) {
-        TempDir dir;
-        const std::string url = "sqlite:" + dir.path() + "/lkk.db";
-        {
-            auto st = open_storage(url);  // created and migrated before the children start
-            ASSERT_TRUE(st.ok());
-        }
-        constexpr int kRows = 200;
-        std::vector<pid_t> children;
-        for (int child = 0; child < 2; ++child) {
-            const pid_t pid = fork();
-            ASSERT_GE(pid, 0);
-            if (pid == 0) {
-                int failures = 0;
-                auto st = open_storage(url);
-                if (!st.ok()) _exit(2);
-                auto counters = open_counter_store("storage", **st);
-                if (!counters.ok()) _exit(3);
-                for (int i = 0; i < kRows; ++i) {
-                    const std::string who =
-                        "p" + std::to_string(child) + "-" + std::to_string(i) + "@fork.example.org";
-                    Status s = (*st)->in_transaction([&]() -> Status {
-                        // Read first, then write: the pattern that deadlocks on lock upgrade
-                        // when a transaction does not take the write lock up front.
-                        auto seen = (*st)->find_user_by_email(who);
-                        if (!seen) return seen.error();
-                        auto r = (*st)->insert_user(who, "h", i);
-                        if (!r) return r.error();
-                        return (*st)->audit(
-                            {0, i, *r, "register", "fork", subscriber_actor(*r, "")});
-                    });
-                    if (!s.ok()) ++failures;
-                    if (!(*counters)->hit("fork:shared", 3600, 1000).ok()) ++failures;
-                }
-                _exit(failures == 0 ? 0 : 1);
-            }
-            children.push_back(pid);
-        }
-        for (pid_t pid : children) {
-            int status = 0;
-            ASSERT_EQ(waitpid(pid, &status, 0), pid);
-            ASSERT_TRUE(WIFEXITED(status));
-            EXPECT_EQ(WEXITSTATUS(status), 0) << "child " << pid << " had failures";
-        }
-        auto st = open_storage(url);
-        ASSERT_TRUE(st.ok());
-        auto users = (*st)->search_users("@fork.example.org", 10 * kRows);
-        ASSERT_TRUE(users.ok());
-        EXPECT_EQ(users->size(), static_cast<size_t>(2 * kRows));
-        for (int child = 0; child < 2; ++child) {
+            if (!st.ok()) _exit(2);
+            auto counters = open_counter_store("storage", **st);
+            if (!counters.ok()) _exit(3);
             for (int i = 0; i < kRows; ++i) {
                 const std::string who =
                     "p" + std::to_string(child) + "-" + std::to_string(i) + "@fork.example.org";
-                EXPECT_TRUE((*st)->find_user_by_email(who)->has_value()) << who;
+                Status s = (*st)->in_transaction([&]() -> Status {
+                    // Read first, then write: the pattern that deadlocks on lock upgrade
+                    // when a transaction does not take the write lock up front.
+                    auto seen = (*st)->find_user_by_email(who);
+                    if (!seen) return seen.error();
+                    auto r = (*st)->insert_user(who, "h", i);
+                    if (!r) return r.error();
+                    return (*st)->audit({0, i, *r, "register", "fork", subscriber_actor(*r, "")});
+                });
+                if (!s.ok()) ++failures;
+                if (!(*counters)->hit("fork:shared", 3600, 1000).ok()) ++failures;
             }
+            _exit(failures == 0 ? 0 : 1);
         }
-        EXPECT_EQ((*st)->recent_audit(std::nullopt, 10 * kRows)->size(),
-                  static_cast<size_t>(2 * kRows));
-        auto counters = open_counter_store("storage", **st);
-        ASSERT_TRUE(counters.ok());
-        EXPECT_EQ(*(*counters)->count("fork:shared", 1000), 2 * kRows);
+        children.push_back(pid);
     }
+    for (pid_t pid : children) {
+        int status = 0;
+        ASSERT_EQ(waitpid(pid, &status, 0), pid);
+        ASSERT_TRUE(WIFEXITED(status));
+        EXPECT_EQ(WEXITSTATUS(status), 0) << "child " << pid << " had failures";
+    }
+    auto st = open_storage(url);
+    ASSERT_TRUE(st.ok());
+    auto users = (*st)->search_users("@fork.example.org", 10 * kRows);
+    ASSERT_TRUE(users.ok());
+    EXPECT_EQ(users->size(), static_cast<size_t>(2 * kRows));
+    for (int child = 0; child < 2; ++child) {
+        for (int i = 0; i < kRows; ++i) {
+            const std::string who =
+                "p" + std::to_string(child) + "-" + std::to_string(i) + "@fork.example.org";
+            EXPECT_TRUE((*st)->find_user_by_email(who)->has_value()) << who;
+        }
+    }
+    EXPECT_EQ((*st)->recent_audit(std::nullopt, 10 * kRows)->size(),
+              static_cast<size_t>(2 * kRows));
+    auto counters = open_counter_store("storage", **st);
+    ASSERT_TRUE(counters.ok());
+    EXPECT_EQ(*(*counters)->count("fork:shared", 1000), 2 * kRows);
+}
 
 }  // namespace
 }  // namespace lkk
