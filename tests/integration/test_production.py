@@ -568,8 +568,12 @@ class Outages(ProductionCase):
         self.assertEqual(not_human, [], "outage answers other than the human 503 page")
         self.assertLess(first_ok - t_up, self.RECOVERY_LIMIT)
         # A pool thread may learn about the restart on its first query; after that, never.
+        # Apache's children have many threads, and under the sanitizers (about 3x slower) a
+        # thread's first query after the restart can come later than 2 s after the first
+        # full answer: that grace is 6 s there.
+        grace = 6 if os.environ.get("LKK_ASAN") else 2
         late = [(round(e[0] - first_ok, 2), e[2], e[3]) for e in after
-                if e[0] > first_ok + 2]
+                if e[0] > first_ok + grace]
         self.assertEqual(late, [], "failures long after full service returned")
         self.assertEqual(self.portal.worker_pids(), workers, "a worker/child process restarted")
         self.assertTrue(any(e[0] > first_ok and e[2] == "registry" and e[3] == 200
