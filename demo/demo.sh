@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Demo data for trying the portal: three offices with payment requisites, ten billing
-# accounts, and a year of statements and payments (demo/README.md says what to type when
-# linking). Uses lkk-admin exactly as support staff would.
+# accounts, a year of statements and payments, and gas meters (demo/README.md says what to
+# type when linking). Uses lkk-admin exactly as support staff would.
 #   demo/demo.sh CONFIG [LKK_ADMIN]
 # Idempotent: offices that exist are updated, billing accounts are upserted.
 # billing.csv writes dates as @YEAR@ / @LAST_YEAR@ so that "paid this year" stays true.
@@ -56,4 +56,11 @@ trap 'rm -f "$TMP" "$STATEMENTS" "$PAYMENTS"' EXIT
 awk -v first="$FIRST" -v statements="$STATEMENTS" -v payments="$PAYMENTS" -f "$HERE/money.awk"
 admin statements import "$STATEMENTS" >/dev/null
 admin payments import "$PAYMENTS" >/dev/null
+# Gas meters (SPEC 9): read by the utility last month; one поверка due soon, one overdue.
+METERS=$(mktemp "${TMPDIR:-/tmp}/lkk-demo-meters.XXXXXX.csv")
+trap 'rm -f "$TMP" "$STATEMENTS" "$PAYMENTS" "$METERS"' EXIT
+sed -e "s/@LAST_MONTH@/$(date -d "$(date +%Y-%m-01) -1 month" +%Y-%m-20)/g" \
+    -e "s/@SOON@/$(date -d '+40 day' +%Y-%m-%d)/g" -e "s/@PAST@/$(date -d '-10 day' +%Y-%m-%d)/g" \
+    -e "s/@LATER@/$(date -d '+3 year' +%Y-%m-%d)/g" "$HERE/meters.csv" >"$METERS"
+admin meters import "$METERS" >/dev/null
 admin offices list

@@ -22,6 +22,7 @@ PACKAGES=(
   libqrencode-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core poppler-utils zbar-tools
   galera-4 redis-sentinel prometheus
   debhelper dpkg-dev fakeroot lintian
+  chromium
 )
 
 missing=()
@@ -29,8 +30,24 @@ for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
+# The accessibility test (tests/a11y: axe-core and playwright-core from npm, pinned by its
+# package-lock.json) drives Debian's chromium with Node.js 20 or later, which this kind of
+# machine ships; where node is missing, Debian's nodejs and npm are installed instead.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+a11y_modules() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/a11y"
+  if [ ! -d "$dir/node_modules/axe-core" ] || [ ! -d "$dir/node_modules/playwright-core" ] ||
+     [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+    echo "install-deps: npm ci in tests/a11y"
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >/dev/null
+    touch "$dir/node_modules"
+  fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
+  a11y_modules
   exit 0
 fi
 
@@ -51,4 +68,5 @@ if [ -n "$own_policy" ]; then
   $SUDO rm -f /usr/sbin/policy-rc.d
 fi
 [ "$rc" -eq 0 ] || exit "$rc"
+a11y_modules
 echo "install-deps: done"

@@ -60,6 +60,11 @@ cookie_secure = false   # plain http on 127.0.0.1; keep true in production (http
 
 [mail]
 url = "file:$DIR/mail"
+
+[readings]
+# A trial: meter readings are taken all month (a utility usually opens days 15-25).
+window_start_day = 1
+window_end_day = 31
 TOML
 
 cat >"$DIR/nginx.conf" <<NGINX

@@ -154,14 +154,14 @@ SubmitReply Readings::submit(int64_t user_id, int64_t link_id, std::string_view 
     r.check = check_value(parsed.value(), last, view->meter.digits, cfg.max_monthly_m3);
     if (r.check.verdict == Verdict::below_last) {
         const std::string v = format_value(*last, cfg.decimals);
-        const std::string d =
-            iso_date(local_date(view->last->submitted_at, settings_.portal.time_zone));
+        const CivilDate day = local_date(view->last->submitted_at, settings_.portal.time_zone);
         r.outcome = SubmitOutcome::form_error;
         r.errors.push_back(field_error("value", "reading_below_last",
                                        "Показание меньше последнего известного (" + v + " м³, " +
-                                           d + "). Проверьте цифры на счётчике.",
+                                           dotted_date(day) + "). Проверьте цифры на счётчике.",
                                        "The reading is below the last known one (" + v + " m³, " +
-                                           d + "). Please check the digits on the meter."));
+                                           iso_date(day) +
+                                           "). Please check the digits on the meter."));
         return r;
     }
     if (r.check.verdict == Verdict::too_many_digits) {

@@ -182,6 +182,11 @@ std::string iso_date(const CivilDate& d) {
     return y + "-" + two(d.month) + "-" + two(d.day);
 }
 
+std::string dotted_date(const CivilDate& d) {
+    const std::string iso = iso_date(d);
+    return iso.substr(8, 2) + "." + iso.substr(5, 2) + "." + iso.substr(0, iso.size() - 6);
+}
+
 Window window_at(int64_t now, const std::string& time_zone, int start_day, int end_day) {
     Window w;
     w.today = local_date(now, time_zone);

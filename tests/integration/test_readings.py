@@ -148,7 +148,8 @@ class ReadingsStory(PortalTestCase):
         # Below the last reading: a form error next to the field, nothing stored.
         r = b.post(page, {"meter": "K-1", "value": "999", "csrf": r.csrf()})
         self.assertEqual(r.status, 400, r.text)
-        self.assertIn("меньше последнего известного", r.text)
+        self.assertIn("меньше последнего известного (1000 м³, %s)"
+                      % month_before(today(), 1).strftime("%d.%m.%Y"), r.text)
         self.assertIn('value="999"', r.text)
         self.assertEqual(self.reading_rows("K-1"), [])
         # Exact parsing: too many decimals is a form error too.

@@ -66,6 +66,8 @@ std::string period_of(int year, int month);
 std::string period_before(const std::string& period, int months);
 // "YYYY-MM-DD".
 std::string iso_date(const CivilDate& d);
+// "DD.MM.YYYY", as Russian text writes a date.
+std::string dotted_date(const CivilDate& d);
 
 struct Window {
     bool open = false;
