@@ -9,10 +9,12 @@ today.
 import datetime
 import json
 import os
+import re
+import subprocess
 import unittest
 import zoneinfo
 
-from harness import Portal, PortalTestCase
+from harness import NGINX, Portal, PortalTestCase, module_env
 
 TZ = zoneinfo.ZoneInfo("Europe/Simferopol")
 
@@ -312,6 +314,31 @@ class ClosedWindow(PortalTestCase):
         self.assertEqual(r.json()["window"]["next_start"], opens.isoformat())
         self.assertEqual(self.portal.sql("SELECT count(*) FROM readings WHERE source = "
                                          "'subscriber'"), [("0",)])
+
+
+class BadWindowSettings(unittest.TestCase):
+    """`nginx -t` refuses a readings window whose start day is after its end day, naming the
+    settings file and the line of the value (issue 9 part 2)."""
+
+    def test_nginx_t_names_the_line_of_a_start_day_after_the_end_day(self):
+        p = Portal(mail="file")
+        try:
+            p.write_settings()
+            with open(p.settings_path, "a") as f:
+                f.write("[readings]\nwindow_end_day = 10\nwindow_start_day = 20\n")
+            with open(p.settings_path) as f:
+                last = len(f.read().splitlines())
+            p.write_nginx_conf()
+            r = subprocess.run([NGINX, "-t", "-p", p.dir, "-c", p.nginx_conf],
+                               capture_output=True, text=True, env=module_env())
+            self.assertNotEqual(r.returncode, 0, r.stderr)
+            m = re.search(r"%s:(\d+):\d+: .*window_start_day" % re.escape(p.settings_path),
+                          r.stderr)
+            self.assertIsNotNone(m, r.stderr)
+            self.assertEqual(int(m.group(1)), last)
+            self.assertIn("test failed", r.stderr)
+        finally:
+            p.stop()
 
 
 if __name__ == "__main__":
