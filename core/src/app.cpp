@@ -43,6 +43,39 @@ std::optional<int64_t> parse_id(std::string_view s) {
     return v;
 }
 
+// A month "YYYY-MM" (01..12), as the {month} of routes like /accounts/{id}/bill/{month}.
+bool is_month(std::string_view s) {
+    if (s.size() != 7 || s[4] != '-') return false;
+    for (size_t i : {0, 1, 2, 3, 5, 6}) {
+        if (s[i] < '0' || s[i] > '9') return false;
+    }
+    const int month = (s[5] - '0') * 10 + (s[6] - '0');
+    return month >= 1 && month <= 12 && s.substr(0, 4) != "0000";
+}
+
+// A path segment against a pattern segment; {id} and {month} (with what follows it in the
+// pattern, e.g. "{month}.pdf") fill x.
+bool segment_matches(std::string_view pattern, std::string_view segment, std::optional<int64_t>& id,
+                     std::string& month) {
+    constexpr std::string_view kMonth = "{month}";
+    if (pattern == "{id}") {
+        id = parse_id(segment);
+        return id.has_value();
+    }
+    if (pattern.substr(0, kMonth.size()) == kMonth) {
+        const std::string_view suffix = pattern.substr(kMonth.size());
+        if (segment.size() < suffix.size() ||
+            segment.substr(segment.size() - suffix.size()) != suffix) {
+            return false;
+        }
+        const std::string_view value = segment.substr(0, segment.size() - suffix.size());
+        if (!is_month(value)) return false;
+        month = std::string(value);
+        return true;
+    }
+    return pattern == segment;
+}
+
 std::vector<std::string_view> segments(std::string_view path) {
     std::vector<std::string_view> out;
     size_t i = 0;
@@ -199,13 +232,9 @@ const Route* Portal::match(const std::vector<Route>& table, Exchange& x, std::st
         if (pattern.size() != path.size()) continue;
         bool same = true;
         std::optional<int64_t> id;
+        std::string month;
         for (size_t i = 0; i < path.size() && same; ++i) {
-            if (pattern[i] == "{id}") {
-                id = parse_id(path[i]);
-                same = id.has_value();
-            } else {
-                same = pattern[i] == path[i];
-            }
+            same = segment_matches(pattern[i], path[i], id, month);
         }
         if (!same) continue;
         if (!allow.empty()) allow += ", ";
@@ -215,6 +244,7 @@ const Route* Portal::match(const std::vector<Route>& table, Exchange& x, std::st
             found = &r;
             x.metric = r.metric;
             if (id) x.id = *id;
+            x.month = std::move(month);
         }
     }
     return found;

@@ -43,6 +43,7 @@ struct Exchange {
     const HttpRequest& http;
     std::string route;  // the path below the base path, always starting with '/'
     int64_t id = 0;     // the {id} of routes like /accounts/{id}
+    std::string month;  // the {month} "YYYY-MM" of routes like /accounts/{id}/bill/{month}
     std::map<std::string, std::string> cookies;
     http::Form query;
     RequestContext ctx;
@@ -81,8 +82,10 @@ class MoneyPages;
 using Handler = HttpResponse (Portal::*)(Exchange&);
 
 struct Route {
-    std::string method;     // "GET", "POST", "DELETE"
-    std::string pattern;    // "/accounts/{id}/unlink"; {id} is a positive decimal number
+    std::string method;  // "GET", "POST", "DELETE"
+    // "/accounts/{id}/unlink"; {id} is a positive decimal number, {month} a month "YYYY-MM"
+    // (a pattern segment may go on after it: "{month}.pdf").
+    std::string pattern;
     metrics::Route metric;  // its `route` label in the metrics (lkk/metrics.h)
     Handler handler = nullptr;
     // Routes of the feature files (their own classes, e.g. ReadingsPages) instead of handler.
