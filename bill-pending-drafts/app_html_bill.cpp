@@ -1,0 +1,164 @@
+// The monthly bill on the web (SPEC 10): GET accounts/{id}/bill/{YYYY-MM} (a printable page,
+// the QR code as inline SVG), the same with ".pdf" (rendered here, in the thread pool like
+// every request), and the API's JSON with the exact QR payload. Another cabinet's account,
+// a month without a statement and an office without requisites are all 404.
+#include "app_bill.h"
+#include "lkk/money.h"
+#include "lkk/readings.h"
+
+namespace lkk::web {
+
+namespace {
+
+TemplateData rows_data(const std::vector<bill::SheetRow>& rows) {
+    TemplateData list(TemplateData::type::list);
+    for (const bill::SheetRow& r : rows) {
+        TemplateData row(TemplateData::type::object);
+        row.set("label", r.label);
+        row.set("value", r.value);
+        if (r.strong) row.set("strong", true);
+        list.push_back(row);
+    }
+    return list;
+}
+
+TemplateData strings_data(const std::vector<std::string>& cells) {
+    TemplateData list(TemplateData::type::list);
+    for (const std::string& c : cells) list.push_back(TemplateData(c));
+    return list;
+}
+
+}  // namespace
+
+BillPages::BillPages(Portal& portal, const Settings& settings, Storage& storage)
+    : portal_(portal), bills_(settings, storage) {}
+
+void BillPages::add_routes(std::vector<Route>& html, std::vector<Route>& api) {
+    auto bind = [this](HttpResponse (BillPages::*f)(Exchange&)) {
+        return [this, f](Exchange& x) { return (this->*f)(x); };
+    };
+    // A bill is one account's page: its requests count under the `accounts` route label.
+    constexpr auto label = metrics::Route::accounts;
+    html.push_back(
+        {"GET", "/accounts/{id}/bill/{month}", label, nullptr, bind(&BillPages::get_page)});
+    html.push_back(
+        {"GET", "/accounts/{id}/bill/{month}.pdf", label, nullptr, bind(&BillPages::get_pdf)});
+    api.push_back(
+        {"GET", "/accounts/{id}/bill/{month}", label, nullptr, bind(&BillPages::api_bill)});
+}
+
+std::string BillPages::page_path(int64_t link_id, const std::string& period) const {
+    return portal_.base_ + "/accounts/" + std::to_string(link_id) + "/bill/" + period;
+}
+
+HttpResponse BillPages::get_page(Exchange& x) {
+    if (!x.session) return portal_.redirect(x, portal_.base_ + "/");
+    auto facts = bills_.facts(x.session->user.id, x.id, x.month);
+    if (!facts) return portal_.failure_page(x, facts.error());
+    auto sheet = bill::make_sheet(*facts, portal_.locale());
+    if (!sheet) return portal_.failure_page(x, sheet.error());
+    auto code = bill::encode_qr(sheet->qr_payload);
+    if (!code) return portal_.failure_page(x, code.error());
+
+    TemplateData d = portal_.page_data(x);
+    d.set("link_id", std::to_string(x.id));
+    d.set("period", x.month);
+    d.set("title", sheet->title);
+    d.set("subtitle", sheet->subtitle);
+    TemplateData sections(TemplateData::type::list);
+    for (const bill::SheetSection& s : sheet->sections) {
+        TemplateData section(TemplateData::type::object);
+        section.set("heading", s.heading);
+        section.set("rows", rows_data(s.rows));
+        sections.push_back(section);
+    }
+    d.set("sections", sections);
+    d.set("readings_heading", sheet->readings.heading);
+    d.set("readings_columns", strings_data(sheet->readings.columns));
+    TemplateData rows(TemplateData::type::list);
+    for (const auto& r : sheet->readings.rows) {
+        TemplateData row(TemplateData::type::object);
+        row.set("cells", strings_data(r));
+        rows.push_back(row);
+    }
+    d.set("readings_rows", rows);
+    d.set("has_readings", !sheet->readings.rows.empty());
+    d.set("readings_empty", sheet->readings.empty_text);
+    d.set("qr_svg", bill::qr_svg(*code, sheet->qr_caption));
+    d.set("qr_caption", sheet->qr_caption);
+    d.set("footer", sheet->footer);
+    return portal_.html(x, 200, "bill.html", d);
+}
+
+HttpResponse BillPages::get_pdf(Exchange& x) {
+    if (!x.session) return portal_.redirect(x, portal_.base_ + "/");
+    auto facts = bills_.facts(x.session->user.id, x.id, x.month);
+    if (!facts) return portal_.failure_page(x, facts.error());
+    auto sheet = bill::make_sheet(*facts, portal_.locale());
+    if (!sheet) return portal_.failure_page(x, sheet.error());
+    auto pdf = bill::render_pdf(*sheet);
+    if (!pdf) return portal_.failure_page(x, pdf.error());
+    HttpResponse r;
+    r.status = 200;
+    r.headers.emplace_back("Content-Type", "application/pdf");
+    r.headers.emplace_back("Content-Disposition",
+                           "inline; filename=\"" +
+                               bill::pdf_file_name(facts->account_number, x.month) + "\"");
+    r.headers.emplace_back("Cache-Control", "no-store");
+    portal_.add_security_headers(r);
+    portal_.add_cookies(x, r);
+    r.body = std::move(pdf.value());
+    return r;
+}
+
+HttpResponse BillPages::api_bill(Exchange& x) {
+    if (auto refused = portal_.api_session(x, false)) return *refused;
+    auto facts = bills_.facts(x.session->user.id, x.id, x.month);
+    if (!facts) return portal_.backend_problem(x, facts.error());
+    const bill::BillFacts& f = *facts;
+    auto payload = bill::payment_payload(bill::payment_order(f));
+    if (!payload) return portal_.backend_problem(x, payload.error());
+    auto amount = [](Kopecks k) { return money::format_decimal(k); };
+    nlohmann::json readings = nlohmann::json::array();
+    for (const bill::BillReading& r : f.readings) {
+        auto value = [&f](const std::optional<int64_t>& v) -> nlohmann::json {
+            if (!v) return nullptr;
+            return readings::format_value(*v, f.decimals, '.');
+        };
+        readings.push_back({{"meter", r.serial},
+                            {"name", r.name},
+                            {"previous", value(r.previous)},
+                            {"current", value(r.current)},
+                            {"consumption", value(r.consumption)}});
+    }
+    const PaymentRequisites& p = f.payee;
+    const std::string pdf = page_path(x.id, x.month) + ".pdf";
+    return portal_.json(
+        x, 200,
+        {{"account", {{"id", x.id}, {"account", f.account_number}}},
+         {"period", f.period},
+         {"opening_balance", amount(f.opening_balance)},
+         {"accrued", amount(f.accrued)},
+         {"paid", amount(f.paid)},
+         {"closing_balance", amount(f.closing_balance)},
+         {"amount_due", amount(money::amount_due(f.closing_balance))},
+         {"amount_due_kopecks", money::amount_due(f.closing_balance)},
+         {"consumption", f.consumption ? nlohmann::json(readings::format_value(
+                                             *f.consumption, f.decimals, '.'))
+                                       : nlohmann::json(nullptr)},
+         {"tariff", f.tariff ? nlohmann::json(amount(*f.tariff)) : nlohmann::json(nullptr)},
+         {"readings", readings},
+         {"payee",
+          {{"payee", p.payee},
+           {"inn", p.inn},
+           {"kpp", p.kpp},
+           {"bank", p.bank},
+           {"bic", p.bic},
+           {"account", p.account},
+           {"corr_account", p.corr_account}}},
+         {"qr_payload", payload.value()},
+         {"html", page_path(x.id, x.month)},
+         {"pdf", pdf}});
+}
+
+}  // namespace lkk::web
