@@ -266,7 +266,8 @@ TEST(BillSheetFromFacts, EnglishWording) {
     auto s = make_sheet(facts(), Locale::en);
     ASSERT_TRUE(s.ok());
     EXPECT_EQ(s->title, "Bill for May 2026");
-    EXPECT_EQ(row(*s, "To pay")->value, "1\u00A0234.56\u00A0₽");
+    // Amounts as the portal's English pages show them (money::format, lkk/money.h).
+    EXPECT_EQ(row(*s, "To pay")->value, "1\u00A0234,56\u00A0₽");
 }
 
 TEST(BillPdfName, OnlySafeCharacters) {

@@ -14,28 +14,20 @@
 #include <vector>
 
 #include "lkk/locale.h"
+#include "lkk/money.h"
+#include "lkk/requisites.h"
 #include "lkk/status.h"
 
 namespace lkk::bill {
 
 // ---- the payment QR payload (ГОСТ Р 56042-2014) ----
 
-// The payee's requisites as the office's settings hold them (field names as
-// PaymentRequisites of lkk/requisites.h).
-struct Payee {
-    std::string payee;  // Name: the payee, e.g. "АО «Газпром газораспределение»"
-    std::string inn;           // PayeeINN: 10 or 12 digits
-    std::string kpp;           // KPP: 9 characters; empty for a payee without one
-    std::string bank;          // BankName
-    std::string bic;           // BIC: 9 digits
-    std::string account;       // PersonalAcc: the payee's 20-digit settlement account
-    std::string corr_account;  // CorrespAcc: 20 digits; empty when the bank has none ("0")
-};
-
+// The payee is the office's PaymentRequisites (lkk/requisites.h): Name, PayeeINN, KPP,
+// BankName, BIC, PersonalAcc and CorrespAcc come from it.
 struct PaymentOrder {
-    Payee payee;
+    PaymentRequisites payee;
     std::string pers_acc;  // PersAcc: the subscriber's account number at the utility
-    int64_t due = 0;       // Sum in kopecks; nothing is due (no Sum) when <= 0
+    Kopecks due = 0;       // Sum in kopecks; nothing is due (no Sum) when <= 0
     std::string purpose;   // Purpose
 };
 
@@ -130,25 +122,20 @@ struct BillReading {
 struct BillFacts {
     std::string office_name;
     std::string office_phones;
-    Payee payee;
+    PaymentRequisites payee;
     std::string account_number;
     std::string surname;
     std::string address;
-    std::string period;                  // "YYYY-MM"
-    int64_t opening_balance = 0;         // kopecks; positive: a debt, negative: overpaid
-    int64_t accrued = 0;                 // kopecks
-    int64_t paid = 0;                    // kopecks
-    int64_t closing_balance = 0;         // kopecks: what is due when positive
+    std::string period;           // "YYYY-MM"
+    Kopecks opening_balance = 0;  // positive: a debt, negative: overpaid
+    Kopecks accrued = 0;
+    Kopecks paid = 0;
+    Kopecks closing_balance = 0;         // what is due when positive (money::amount_due)
     std::optional<int64_t> consumption;  // thousandths of m³, when billing gives it
-    std::optional<int64_t> tariff;       // kopecks per m³, when billing gives it
+    std::optional<Kopecks> tariff;       // kopecks per m³, when billing gives it
     std::vector<BillReading> readings;
     int decimals = 0;  // readings.decimals: how readings are printed
 };
-
-// What is due: the closing balance when it is a debt, else nothing.
-inline int64_t amount_due(const BillFacts& f) {
-    return f.closing_balance > 0 ? f.closing_balance : 0;
-}
 
 // The payment the bill's QR code asks for.
 PaymentOrder payment_order(const BillFacts& facts);

@@ -32,7 +32,7 @@ struct Field {
 }  // namespace
 
 Result<std::string> payment_payload(const PaymentOrder& order) {
-    const std::string sum = order.due > 0 ? std::to_string(order.due) : std::string();
+    const std::string sum = order.due > 0 ? money::format_plain_kopecks(order.due) : std::string();
     // The standard makes CorrespAcc mandatory; a Bank of Russia or Treasury unit has none.
     const std::string corr = order.payee.corr_account.empty() ? "0" : order.payee.corr_account;
     const Field fields[] = {

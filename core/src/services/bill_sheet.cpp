@@ -2,6 +2,7 @@
 // and the payment its QR code asks for. Amounts go through the portal's one kopecks
 // formatter, readings through the readings' one; nothing here computes money.
 #include "lkk/bill.h"
+#include "lkk/money.h"
 #include "lkk/readings.h"
 #include "lkk/rules.h"
 
@@ -26,15 +27,12 @@ std::string month_words(std::string_view period, Locale l) {
                            : std::string(kMonthsRu[m - 1]) + " " + year + " г.";
 }
 
-std::string rub(int64_t kopecks, Locale l) {
-    return rules::format_kopecks(kopecks, l == Locale::en ? '.' : ',', "\u00A0") + "\u00A0₽";
-}
-
 // A balance in words: a debt, an overpayment, or nothing.
-std::string balance_words(int64_t kopecks, Locale l) {
-    if (kopecks > 0) return (l == Locale::en ? "owed " : "долг ") + rub(kopecks, l);
-    if (kopecks < 0) return (l == Locale::en ? "overpaid " : "переплата ") + rub(-kopecks, l);
-    return rub(0, l);
+std::string balance_words(Kopecks kopecks, Locale l) {
+    if (kopecks > 0) return (l == Locale::en ? "owed " : "долг ") + money::format(kopecks);
+    if (kopecks < 0)
+        return (l == Locale::en ? "overpaid " : "переплата ") + money::format(-kopecks);
+    return money::format(0);
 }
 
 std::string m3(int64_t milli, int decimals, Locale l) {
@@ -47,7 +45,7 @@ PaymentOrder payment_order(const BillFacts& f) {
     PaymentOrder o;
     o.payee = f.payee;
     o.pers_acc = f.account_number;
-    o.due = amount_due(f);
+    o.due = money::amount_due(f.closing_balance);
     o.purpose = payment_purpose(f.period, f.account_number);
     return o;
 }
@@ -67,7 +65,7 @@ Result<BillSheet> make_sheet(const BillFacts& f, Locale l) {
     if (!payload) return payload.error();
     const bool en = l == Locale::en;
     const std::string month = month_words(f.period, l);
-    const int64_t due = amount_due(f);
+    const Kopecks due = money::amount_due(f.closing_balance);
 
     BillSheet s;
     s.qr_payload = std::move(payload.value());
@@ -98,15 +96,15 @@ Result<BillSheet> make_sheet(const BillFacts& f, Locale l) {
     }
     if (f.tariff) {
         figures.rows.push_back(
-            {en ? "Tariff" : "Тариф", rub(*f.tariff, l) + (en ? " per m³" : " за м³")});
+            {en ? "Tariff" : "Тариф", money::format(*f.tariff) + (en ? " per m³" : " за м³")});
     }
     figures.rows.push_back(
-        {en ? "Charged for the month" : "Начислено за месяц", rub(f.accrued, l)});
-    figures.rows.push_back({en ? "Paid in the month" : "Оплачено в месяце", rub(f.paid, l)});
+        {en ? "Charged for the month" : "Начислено за месяц", money::format(f.accrued)});
+    figures.rows.push_back({en ? "Paid in the month" : "Оплачено в месяце", money::format(f.paid)});
     if (f.closing_balance < 0) {
-        figures.rows.push_back({en ? "Overpaid" : "Переплата", rub(-f.closing_balance, l)});
+        figures.rows.push_back({en ? "Overpaid" : "Переплата", money::format(-f.closing_balance)});
     }
-    figures.rows.push_back({en ? "To pay" : "К оплате", rub(due, l), true});
+    figures.rows.push_back({en ? "To pay" : "К оплате", money::format(due), true});
     s.sections = {std::move(payer), std::move(payee), std::move(figures)};
 
     s.readings.heading = en ? "Meter readings" : "Показания счётчиков";
@@ -125,10 +123,10 @@ Result<BillSheet> make_sheet(const BillFacts& f, Locale l) {
         s.qr_caption =
             en ? "Pay with the QR code: open your bank's app, choose paying by QR code and point "
                  "the camera at it. The payee, the account and " +
-                     rub(due, l) + " are filled in for you."
+                     money::format(due) + " are filled in for you."
                : "Оплатите по QR-коду: откройте приложение банка, выберите «Оплата по QR-коду» и "
                  "наведите камеру. Получатель, лицевой счёт и сумма " +
-                     rub(due, l) + " заполнятся сами.";
+                     money::format(due) + " заполнятся сами.";
     } else {
         s.qr_caption = en ? "Nothing to pay this month. The QR code carries the payee's "
                             "requisites if you want to pay in advance."
