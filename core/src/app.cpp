@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "app_bill.h"
 #include "app_internal.h"
 #include "app_money.h"
 #include "app_readings.h"
@@ -152,6 +153,8 @@ Portal::Portal(Settings settings, std::unique_ptr<Storage> storage,
     settings_pages_->add_routes(html_routes_);
     money_pages_ = std::make_unique<MoneyPages>(*this, *storage_, clock_);
     money_pages_->add_routes(html_routes_, api_routes_);
+    bill_pages_ = std::make_unique<BillPages>(*this, settings_, *storage_, clock_);
+    bill_pages_->add_routes(html_routes_, api_routes_);
 }
 
 Portal::~Portal() = default;

@@ -1,6 +1,7 @@
 // Money on the web (SPEC 10): the registry's balances, the account page's balance, history
 // and payments, and the JSON API. Every figure comes from the Statements service; this file
 // only formats (lkk/money.h) and draws the chart (app_chart.h).
+#include "app_bill.h"
 #include "app_chart.h"
 #include "app_money.h"
 #include "lkk/money.h"
@@ -95,6 +96,10 @@ Status MoneyPages::add_account_money(int64_t user_id, int64_t link_id, TemplateD
             const Statement& s = *it;
             TemplateData row(TemplateData::type::object);
             row.set("month", month_text(s.period));
+            // A month's bill exists once the office's payment requisites are set.
+            if (acc->account.office.requisites.complete()) {
+                row.set("bill_href", bill_path(portal_.base_, link_id, s.period));
+            }
             row.set("accrued", money::format_number(s.accrued));
             row.set("paid", money::format_number(s.paid));
             row.set("balance", money::format_number(s.closing_balance));

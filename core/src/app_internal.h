@@ -79,6 +79,7 @@ class Portal;
 class ReadingsPages;
 class SettingsPages;
 class MoneyPages;
+class BillPages;
 using Handler = HttpResponse (Portal::*)(Exchange&);
 
 struct Route {
@@ -130,6 +131,7 @@ class Portal final : public Application {
     friend class ReadingsPages;
     friend class SettingsPages;
     friend class MoneyPages;
+    friend class BillPages;
 
     // ---- app.cpp: dispatch ----
     HttpResponse dispatch(Exchange& x);
@@ -253,6 +255,7 @@ class Portal final : public Application {
     std::unique_ptr<Notifications> notifications_;   // the settings page, unsubscribe, reminder
     std::unique_ptr<SettingsPages> settings_pages_;  // app_html_settings.cpp
     std::unique_ptr<MoneyPages> money_pages_;        // app_html_money.cpp
+    std::unique_ptr<BillPages> bill_pages_;          // app_html_bill.cpp
 };
 
 // Helpers shared by the route files (app_response.cpp).

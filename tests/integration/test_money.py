@@ -200,9 +200,10 @@ class MoneyStory(PortalTestCase):
         self.assertIn("К оплате 734,40\u00a0₽", t)
         newest = "%s.%s" % (months[-1][5:], months[-1][:4])
         self.assertIn("По начислениям за %s." % newest, t)
-        # The table: newest first, 36 months, accrued, paid, balance, consumption.
+        # The table: newest first, 36 months, accrued, paid, balance, consumption, and no link
+        # to a bill while the office has no payment requisites.
         self.assertIn("<tr><td>%s</td><td>734,40</td><td>500,00</td><td>734,40</td>"
-                      "<td>102,5</td></tr>" % newest, t)
+                      "<td>102,5</td><td></td></tr>" % newest, t)
         self.assertEqual(t.count("<tr><td>"), 36 + 2, "36 months and 2 payments")
         oldest = months[0]
         self.assertNotIn("<td>%s.%s</td>" % (oldest[5:], oldest[:4]), t)

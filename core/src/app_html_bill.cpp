@@ -1,7 +1,8 @@
 // The monthly bill on the web (SPEC 10): GET accounts/{id}/bill/{YYYY-MM} (a printable page,
 // the QR code as inline SVG), the same with ".pdf" (rendered here, in the thread pool like
 // every request), and the API's JSON with the exact QR payload. Another cabinet's account,
-// a month without a statement and an office without requisites are all 404.
+// a month without a statement and an office without requisites are all 404; so is a malformed
+// month ("2026-13", "2026-5"), which no route matches.
 #include "app_bill.h"
 #include "lkk/money.h"
 #include "lkk/readings.h"
@@ -30,8 +31,12 @@ TemplateData strings_data(const std::vector<std::string>& cells) {
 
 }  // namespace
 
-BillPages::BillPages(Portal& portal, const Settings& settings, Storage& storage)
-    : portal_(portal), bills_(settings, storage) {}
+std::string bill_path(const std::string& base, int64_t link_id, const std::string& period) {
+    return base + "/accounts/" + std::to_string(link_id) + "/bill/" + period;
+}
+
+BillPages::BillPages(Portal& portal, const Settings& settings, Storage& storage, Clock& clock)
+    : portal_(portal), bills_(settings, storage, clock) {}
 
 void BillPages::add_routes(std::vector<Route>& html, std::vector<Route>& api) {
     auto bind = [this](HttpResponse (BillPages::*f)(Exchange&)) {
@@ -47,16 +52,22 @@ void BillPages::add_routes(std::vector<Route>& html, std::vector<Route>& api) {
         {"GET", "/accounts/{id}/bill/{month}", label, nullptr, bind(&BillPages::api_bill)});
 }
 
-std::string BillPages::page_path(int64_t link_id, const std::string& period) const {
-    return portal_.base_ + "/accounts/" + std::to_string(link_id) + "/bill/" + period;
-}
-
-HttpResponse BillPages::get_page(Exchange& x) {
+// The month's bill of x's registry row worded in the portal's language, or the answer that
+// says why there is none: the start screen without a session, 404 for another cabinet's
+// account, a month without a statement or an office without requisites.
+Result<BillPages::MonthSheet, HttpResponse> BillPages::month_sheet(Exchange& x) {
     if (!x.session) return portal_.redirect(x, portal_.base_ + "/");
     auto facts = bills_.facts(x.session->user.id, x.id, x.month);
     if (!facts) return portal_.failure_page(x, facts.error());
     auto sheet = bill::make_sheet(*facts, portal_.locale());
     if (!sheet) return portal_.failure_page(x, sheet.error());
+    return MonthSheet{std::move(facts.value()), std::move(sheet.value())};
+}
+
+HttpResponse BillPages::get_page(Exchange& x) {
+    auto month = month_sheet(x);
+    if (!month) return month.error();
+    const bill::BillSheet* sheet = &month->sheet;
     auto code = bill::encode_qr(sheet->qr_payload);
     if (!code) return portal_.failure_page(x, code.error());
 
@@ -91,19 +102,18 @@ HttpResponse BillPages::get_page(Exchange& x) {
 }
 
 HttpResponse BillPages::get_pdf(Exchange& x) {
-    if (!x.session) return portal_.redirect(x, portal_.base_ + "/");
-    auto facts = bills_.facts(x.session->user.id, x.id, x.month);
-    if (!facts) return portal_.failure_page(x, facts.error());
-    auto sheet = bill::make_sheet(*facts, portal_.locale());
-    if (!sheet) return portal_.failure_page(x, sheet.error());
-    auto pdf = bill::render_pdf(*sheet);
+    auto month = month_sheet(x);
+    if (!month) return month.error();
+    auto pdf = bill::render_pdf(month->sheet);
     if (!pdf) return portal_.failure_page(x, pdf.error());
+    // The body is binary (NUL bytes and all): HttpResponse::body is a std::string with its
+    // size, and both glues send exactly body.size() bytes.
     HttpResponse r;
     r.status = 200;
     r.headers.emplace_back("Content-Type", "application/pdf");
-    r.headers.emplace_back("Content-Disposition",
-                           "inline; filename=\"" +
-                               bill::pdf_file_name(facts->account_number, x.month) + "\"");
+    r.headers.emplace_back(
+        "Content-Disposition",
+        "inline; filename=\"" + bill::pdf_file_name(month->facts.account_number, x.month) + "\"");
     r.headers.emplace_back("Cache-Control", "no-store");
     portal_.add_security_headers(r);
     portal_.add_cookies(x, r);
@@ -132,7 +142,7 @@ HttpResponse BillPages::api_bill(Exchange& x) {
                             {"consumption", value(r.consumption)}});
     }
     const PaymentRequisites& p = f.payee;
-    const std::string pdf = page_path(x.id, x.month) + ".pdf";
+    const std::string pdf = bill_path(portal_.base_, x.id, x.month) + ".pdf";
     return portal_.json(
         x, 200,
         {{"account", {{"id", x.id}, {"account", f.account_number}}},
@@ -143,9 +153,9 @@ HttpResponse BillPages::api_bill(Exchange& x) {
          {"closing_balance", amount(f.closing_balance)},
          {"amount_due", amount(money::amount_due(f.closing_balance))},
          {"amount_due_kopecks", money::amount_due(f.closing_balance)},
-         {"consumption", f.consumption ? nlohmann::json(readings::format_value(
-                                             *f.consumption, f.decimals, '.'))
-                                       : nlohmann::json(nullptr)},
+         {"consumption",
+          f.consumption ? nlohmann::json(readings::format_value(*f.consumption, f.decimals, '.'))
+                        : nlohmann::json(nullptr)},
          {"tariff", f.tariff ? nlohmann::json(amount(*f.tariff)) : nlohmann::json(nullptr)},
          {"readings", readings},
          {"payee",
@@ -157,7 +167,7 @@ HttpResponse BillPages::api_bill(Exchange& x) {
            {"account", p.account},
            {"corr_account", p.corr_account}}},
          {"qr_payload", payload.value()},
-         {"html", page_path(x.id, x.month)},
+         {"html", bill_path(portal_.base_, x.id, x.month)},
          {"pdf", pdf}});
 }
 

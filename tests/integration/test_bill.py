@@ -14,8 +14,11 @@ import struct
 import subprocess
 import tempfile
 import zlib
+import zoneinfo
 
 from harness import PortalTestCase
+
+TZ = zoneinfo.ZoneInfo("Europe/Simferopol")
 
 PAYEE = "АО «Газпром газораспределение Крым»"
 BANK = "ПАО Сбербанк"
@@ -24,14 +27,19 @@ REQUISITES = ["--payee", PAYEE, "--inn", "7707083893", "--kpp", "773601001", "--
               "--corr-account", "30101810400000000225"]
 
 
+STATEMENTS_HEADER = ("office;account;period;opening_balance;accrued;paid;closing_balance;"
+                     "consumption;tariff\n")
+
+
 def month_before(d, months):
     index = d.year * 12 + d.month - 1 - months
     return datetime.date(index // 12, index % 12 + 1, 1)
 
 
-MONTH = month_before(datetime.date.today(), 1)
+TODAY = datetime.datetime.now(TZ).date()
+MONTH = month_before(TODAY, 1)
 PERIOD = MONTH.strftime("%Y-%m")
-PREVIOUS = month_before(datetime.date.today(), 2)
+PREVIOUS = month_before(TODAY, 2)
 
 
 def payload(account, due_kopecks):
@@ -42,6 +50,14 @@ def payload(account, due_kopecks):
         fields.append("Sum=%d" % due_kopecks)
     fields.append("Purpose=Оплата за газ за %s, л/с %s" % (MONTH.strftime("%m.%Y"), account))
     return "|".join(fields)
+
+
+def link(case, b, account="100200", surname="Иванов", amount="1234,50"):
+    """Links a billing account of SIM to the browser's cabinet; answers the link id."""
+    r = b.form("accounts/link", "accounts/link", {"office": "SIM", "account": account,
+                                                  "surname": surname, "amount": amount})
+    case.assertEqual(r.status, 303, r.text)
+    return int(r.header("location").split("linked=")[1])
 
 
 def run(*args, **kwargs):
@@ -58,7 +74,7 @@ def decode_pdf(pdf_bytes, directory):
     pdf = os.path.join(directory, "bill.pdf")
     with open(pdf, "wb") as f:
         f.write(pdf_bytes)
-    run("pdftoppm", "-r", "200", "-png", "-singlefile", pdf, os.path.join(directory, "page"))
+    run("pdftoppm", "-r", "150", "-png", "-singlefile", pdf, os.path.join(directory, "page"))
     return decode_png(os.path.join(directory, "page.png"))
 
 
@@ -107,17 +123,13 @@ class BillStory(PortalTestCase):
                 "SIM;100200;K-1;1000;%s;Кухня\n" % PREVIOUS.replace(day=25).isoformat()))
         p.admin("meters", "import", write("meters-2.csv", header +
                 "SIM;100200;K-1;1012;%s;Кухня\n" % MONTH.replace(day=25).isoformat()))
-        cls.statements = write("statements.csv",
-            "office;account;period;opening_balance;accrued;paid;closing_balance;consumption;tariff\n"
+        cls.statements = write("statements.csv", STATEMENTS_HEADER +
             "SIM;100200;%s;1 000,00;1234,56;1000;1234,56;12;7,25\n"
             "SIM;100201;%s;0;100,00;300,00;-200,00;;\n" % (PERIOD, PERIOD))
         p.admin("statements", "import", cls.statements)
 
     def link(self, b, account="100200", surname="Иванов", amount="1234,50"):
-        r = b.form("accounts/link", "accounts/link", {"office": "SIM", "account": account,
-                                                      "surname": surname, "amount": amount})
-        self.assertEqual(r.status, 303, r.text)
-        return int(r.header("location").split("linked=")[1])
+        return link(self, b, account, surname, amount)
 
     def test_bill_page_pdf_and_api_carry_the_same_payment(self):
         b = self.register_confirmed("bill@example.org")
@@ -198,7 +210,7 @@ class BillStory(PortalTestCase):
                      "accounts/%d/bill/%s.pdf" % (link_id, PERIOD)):
             self.assertEqual(other.get(path).status, 404, path)
         self.assertEqual(other.api("GET", "accounts/%d/bill/%s" % (link_id, PERIOD)).status, 404)
-        unknown = month_before(datetime.date.today(), 30).strftime("%Y-%m")
+        unknown = month_before(TODAY, 30).strftime("%Y-%m")
         for month in (unknown, "2026-13", "2026-1", "26-05", "2026-05x", "0000-01"):
             for suffix in ("", ".pdf"):
                 r = owner.get("accounts/%d/bill/%s%s" % (link_id, month, suffix))
@@ -219,10 +231,27 @@ class BillStory(PortalTestCase):
     def test_reimport_changes_nothing_on_the_bill(self):
         b = self.register_confirmed("again@example.org")
         link_id = self.link(b)
+        query = ("SELECT billing_account_id, period, opening_balance, accrued, paid, "
+                 "closing_balance, consumption, tariff, imported_at FROM statements "
+                 "ORDER BY billing_account_id, period")
+        rows = self.portal.sql(query)
         before = b.api("GET", "accounts/%d/bill/%s" % (link_id, PERIOD)).json()
+        pdf_before = b.get("accounts/%d/bill/%s.pdf" % (link_id, PERIOD))
         self.portal.admin("statements", "import", self.statements)
+        self.assertEqual(self.portal.sql(query), rows)
         after = b.api("GET", "accounts/%d/bill/%s" % (link_id, PERIOD)).json()
         self.assertEqual(before, after)
+        with tempfile.TemporaryDirectory() as d:
+            self.assertEqual(decode_pdf(b.get("accounts/%d/bill/%s.pdf" % (link_id, PERIOD)).raw,
+                                        d), decode_pdf(pdf_before.raw, d))
+
+    def test_account_page_links_each_month_to_its_bill(self):
+        b = self.register_confirmed("links@example.org")
+        link_id = self.link(b)
+        page = b.get("accounts/%d" % link_id)
+        self.assertEqual(page.status, 200, page.text)
+        self.assertIn('<a href="/lkk/accounts/%d/bill/%s" aria-label="Счёт за %s">счёт</a>'
+                      % (link_id, PERIOD, MONTH.strftime("%m.%Y")), page.text)
 
 
 if __name__ == "__main__":

@@ -3,24 +3,28 @@
 // class but itself. Private to core/src.
 #pragma once
 
+#include <cstdint>
+#include <string>
 #include <vector>
 
 #include "app_internal.h"
-#include "lkk/bill.h"
+#include "lkk/bills.h"
 
 namespace lkk::web {
 
 class BillPages {
   public:
-    BillPages(Portal& portal, const Settings& settings, Storage& storage);
+    BillPages(Portal& portal, const Settings& settings, Storage& storage, Clock& clock);
 
     // Adds this file's routes to the Portal's tables.
     void add_routes(std::vector<Route>& html, std::vector<Route>& api);
 
-    // The address of a month's bill page of a registry row, for links to it.
-    std::string page_path(int64_t link_id, const std::string& period) const;
-
   private:
+    struct MonthSheet {
+        bill::BillFacts facts;
+        bill::BillSheet sheet;
+    };
+    Result<MonthSheet, HttpResponse> month_sheet(Exchange& x);
     HttpResponse get_page(Exchange& x);
     HttpResponse get_pdf(Exchange& x);
     HttpResponse api_bill(Exchange& x);
@@ -28,5 +32,9 @@ class BillPages {
     Portal& portal_;
     Bills bills_;
 };
+
+// The address of a month's bill page of a registry row ("/lkk/accounts/7/bill/2026-05"), for
+// the links to it; base is the portal's base path without a trailing slash.
+std::string bill_path(const std::string& base, int64_t link_id, const std::string& period);
 
 }  // namespace lkk::web
