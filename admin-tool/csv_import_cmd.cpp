@@ -48,7 +48,8 @@ nlohmann::json report_json(const CsvImportReport& r, const CsvImportArgs& a) {
     for (const auto& b : r.bad_lines) bad.push_back({{"line", b.line}, {"error", b.error}});
     return {{"file", a.file},           {"rows", r.rows},       {"inserted", r.inserted},
             {"updated", r.updated},     {"bad", r.bad},         {"bad_lines", bad},
-            {"committed", r.committed}, {"dry_run", a.dry_run}, {"seconds", r.seconds}};
+            {"committed", r.committed}, {"dry_run", a.dry_run}, {"seconds", r.seconds},
+            {"mails", r.mails}};
 }
 
 }  // namespace
@@ -121,6 +122,7 @@ Status run_csv_import(AdminContext& ctx, const CsvImportArgs& a, const CsvImport
         } else if (r.bad > 0) {
             std::cout << "imported the good lines; the bad lines above were skipped\n";
         }
+        if (r.mails > 0) std::cout << "mails queued: " << r.mails << "\n";
     }
     if (r.bad > 0 && !a.skip_bad) {
         // The report was printed; the exit code tells a script the file was not taken.

@@ -206,7 +206,8 @@ HttpResponse Portal::handle(const HttpRequest& request) noexcept {
 int Portal::deliver_mail() noexcept {
     try {
         notifications_->remind_readings();
-        return deliver_outbox(*storage_, *mailer_, clock_.now(), delivery_policy(settings_));
+        return deliver_outbox(*storage_, *mailer_, clock_.now(), delivery_policy(settings_),
+                              bill_pages_->attachment_renderer());
     } catch (...) {
         return 0;
     }

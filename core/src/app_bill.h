@@ -9,6 +9,7 @@
 
 #include "app_internal.h"
 #include "lkk/bills.h"
+#include "lkk/mailer.h"
 
 namespace lkk::web {
 
@@ -18,6 +19,9 @@ class BillPages {
 
     // Adds this file's routes to the Portal's tables.
     void add_routes(std::vector<Route>& html, std::vector<Route>& api);
+
+    // The outbox's renderer of bill attachments (the bill mail's PDF), in the portal's locale.
+    AttachmentRenderer attachment_renderer();
 
   private:
     struct MonthSheet {

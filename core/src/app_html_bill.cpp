@@ -64,6 +64,11 @@ Result<BillPages::MonthSheet, HttpResponse> BillPages::month_sheet(Exchange& x) 
     return MonthSheet{std::move(facts.value()), std::move(sheet.value())};
 }
 
+AttachmentRenderer BillPages::attachment_renderer() {
+    return
+        [this](const MailAttachment& a) { return bills_.render_attachment(a, portal_.locale()); };
+}
+
 HttpResponse BillPages::get_page(Exchange& x) {
     auto month = month_sheet(x);
     if (!month) return month.error();

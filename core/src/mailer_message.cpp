@@ -206,9 +206,10 @@ std::string canonical_crlf(std::string_view text) {
     return out;
 }
 
-// base64 in lines of 76 characters (RFC 2045 section 6.8), each ending in CRLF.
-std::string base64_body(std::string_view text) {
-    const std::string encoded = base64(canonical_crlf(text));
+// base64 in lines of 76 characters (RFC 2045 section 6.8), each ending in CRLF: bytes as they
+// are (an attachment).
+std::string base64_lines(std::string_view bytes) {
+    const std::string encoded = base64(bytes);
     std::string out;
     out.reserve(encoded.size() + encoded.size() / 76 * 2 + 2);
     for (size_t i = 0; i < encoded.size(); i += 76) {
@@ -216,6 +217,20 @@ std::string base64_body(std::string_view text) {
         out += kCrlf;
     }
     return out;
+}
+
+// The same for text, in its canonical CRLF form first.
+std::string base64_body(std::string_view text) {
+    return base64_lines(canonical_crlf(text));
+}
+
+// A file name or media type that goes between quotes or into a header as it is.
+bool is_plain_attachment_text(std::string_view s) {
+    if (s.empty() || s.size() > 200) return false;
+    for (unsigned char c : s) {
+        if (c < 0x21 || c > 0x7e || c == '"' || c == '\\' || c == ';') return false;
+    }
+    return true;
 }
 
 std::string text_part_headers(std::string_view subtype) {
@@ -271,6 +286,12 @@ Result<std::string> build_message(const OutboxMail& mail, const std::string& fro
     for (const auto& [name, value] : mail.headers) {
         if (Status st = check_extra_header(name, value); !st.ok()) return st;
     }
+    for (const MailAttachment& a : mail.attachments) {
+        if (!is_plain_attachment_text(a.file_name) || !is_plain_attachment_text(a.content_type)) {
+            return Status::Invalid("attachment file name or type is not plain ASCII");
+        }
+        if (a.content.empty()) return Status::Invalid("attachment " + a.file_name + " is empty");
+    }
     const std::string domain = message_id_domain.empty()
                                    ? sender->address.substr(sender->address.rfind('@') + 1)
                                    : message_id_domain;
@@ -287,25 +308,42 @@ Result<std::string> build_message(const OutboxMail& mail, const std::string& fro
     m += "Auto-Submitted: auto-generated\r\n";
     for (const auto& [name, value] : mail.headers) m += name + ": " + value + "\r\n";
     m += "MIME-Version: 1.0\r\n";
+    // The text: one part, or the text and HTML alternatives.
+    std::string text;
     if (mail.body_html.empty()) {
-        m += text_part_headers("plain");
-        m += kCrlf;
-        m += base64_body(mail.body_text);
-        return m;
+        text += text_part_headers("plain");
+        text += kCrlf;
+        text += base64_body(mail.body_text);
+    } else {
+        // "=_" never occurs in base64 text, so the boundary cannot collide with a part.
+        const std::string boundary = "=_lkk_" + random_hex(12);
+        text += "Content-Type: multipart/alternative; boundary=\"" + boundary + "\"\r\n";
+        text += kCrlf;
+        text += "--" + boundary + "\r\n";
+        text += text_part_headers("plain");
+        text += kCrlf;
+        text += base64_body(mail.body_text);
+        text += "--" + boundary + "\r\n";
+        text += text_part_headers("html");
+        text += kCrlf;
+        text += base64_body(mail.body_html);
+        text += "--" + boundary + "--\r\n";
     }
-    // "=_" never occurs in base64 text, so the boundary cannot collide with a part.
-    const std::string boundary = "=_lkk_" + random_hex(12);
-    m += "Content-Type: multipart/alternative; boundary=\"" + boundary + "\"\r\n";
+    if (mail.attachments.empty()) return m + text;
+    const std::string mixed = "=_lkk_" + random_hex(12);
+    m += "Content-Type: multipart/mixed; boundary=\"" + mixed + "\"\r\n";
     m += kCrlf;
-    m += "--" + boundary + "\r\n";
-    m += text_part_headers("plain");
-    m += kCrlf;
-    m += base64_body(mail.body_text);
-    m += "--" + boundary + "\r\n";
-    m += text_part_headers("html");
-    m += kCrlf;
-    m += base64_body(mail.body_html);
-    m += "--" + boundary + "--\r\n";
+    m += "--" + mixed + "\r\n";
+    m += text;
+    for (const MailAttachment& a : mail.attachments) {
+        m += "--" + mixed + "\r\n";
+        m += "Content-Type: " + a.content_type + "\r\n";
+        m += "Content-Disposition: attachment; filename=\"" + a.file_name + "\"\r\n";
+        m += "Content-Transfer-Encoding: base64\r\n";
+        m += kCrlf;
+        m += base64_lines(a.content);
+    }
+    m += "--" + mixed + "--\r\n";
     return m;
 }
 

@@ -28,6 +28,26 @@ Status send_guarded(Mailer& mailer, const OutboxMail& mail) {
     }
 }
 
+// Fills in the content of the mail's attachments. not_found and invalid_argument mean the
+// mail can never be completed (its caller gives it up); anything else may pass.
+Status render_attachments(const AttachmentRenderer& render, OutboxMail& mail) {
+    for (MailAttachment& a : mail.attachments) {
+        if (!a.content.empty()) continue;
+        if (!render) return Status::Unavailable("no renderer for attachment " + a.source);
+        Result<std::string> content = Status::Internal("attachment renderer threw");
+        try {
+            content = render(a);
+        } catch (...) {
+        }
+        if (!content) {
+            return Status(content.error().code(),
+                          "attachment " + a.source + ": " + content.error().message());
+        }
+        a.content = std::move(content.value());
+    }
+    return Status::Ok();
+}
+
 }  // namespace
 
 DeliveryPolicy delivery_policy(const Settings& settings) {
@@ -47,8 +67,8 @@ int64_t outbox_backoff(const DeliveryPolicy& policy, int attempts) {
     return delay < cap ? delay : cap;
 }
 
-int deliver_outbox(Storage& storage, Mailer& mailer, int64_t now,
-                   const DeliveryPolicy& policy) noexcept {
+int deliver_outbox(Storage& storage, Mailer& mailer, int64_t now, const DeliveryPolicy& policy,
+                   const AttachmentRenderer& render) noexcept {
     int sent = 0;
     try {
         Result<std::vector<OutboxMail>> claimed =
@@ -64,7 +84,7 @@ int deliver_outbox(Storage& storage, Mailer& mailer, int64_t now,
             bool give_up;
         };
         std::vector<Failure> failures;
-        for (const OutboxMail& mail : *claimed) {
+        for (OutboxMail& mail : *claimed) {
             // Past the lease another host may claim these same rows: leave the rest to be
             // claimed again when the lease ends, rather than risk sending a mail twice.
             const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(
@@ -77,6 +97,12 @@ int deliver_outbox(Storage& storage, Mailer& mailer, int64_t now,
                 // Its link no longer works, or it waited max_age: sending it now only confuses.
                 failures.push_back(
                     {&mail, Status::Invalid("expired before it could be sent"), true});
+                continue;
+            }
+            if (Status rendered = render_attachments(render, mail); !rendered.ok()) {
+                const bool never = rendered.code() == StatusCode::not_found ||
+                                   rendered.code() == StatusCode::invalid_argument;
+                failures.push_back({&mail, rendered, never});
                 continue;
             }
             const Status st = send_guarded(mailer, mail);

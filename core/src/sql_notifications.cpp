@@ -145,4 +145,30 @@ Result<std::vector<ReminderRecipient>> SqlStorage::readings_reminders_due(const 
     });
 }
 
+// Only an account's newest month: a statements file that also carries older months (billing's
+// corrections, a history load) mails nothing for them.
+Result<std::vector<BillRecipient>> SqlStorage::bill_mails_due(int64_t imported_since,
+                                                              int64_t after_link_id, int limit) {
+    return with_connection([&](Connection& c) {
+        return db::find_all<BillRecipient>(
+            c,
+            "SELECT l.user_id, l.id, a.office_code, o.name, a.account_number, s.period "
+            "FROM statements s "
+            "JOIN billing_accounts a ON a.id = s.billing_account_id "
+            "JOIN offices o ON o.code = a.office_code "
+            "JOIN links l ON l.billing_account_id = s.billing_account_id "
+            "JOIN users u ON u.id = l.user_id "
+            "JOIN notification_preferences p ON p.user_id = l.user_id "
+            "WHERE s.imported_at >= ? AND l.id > ? AND u.status = 'active' "
+            "AND p.kind = 'bill' AND p.enabled = 1 "
+            "AND s.period = (SELECT MAX(n.period) FROM statements n "
+            "WHERE n.billing_account_id = s.billing_account_id) "
+            "ORDER BY l.id LIMIT ?",
+            {imported_since, after_link_id, int64_t{std::max(limit, 0)}}, [](const Row& r) {
+                return BillRecipient{r.integer(0), r.integer(1), r.text(2),
+                                     r.text(3),    r.text(4),    r.text(5)};
+            });
+    });
+}
+
 }  // namespace lkk

@@ -154,9 +154,37 @@ std::vector<std::pair<std::string, std::string>> parse_mail_headers(const std::s
     return out;
 }
 
+// A mail's attachments as one column: a JSON array of {source, file_name, content_type} (the
+// content is rendered at sending, never stored). NULL or '' for none.
+std::string format_mail_attachments(const std::vector<MailAttachment>& attachments) {
+    if (attachments.empty()) return {};
+    nlohmann::json a = nlohmann::json::array();
+    for (const MailAttachment& m : attachments) {
+        a.push_back(
+            {{"source", m.source}, {"file_name", m.file_name}, {"content_type", m.content_type}});
+    }
+    return a.dump();
+}
+
+std::vector<MailAttachment> parse_mail_attachments(const std::string& text) {
+    std::vector<MailAttachment> out;
+    if (text.empty()) return out;
+    const nlohmann::json a = nlohmann::json::parse(text, nullptr, false);
+    if (!a.is_array()) return out;
+    for (const auto& m : a) {
+        if (!m.is_object()) continue;
+        MailAttachment x;
+        x.source = m.value("source", "");
+        x.file_name = m.value("file_name", "");
+        x.content_type = m.value("content_type", "");
+        out.push_back(std::move(x));
+    }
+    return out;
+}
+
 constexpr const char* kMailColumns =
     "id, recipient, subject, body_text, body_html, state, attempts, created_at, "
-    "next_attempt_at, sent_at, last_error, expires_at, headers";
+    "next_attempt_at, sent_at, last_error, expires_at, headers, attachments";
 
 OutboxMail read_mail(const Row& r) {
     OutboxMail m;
@@ -173,6 +201,7 @@ OutboxMail read_mail(const Row& r) {
     m.last_error = r.text(10);
     m.expires_at = r.nullable(11);
     m.headers = parse_mail_headers(r.text(12));
+    m.attachments = parse_mail_attachments(r.text(13));
     return m;
 }
 
@@ -557,11 +586,11 @@ Result<int64_t> SqlStorage::enqueue_mail(const OutboxMail& m) {
     return with_connection([&](Connection& c) {
         return c.insert(
             "INSERT INTO outbox (recipient, subject, body_text, body_html, state, "
-            "attempts, created_at, next_attempt_at, last_error, expires_at, headers) "
-            "VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, '', ?, ?)",
+            "attempts, created_at, next_attempt_at, last_error, expires_at, headers, "
+            "attachments) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, '', ?, ?, ?)",
             {m.recipient, m.subject, m.body_text, m.body_html, m.created_at, m.next_attempt_at,
              m.expires_at ? db::Param(*m.expires_at) : db::Param(nullptr),
-             format_mail_headers(m.headers)});
+             format_mail_headers(m.headers), format_mail_attachments(m.attachments)});
     });
 }
 

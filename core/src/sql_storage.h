@@ -151,6 +151,8 @@ class SqlStorage : public Storage,
     Result<std::optional<UnsubscribeToken>> find_unsubscribe_token(
         const std::string& hash) override;
     Status mark_unsubscribe_token_used(int64_t token_id, int64_t now) override;
+    Result<std::vector<BillRecipient>> bill_mails_due(int64_t imported_since, int64_t after_link_id,
+                                                      int limit) override;
     Result<std::vector<ReminderRecipient>> readings_reminders_due(const std::string& period,
                                                                   int64_t after_user_id,
                                                                   int limit) override;

@@ -346,6 +346,14 @@ class Portal:
         self.master_pid = None
         self.initial_workers = None
 
+    def second_host(self, **kwargs):
+        """Another host of this portal, started: its own server on this one's database,
+        sessions (Redis on MariaDB) and SMTP sink. Stop it before this one (which owns the
+        database)."""
+        return Portal(sink=self.sink, shared_db=self.settings["storage"]["url"],
+                      redis_url=self.settings["sessions"]["url"]
+                      if self.backend == "mysql" else None, **kwargs).start()
+
     # ---- settings -------------------------------------------------------------------------
     def storage_url(self):
         if self.shared_db:
@@ -813,3 +821,30 @@ class PortalTestCase(unittest.TestCase):
         r = b.form("", "login", {"email": email_addr, "password": password})
         self.assertEqual(r.status, 303, r.text)
         return b
+
+
+class TwoHostsTestCase(PortalTestCase):
+    """A PortalTestCase with a second host, cls.b (Portal.second_host: its own server and
+    timers on the first host's database, sessions and SMTP sink; second_host_kwargs, e.g.
+    settings and workers), whose error log and workers are checked after each test too."""
+
+    second_host_kwargs = {}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        try:
+            cls.b = cls.portal.second_host(**cls.second_host_kwargs)
+        except BaseException:
+            super().tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.b.stop()  # the first host owns the database: it goes last
+        super().tearDownClass()
+
+    def tearDown(self):
+        super().tearDown()
+        self.assertEqual(self.b.problems(), [], "host B's error.log has problems")
+        self.assertEqual(self.b.worker_pids(), self.b.initial_workers)

@@ -15,15 +15,17 @@ import time
 import urllib.parse
 import zoneinfo
 
-from harness import Portal, PortalTestCase, mail_text
+from harness import TwoHostsTestCase, mail_text
 
 SETTINGS = {"readings": {"window_start_day": 1, "window_end_day": 31, "remind_interval": "1s"}}
 REMINDER_SUBJECT = "Пора передать показания счётчика"
 LINK = re.compile(r"^<(http://127\.0\.0\.1:(\d+)/lkk/unsubscribe\?t=([A-Za-z0-9_-]{43}))>$")
 
 
-class Notifications(PortalTestCase):
+class Notifications(TwoHostsTestCase):
+    # Host B: its own nginx (two workers, its own timers) on A's database and sessions.
     portal_kwargs = {"settings": SETTINGS, "workers": 2}
+    second_host_kwargs = portal_kwargs
 
     @classmethod
     def setUpClass(cls):
@@ -34,25 +36,6 @@ class Notifications(PortalTestCase):
             f.write("office;account;meter;last_reading;last_reading_date\n"
                     "SIM;100200;K-1;1000;2026-01-10\n")
         a.admin("meters", "import", meters)
-        # Host B: its own nginx (two workers, its own timers) on A's database and sessions.
-        try:
-            cls.b = Portal(settings=SETTINGS, workers=2, sink=a.sink,
-                           shared_db=a.settings["storage"]["url"],
-                           redis_url=a.settings["sessions"]["url"]
-                           if a.backend == "mysql" else None).start()
-        except BaseException:
-            super().tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.b.stop()  # A owns the database: it goes last
-        super().tearDownClass()
-
-    def tearDown(self):
-        super().tearDown()
-        self.assertEqual(self.b.problems(), [], "host B's error.log has problems")
-        self.assertEqual(self.b.worker_pids(), self.b.initial_workers)
 
     # ---- helpers ---------------------------------------------------------------------------
     def addr(self, who):

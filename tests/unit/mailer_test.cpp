@@ -525,6 +525,65 @@ TEST(BuildMessage, PythonEmailPackageReadsIt) {
     fs::remove_all(dir);
 }
 
+// An attachment (the bill's PDF) makes the message multipart/mixed: the text first, then the
+// file in base64 exactly as its bytes are (NUL, a bare CR LF), which Python's email package reads
+// back without defects.
+TEST(BuildMessage, AttachmentsMakeMultipartMixedThatPythonReads) {
+    OutboxMail mail = russian_mail();
+    const std::string pdf = std::string("%PDF-1.5\n\0\x01\xff\r\n%%EOF", 19);
+    mail.attachments.push_back(
+        {"bill/1/2/2026-05", "bill-100200-2026-05.pdf", "application/pdf", pdf});
+    Result<std::string> message = build_message(mail, kFrom, 0, "example.org");
+    ASSERT_TRUE(message.ok()) << message.error().message();
+    const std::string dir = make_temp_dir();
+    const std::string path = dir + "/m.eml";
+    std::ofstream(path, std::ios::binary) << *message;
+    const std::string script =
+        "import sys, email, email.policy\n"
+        "m = email.message_from_binary_file(open(sys.argv[1], 'rb'), "
+        "policy=email.policy.default)\n"
+        "a = list(m.iter_attachments())\n"
+        "sys.stdout.buffer.write('\\x1f'.join([m.get_content_type(), str(len(a)), "
+        "a[0].get_content_type(), a[0].get_filename(), a[0].get_content().hex(), "
+        "m.get_body(('plain',)).get_content().replace('\\r\\n', '\\n'), "
+        "str(len(m.defects))]).encode('utf-8'))\n";
+    const std::string out = run_capture({"/usr/bin/python3", "-c", script, path});
+    std::vector<std::string> fields;
+    std::string field;
+    std::istringstream in(out);
+    while (std::getline(in, field, '\x1f')) fields.push_back(field);
+    ASSERT_EQ(fields.size(), 7u) << out;
+    EXPECT_EQ(fields[0], "multipart/mixed");
+    EXPECT_EQ(fields[1], "1");
+    EXPECT_EQ(fields[2], "application/pdf");
+    EXPECT_EQ(fields[3], "bill-100200-2026-05.pdf");
+    std::string hex;
+    for (unsigned char c : pdf) {
+        static const char* digits = "0123456789abcdef";
+        hex += digits[c >> 4];
+        hex += digits[c & 15];
+    }
+    EXPECT_EQ(fields[4], hex);
+    EXPECT_EQ(fields[5], kRussianBody);
+    EXPECT_EQ(fields[6], "0") << "the email package found defects";
+    fs::remove_all(dir);
+}
+
+TEST(BuildMessage, RefusesAnUnrenderedOrOddAttachment) {
+    for (const MailAttachment& a : {
+             MailAttachment{"bill/1/2/2026-05", "bill.pdf", "application/pdf", ""},
+             MailAttachment{"bill/1/2/2026-05", "bill\".pdf", "application/pdf", "x"},
+             MailAttachment{"bill/1/2/2026-05", "bill.pdf", "application/pdf\r\nX: y", "x"},
+             MailAttachment{"bill/1/2/2026-05", "счёт.pdf", "application/pdf", "x"},
+         }) {
+        OutboxMail mail = russian_mail();
+        mail.attachments.push_back(a);
+        Result<std::string> message = build_message(mail, kFrom, 0, "example.org");
+        ASSERT_FALSE(message.ok()) << a.file_name;
+        EXPECT_EQ(message.error().code(), StatusCode::invalid_argument);
+    }
+}
+
 // ---------------------------------------------------------------- open_mailer
 
 TEST(OpenMailer, RefusesBadSettings) {
@@ -1018,6 +1077,49 @@ TEST_F(OutboxDelivery, BatchLimitsOneRound) {
     std::sort(ids.begin(), ids.end());
     EXPECT_EQ(std::unique(ids.begin(), ids.end()), ids.end()) << "a mail was sent twice";
     EXPECT_EQ(ids.size(), 5u);
+}
+
+// Attachments are rendered right before the send (the bill mail's PDF): the mailer gets the
+// content; a source that can never be rendered (not_found: the account was unlinked) gives
+// the mail up, a renderer that fails for now or is missing only puts the mail off.
+TEST_F(OutboxDelivery, AttachmentsAreRenderedWhenTheMailIsSent) {
+    const int64_t t0 = 1000;
+    auto enqueue_with = [&](const std::string& recipient, const std::string& source) {
+        OutboxMail mail = russian_mail(0);
+        mail.recipient = recipient;
+        mail.created_at = t0;
+        mail.next_attempt_at = t0;
+        mail.attachments.push_back({source, "bill.pdf", "application/pdf", ""});
+        Result<int64_t> id = storage_->enqueue_mail(mail);
+        EXPECT_TRUE(id.ok());
+        return id.ok() ? *id : 0;
+    };
+    const int64_t good = enqueue_with("a@example.com", "bill/1/1/2026-05");
+    const int64_t gone = enqueue_with("b@example.com", "bill/1/2/2026-05");
+    const int64_t later = enqueue_with("c@example.com", "bill/1/3/2026-05");
+    class Keeping : public Mailer {
+      public:
+        Status send(const OutboxMail& mail) override {
+            for (const MailAttachment& a : mail.attachments) contents.push_back(a.content);
+            return Status::Ok();
+        }
+        std::vector<std::string> contents;
+    } mailer;
+    const AttachmentRenderer render = [](const MailAttachment& a) -> Result<std::string> {
+        if (a.source == "bill/1/2/2026-05") return Status::NotFound("no such account");
+        if (a.source == "bill/1/3/2026-05") return Status::Unavailable("database down");
+        return "%PDF-" + a.source;
+    };
+    EXPECT_EQ(deliver_outbox(*storage_, mailer, t0, DeliveryPolicy{}, render), 1);
+    EXPECT_EQ(mailer.contents, std::vector<std::string>{"%PDF-bill/1/1/2026-05"});
+    EXPECT_EQ(row(good).state, MailState::sent);
+    EXPECT_EQ(row(gone).state, MailState::failed);
+    EXPECT_EQ(row(later).state, MailState::pending);
+    EXPECT_EQ(row(later).attempts, 1);
+    // No renderer at all (a tool that cannot draw bills): the mail waits, it is not lost.
+    EXPECT_EQ(deliver_outbox(*storage_, mailer, t0 + 100000, DeliveryPolicy{}), 0);
+    EXPECT_EQ(row(later).state, MailState::pending);
+    EXPECT_EQ(row(later).attempts, 2);
 }
 
 }  // namespace

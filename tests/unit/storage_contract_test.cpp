@@ -1205,6 +1205,94 @@ TEST_P(StorageContract, ReadingsRemindersDueAreActiveCabinetsWithAMeterNotYetRem
     EXPECT_EQ(due_now(), (std::vector<int64_t>{due2}));
 }
 
+TEST_P(StorageContract, OutboxKeepsAMailsAttachmentSources) {
+    const int64_t now = 4'100'000;
+    OutboxMail m = mail("attached." + tag_ + "@example.org", now);
+    m.attachments = {{"bill/7/9/2026-05", "bill-100200-2026-05.pdf", "application/pdf", ""}};
+    ASSERT_TRUE(st_->enqueue_mail(m).ok());
+    ASSERT_TRUE(st_->enqueue_mail(mail("bare." + tag_ + "@example.org", now)).ok());
+    auto mine = claim_mine(now, 60);
+    ASSERT_EQ(mine.size(), 2u);
+    for (const OutboxMail& got : mine) {
+        if (got.recipient.rfind("attached.", 0) == 0) {
+            ASSERT_EQ(got.attachments.size(), 1u);
+            EXPECT_EQ(got.attachments[0].source, "bill/7/9/2026-05");
+            EXPECT_EQ(got.attachments[0].file_name, "bill-100200-2026-05.pdf");
+            EXPECT_EQ(got.attachments[0].content_type, "application/pdf");
+            EXPECT_TRUE(got.attachments[0].content.empty());
+        } else {
+            EXPECT_TRUE(got.attachments.empty());
+        }
+    }
+}
+
+// The bill mail (SPEC 10) goes to cabinets that want bills, for the newest month of each linked
+// account when that month came with the import at hand (imported at or after the time given).
+TEST_P(StorageContract, BillMailsDueAreTheNewNewestMonthsOfLinkedAccountsOfCabinetsWantingThem) {
+    MoneyStore* ms = money_store_of(*st_);
+    NotificationStore* ns = notification_store_of(*st_);
+    ASSERT_NE(ms, nullptr);
+    ASSERT_NE(ns, nullptr);
+    const std::string c = code("BML");
+    new_office(c);
+    const int64_t fresh = new_account(c, "1");  // its newest month arrives with the import
+    const int64_t old = new_account(c, "2");    // only an older month arrives with it
+    auto statement = [&](const std::string& account, const std::string& period, int64_t at) {
+        StatementRow r;
+        r.office_code = c;
+        r.account_number = account;
+        r.statement.period = period;
+        r.statement.imported_at = at;
+        return r;
+    };
+    ASSERT_TRUE(
+        ms->upsert_statements({statement("1", "2026-04", 100), statement("2", "2026-05", 100)})
+            .ok());
+    ASSERT_TRUE(
+        ms->upsert_statements({statement("1", "2026-05", 5000), statement("2", "2026-04", 5000)})
+            .ok());
+    auto cabinet = [&](const std::string& who, int64_t account, bool wants, UserStatus status) {
+        const int64_t u = new_user(who);
+        EXPECT_TRUE(st_->set_user_status(u, status).ok());
+        auto link = st_->insert_link(u, account, 1);
+        EXPECT_TRUE(link.ok());
+        EXPECT_TRUE(ns->set_preference(u, NotificationKind::bill, wants, 1).ok());
+        return link.ok() ? *link : 0;
+    };
+    const int64_t wants = cabinet("bills", fresh, true, UserStatus::active);
+    const int64_t wants_too = cabinet("bills2", fresh, true, UserStatus::active);
+    const int64_t off = cabinet("nobills", fresh, false, UserStatus::active);
+    const int64_t blocked = cabinet("blockedbills", fresh, true, UserStatus::blocked);
+    const int64_t old_only = cabinet("oldbills", old, true, UserStatus::active);
+    // Other runs' statements on a shared database are due too: only this test's links count.
+    auto due_since = [&](int64_t since) {
+        std::vector<BillRecipient> mine;
+        int64_t after = 0;
+        for (;;) {
+            auto page = ns->bill_mails_due(since, after, 50);
+            EXPECT_TRUE(page.ok()) << page.error().message();
+            if (!page.ok() || page->empty()) break;
+            for (const BillRecipient& r : *page) {
+                EXPECT_GT(r.link_id, after);
+                after = r.link_id;
+                for (int64_t l : {wants, wants_too, off, blocked, old_only}) {
+                    if (r.link_id == l) mine.push_back(r);
+                }
+            }
+        }
+        return mine;
+    };
+    const auto due = due_since(5000);
+    ASSERT_EQ(due.size(), 2u);
+    EXPECT_EQ(due[0].link_id, wants);
+    EXPECT_EQ(due[1].link_id, wants_too);
+    EXPECT_EQ(due[0].office_code, c);
+    EXPECT_EQ(due[0].office_name, "Office " + c);
+    EXPECT_EQ(due[0].account_number, "1");
+    EXPECT_EQ(due[0].period, "2026-05");
+    EXPECT_TRUE(due_since(5001).empty());
+}
+
 // ---- money (SPEC 10) ----
 
 TEST_P(StorageContract, OfficeRequisitesRoundTrip) {

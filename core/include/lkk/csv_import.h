@@ -115,6 +115,7 @@ struct CsvImportReport {
     int64_t bad = 0;                    // bad lines
     std::vector<CsvBadLine> bad_lines;  // the first max_reported_bad bad lines
     bool committed = false;  // false: nothing changed (dry run, or bad lines without skip_bad)
+    int64_t mails = 0;       // mails the import queued (a statements import's bills, SPEC 10)
     double seconds = 0;
 };
 

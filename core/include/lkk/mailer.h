@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -58,7 +59,10 @@ Result<MailAddress> parse_mail_address(const std::string& text);
 // not empty; then the mail's own headers (OutboxMail::headers) after Auto-Submitted. Refuses
 // (invalid_argument) a recipient or subject carrying CR/LF, and an own header whose name is
 // not a plain field name or is one of the fields written here, or whose value is not
-// printable ASCII on one line of at most 998 characters.
+// printable ASCII on one line of at most 998 characters. With attachments the message is
+// multipart/mixed: the text (or the alternative) first, then each attachment in base64 with
+// its file name; an attachment without content, or whose file name or type is not plain
+// ASCII without quotes, is refused.
 Result<std::string> build_message(const OutboxMail& mail, const std::string& from, int64_t now,
                                   const std::string& message_id_domain);
 
@@ -91,7 +95,13 @@ int64_t mail_expiry(const DeliveryPolicy& policy, const OutboxMail& mail);
 // back-off become due for the next round. Stops early, leaving the rest claimed, rather than
 // outlive the lease (so another host never sends the same mail). Answers the number sent.
 // Never throws.
-int deliver_outbox(Storage& storage, Mailer& mailer, int64_t now,
-                   const DeliveryPolicy& policy) noexcept;
+//
+// A mail with attachments (OutboxMail::attachments) has each one's content made by `render`
+// right before it is sent. A render that answers not_found or invalid_argument (the bill's
+// account was unlinked, an unknown source) gives the mail up; any other failure, or no
+// renderer, retries it later like a failed send.
+using AttachmentRenderer = std::function<Result<std::string>(const MailAttachment&)>;
+int deliver_outbox(Storage& storage, Mailer& mailer, int64_t now, const DeliveryPolicy& policy,
+                   const AttachmentRenderer& render = {}) noexcept;
 
 }  // namespace lkk

@@ -69,6 +69,17 @@ struct ReminderRecipient {
     std::string email;
 };
 
+// A month's bill that is due by mail (SPEC 10): a cabinet with bill_by_email on, one of its
+// linked accounts, and that account's newest month.
+struct BillRecipient {
+    int64_t user_id = 0;
+    int64_t link_id = 0;
+    std::string office_code;
+    std::string office_name;
+    std::string account_number;
+    std::string period;  // "YYYY-MM"
+};
+
 class NotificationStore {
   public:
     virtual ~NotificationStore() = default;
@@ -97,6 +108,13 @@ class NotificationStore {
     virtual Result<std::vector<ReminderRecipient>> readings_reminders_due(const std::string& period,
                                                                           int64_t after_user_id,
                                                                           int limit) = 0;
+
+    // The bills a statements import has just made due: for each account whose newest
+    // statement was imported at or after imported_since, every active cabinet that has the
+    // account linked and bill_by_email on; ordered by link id, from after_link_id on, at most
+    // limit. Whether it was mailed before is enqueue_once's answer, not this one's.
+    virtual Result<std::vector<BillRecipient>> bill_mails_due(int64_t imported_since,
+                                                              int64_t after_link_id, int limit) = 0;
 };
 
 // The notification side of a storage backend, or nullptr when it has none.

@@ -86,6 +86,16 @@ struct LinkedAccount {
 };
 
 enum class MailState { pending, sent, failed };
+
+// A file attached to a mail. The outbox keeps only what the file is and where it comes from;
+// its content is rendered when the mail is sent (deliver_outbox's AttachmentRenderer), so the
+// database holds no blobs and the file shows the data as they are at sending.
+struct MailAttachment {
+    std::string source;        // what to render: "bill/<user>/<link>/<YYYY-MM>" (lkk/bills.h)
+    std::string file_name;     // ASCII letters, digits, '-', '_' and '.': "bill-100200-2026-05.pdf"
+    std::string content_type;  // "application/pdf"
+    std::string content;       // filled when the mail is sent; never stored
+};
 std::string_view mail_state_name(MailState s);
 
 struct OutboxMail {
@@ -107,6 +117,8 @@ struct OutboxMail {
     // RFC 8058), in order. build_message refuses a name that is not a plain field name, a
     // value with CR/LF, and the names it writes itself.
     std::vector<std::pair<std::string, std::string>> headers;
+    // Files attached to it (multipart/mixed), rendered at sending; in order.
+    std::vector<MailAttachment> attachments;
 };
 
 // Written only through record_audit (audit.h).

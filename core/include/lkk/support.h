@@ -38,6 +38,7 @@ namespace lkk {
 class Cabinet;
 class Readings;
 class Statements;
+class Bills;
 
 // Throttling of one cabinet, as the login and linking flows count it.
 struct LockInfo {
@@ -205,7 +206,9 @@ class Support {
 
     // ---- money (SPEC 10; the work is the Statements service's) ----
     // The statements file and the payments file (statements.h), audited with their summary
-    // like billing.
+    // like billing. A committed statements import then queues the bill mails of the months it
+    // added (Bills::mail_new_bills; CsvImportReport::mails); should that fail, the statements
+    // stay imported and the error says so.
     Result<CsvImportReport> import_statements(
         std::istream& in, const CsvImportOptions& options, std::string_view source,
         const std::function<void(const CsvImportProgress&)>& progress = {});
@@ -259,6 +262,7 @@ class Support {
     std::unique_ptr<Cabinet> cabinet_;  // links, tokens and mails exactly as the portal makes them
     std::unique_ptr<Readings> readings_;  // meters and readings exactly as the portal keeps them
     std::unique_ptr<Statements> statements_;  // statements and payments as the portal shows them
+    std::unique_ptr<Bills> bills_;            // the bill mails, and their PDFs when flushing
 };
 
 }  // namespace lkk

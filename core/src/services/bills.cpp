@@ -11,7 +11,7 @@
 namespace lkk {
 
 Bills::Bills(const Settings& settings, Storage& storage, Clock& clock)
-    : settings_(settings), storage_(storage), statements_(storage, clock) {}
+    : settings_(settings), storage_(storage), clock_(clock), statements_(storage, clock) {}
 
 Result<bill::BillFacts> Bills::facts(int64_t user_id, int64_t link_id, const std::string& period) {
     auto month = statements_.month(user_id, link_id, period);

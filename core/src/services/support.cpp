@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "lkk/bills.h"
 #include "lkk/cabinet.h"
 #include "lkk/mailer.h"
 #include "lkk/readings.h"
@@ -103,7 +104,8 @@ Support::Support(const Settings& settings, Storage& storage, SessionStore& sessi
       actor_(std::move(actor)),
       cabinet_(std::make_unique<Cabinet>(settings, storage, sessions, counters, clock)),
       readings_(std::make_unique<Readings>(settings, storage, clock)),
-      statements_(std::make_unique<Statements>(storage, clock)) {}
+      statements_(std::make_unique<Statements>(storage, clock)),
+      bills_(std::make_unique<Bills>(settings, storage, clock)) {}
 
 Support::~Support() = default;
 
@@ -277,7 +279,10 @@ Result<FlushReport> Support::flush_outbox() {
     const DeliveryPolicy policy = delivery_policy(settings_);
     FlushReport r;
     for (int round = 0; round < 10000; ++round) {
-        const int n = deliver_outbox(storage_, **mailer, clock_.now(), policy);
+        const int n = deliver_outbox(
+            storage_, **mailer, clock_.now(), policy, [this](const MailAttachment& a) {
+                return bills_->render_attachment(a, parse_locale(settings_.portal.locale));
+            });
         r.sent += n;
         if (n == 0) break;
     }
