@@ -808,6 +808,14 @@ class PortalTestCase(unittest.TestCase):
         self.assertEqual(self.portal.worker_pids(), self.portal.initial_workers,
                          "a worker/child process died during the test")
 
+    def link(self, b, account="100200", surname="Иванов", amount="1234,50", office="SIM"):
+        """Links a billing account to the browser's cabinet through the form; answers the link
+        id."""
+        r = b.form("accounts/link", "accounts/link", {"office": office, "account": account,
+                                                      "surname": surname, "amount": amount})
+        self.assertEqual(r.status, 303, r.text)
+        return int(r.header("location").split("linked=")[1])
+
     # Registers and confirms a user through the real mail; answers a logged-in Browser.
     def register_confirmed(self, email_addr, password="secret12"):
         b = self.portal.browser()

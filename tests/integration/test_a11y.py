@@ -78,10 +78,7 @@ class Accessibility(PortalTestCase):
 
     def test_subscriber_pages_pass_axe_csp_and_360px(self):
         b = self.register_confirmed("a11y@example.org")
-        r = b.form("accounts/link", "accounts/link", {"office": "SIM", "account": "100200",
-                                                      "surname": "Иванов", "amount": "1234,50"})
-        self.assertEqual(r.status, 303, r.text)
-        link = int(r.header("location").split("linked=")[1])
+        link = self.link(b)
         acc = b.get("accounts/%d" % link)
         # The demo's data is on the page being checked: the meters and the money history.
         self.assertIn("K-100200", acc.text)
@@ -108,9 +105,7 @@ class Accessibility(PortalTestCase):
 
     def test_readings_form_works_with_the_keyboard_alone(self):
         b = self.register_confirmed("keys@example.org")
-        r = b.form("accounts/link", "accounts/link", {"office": "SIM", "account": "100200",
-                                                      "surname": "Иванов", "amount": "1234,50"})
-        link = int(r.header("location").split("linked=")[1])
+        link = self.link(b)
         results = self.check(b, [{"name": "readings-keys",
                                   "path": "/lkk/accounts/%d/readings" % link,
                                   "keyboard": {"type": "8880"}}])

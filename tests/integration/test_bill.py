@@ -52,14 +52,6 @@ def payload(account, due_kopecks):
     return "|".join(fields)
 
 
-def link(case, b, account="100200", surname="Иванов", amount="1234,50"):
-    """Links a billing account of SIM to the browser's cabinet; answers the link id."""
-    r = b.form("accounts/link", "accounts/link", {"office": "SIM", "account": account,
-                                                  "surname": surname, "amount": amount})
-    case.assertEqual(r.status, 303, r.text)
-    return int(r.header("location").split("linked=")[1])
-
-
 def run(*args, **kwargs):
     return subprocess.run(args, check=True, capture_output=True, **kwargs)
 
@@ -127,9 +119,6 @@ class BillStory(PortalTestCase):
             "SIM;100200;%s;1 000,00;1234,56;1000;1234,56;12;7,25\n"
             "SIM;100201;%s;0;100,00;300,00;-200,00;;\n" % (PERIOD, PERIOD))
         p.admin("statements", "import", cls.statements)
-
-    def link(self, b, account="100200", surname="Иванов", amount="1234,50"):
-        return link(self, b, account, surname, amount)
 
     def test_bill_page_pdf_and_api_carry_the_same_payment(self):
         b = self.register_confirmed("bill@example.org")

@@ -75,11 +75,11 @@ class BillByMail(TwoHostsTestCase):
         p = self.portal
         addr = "bills-%s@example.org" % secrets.token_hex(3)
         b = self.register_confirmed(addr)
-        bill.link(self, b)
+        self.link(b)
         self.choose_bills(b)
         quiet = "quiet-%s@example.org" % secrets.token_hex(3)
         q = self.register_confirmed(quiet)
-        bill.link(self, q, "100201", "Ёлкина", "0")  # bill_by_email stays off
+        self.link(q, "100201", "Ёлкина", "0")  # bill_by_email stays off
 
         # The new month, imported on both hosts at the same moment.
         new = self.write("statements-new.csv", bill.STATEMENTS_HEADER +

@@ -54,11 +54,6 @@ class Notifications(TwoHostsTestCase):
             time.sleep(0.1)
         self.fail("no reminder reached the sink for %s" % addr)
 
-    def link(self, b, account="100200", surname="Иванов", amount="1234,50"):
-        r = b.form("accounts/link", "accounts/link", {"office": "SIM", "account": account,
-                                                      "surname": surname, "amount": amount})
-        self.assertEqual(r.status, 303, r.text)
-
     def choose(self, b, **choices):
         page = b.get("settings")
         self.assertEqual(page.status, 200, page.text)

@@ -116,12 +116,6 @@ class ReadingsStory(PortalTestCase):
         self.assertEqual(r.returncode, 2)
 
     # ---- the subscriber's month, through nginx ---------------------------------------------
-    def link(self, b, office="SIM", account="100200", surname="Иванов", amount="1234,50"):
-        r = b.form("accounts/link", "accounts/link", {"office": office, "account": account,
-                                                      "surname": surname, "amount": amount})
-        self.assertEqual(r.status, 303, r.text)
-        return int(r.header("location").split("linked=")[1])
-
     def reading_rows(self, serial):
         return self.portal.sql(
             "SELECT r.value, r.source FROM readings r JOIN meters m ON m.id = r.meter_id "
