@@ -614,6 +614,7 @@ Include {snippet}
 
     def stop(self):
         if self.master_pid:
+            children = self.worker_pids()
             try:
                 # graceful stop: nginx SIGQUIT, Apache SIGWINCH
                 os.kill(self.master_pid, signal.SIGWINCH if self.server == "apache"
@@ -628,7 +629,16 @@ Include {snippet}
                 except ProcessLookupError:
                     break
             else:
-                os.kill(self.master_pid, signal.SIGKILL)
+                # Not stopped in 15 s: kill it, and its children too, or they would live on as
+                # orphans holding the listening socket (an Apache child waits on the pipe of
+                # death for a word from the master that never comes).
+                sys.stderr.write("harness: %s %d did not stop gracefully in 15 s; killed\n"
+                                 % (self.server, self.master_pid))
+                for pid in [self.master_pid] + children:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
             self.master_pid = None
         if self.sink and self.own_sink:
             self.sink.stop()
