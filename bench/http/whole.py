@@ -1,0 +1,283 @@
+"""The whole picture in one run (issue 11): portal pages on both backends against a static file
+on the same nginx, login against the raw Argon2id rate, a static file under login load, and
+worker memory over 200k requests.
+
+Starts two real nginx + module portals through the integration harness (8 pool threads, 2
+workers, the default Argon2id cost of the settings: m=19456 KiB, t=2, p=1): one on SQLite, one
+on MariaDB + Redis (needs LKK_TEST_MYSQL_URL and LKK_TEST_REDIS_URL, e.g. from
+scripts/services.sh). On each, one subscriber with one linked account. Then ROUNDS rounds
+(default 3), each running every page on SQLite and then on MariaDB + Redis (interleaved, A B A
+B), with wrk -t2 -c64 (login: -c16) for LKK_BENCH_SECONDS (default 10):
+  static   /static.txt              nginx alone: the baseline of every ratio
+  healthz  /lkk/healthz             database + session store ping
+  start    /lkk/                    the start page, no session
+  registry /lkk/accounts            the logged-in registry
+  account  /lkk/accounts/{id}       one account's page
+  login    POST /lkk/login          a successful login (Argon2id verify + a new session)
+and, in the same round, the raw Argon2id rate of the same cost on as many threads as CPUs
+(build/ci/bench/argon2/lkk-argon2-rate, libargon2 directly), and a static file's p99 (wrk -t1 -c8)
+alone and while logins saturate the pool. Each figure is the median of the rounds. After the
+rounds, each backend's registry page runs until 200k requests and the workers' RSS is read
+before and after. With --big a third portal (MariaDB + Redis) gets 1M users and 1M billing
+accounts, and its registry rate is set against the almost empty MariaDB portal's.
+Prints a table and writes the figures as JSON (--json, default bench-whole.json).
+  /usr/bin/python3 bench/http/whole.py [--big] [--json FILE] [BUILD_DIR]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+import benchlib  # noqa: E402
+
+ARGS = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+ARGS.add_argument("--big", action="store_true", help="also 1M users and 1M billing accounts")
+ARGS.add_argument("--json", default="bench-whole.json", help="where to write the figures")
+ARGS.add_argument("build_dir", nargs="?")
+OPTS = ARGS.parse_args()
+harness = benchlib.harness(OPTS.build_dir)
+BUILD = os.environ["LKK_BUILD_DIR"]
+
+SECONDS = int(os.environ.get("LKK_BENCH_SECONDS", "10"))
+ROUNDS = int(os.environ.get("LKK_BENCH_ROUNDS", "3"))
+RSS_REQUESTS = 200000
+ARGON2 = {"argon2_memory_kib": 19456, "argon2_iterations": 2, "argon2_parallelism": 1}
+PASSWORD = "benchpw1"
+LOGIN_LUA = os.path.join(HERE, "login.lua")
+PAGES = ("static", "healthz", "start", "registry", "account", "login")
+
+
+def ms(text):
+    """wrk's latency text (850.00us, 12.34ms, 1.02s) in milliseconds."""
+    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if text.endswith(unit):
+            return float(text[:-len(unit)]) * factor
+    return float(text)
+
+
+def wrk(port, path, cookie=None, threads=2, connections=64, seconds=SECONDS, lua=None):
+    """(req/s, p99 ms, non-2xx/3xx, requests)."""
+    cmd = ["wrk", "-t%d" % threads, "-c%d" % connections, "-d%ds" % seconds, "--latency",
+           "--timeout", "10s"]
+    if cookie:
+        cmd += ["-H", "Cookie: " + cookie]
+    if lua:
+        cmd += ["-s", lua]
+    out = subprocess.run(cmd + ["http://127.0.0.1:%d%s" % (port, path)], capture_output=True,
+                         text=True, check=True).stdout
+    rps, p99, bad, requests = benchlib.wrk_figures(out)
+    return rps, ms(p99), bad, requests
+
+
+class Site:
+    """A started portal with one subscriber and one linked account."""
+
+    def __init__(self, backend, shared_db=None):
+        self.backend = backend
+        self.portal = harness.Portal(threads=8, workers=2, backend=backend, shared_db=shared_db,
+                                     settings={"passwords": ARGON2,
+                                               "throttle": {"login_attempts_per_ip": 1000000}})
+        self.portal.start()
+        try:
+            self.portal.load_demo_billing([("SIM", "100200", "Иванов", "1234,50",
+                                            "%d-03-15" % harness.this_year(), "ул. Ленина, 1")])
+            case = harness.PortalTestCase()
+            case.portal = self.portal
+            b = case.register_confirmed("bench@example.org", PASSWORD)
+            page = b.get("accounts/link")
+            r = b.post("accounts/link", {"office": "SIM", "account": "100200",
+                                         "surname": "Иванов", "amount": "1234,50",
+                                         "csrf": page.csrf()})
+            assert r.status == 303, r.text
+            self.link = int(r.header("location").rsplit("=", 1)[1])
+            self.cookie = "lkk_session=" + b.cookies["lkk_session"]
+            anon = self.portal.browser()
+            login_page = anon.get("")
+            env = {"LKK_BENCH_BODY": "email=bench%40example.org&password=" + PASSWORD +
+                   "&csrf=" + login_page.csrf(),
+                   "LKK_BENCH_COOKIE": "lkk_csrf=" + anon.cookies["lkk_csrf"]}
+            self.login_env = env
+        except BaseException:
+            self.portal.stop()
+            raise
+
+    def paths(self):
+        return {"static": ("/static.txt", None), "healthz": ("/lkk/healthz", None),
+                "start": ("/lkk/", None), "registry": ("/lkk/accounts", self.cookie),
+                "account": ("/lkk/accounts/%d" % self.link, self.cookie)}
+
+    def login(self, seconds=SECONDS):
+        os.environ.update(self.login_env)
+        return wrk(self.portal.port, "/lkk/login", connections=16, seconds=seconds, lua=LOGIN_LUA)
+
+    def rss_kib(self):
+        total = {}
+        for pid in self.portal.worker_pids():
+            with open("/proc/%d/status" % pid) as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total[pid] = int(line.split()[1])
+        return total
+
+
+def argon2_rate():
+    tool = os.path.join(BUILD, "bench", "argon2", "lkk-argon2-rate")
+    out = subprocess.run([tool, str(ARGON2["argon2_memory_kib"]), str(ARGON2["argon2_iterations"]),
+                          str(ARGON2["argon2_parallelism"]), str(os.cpu_count()), str(SECONDS)],
+                         capture_output=True, text=True, check=True).stdout
+    return float(out.split()[1])
+
+
+def static_under_login(site):
+    """(p99 ms alone, p99 ms while logins run) of the static file, wrk -t1 -c8."""
+    alone = wrk(site.portal.port, "/static.txt", threads=1, connections=8)[1]
+    result = {}
+    logins = threading.Thread(target=lambda: result.setdefault("login",
+                                                               site.login(SECONDS + 2)))
+    logins.start()
+    time.sleep(1)
+    loaded = wrk(site.portal.port, "/static.txt", threads=1, connections=8)[1]
+    logins.join()
+    return alone, loaded
+
+
+def rss_growth(site):
+    """(KiB before, KiB after, requests) of the workers over RSS_REQUESTS registry views."""
+    before = site.rss_kib()
+    path, cookie = site.paths()["registry"]
+    done = 0
+    while done < RSS_REQUESTS:
+        done += wrk(site.portal.port, path, cookie, seconds=5)[3]
+    after = site.rss_kib()
+    growth = max(after.get(pid, 0) - kib for pid, kib in before.items())
+    return sum(before.values()), sum(after.values()), growth, done
+
+
+def seed_big(site):
+    """1M users and 1M billing accounts in the site's MariaDB, straight in SQL."""
+    sql = [
+        # MariaDB's Sequence engine: seq_1_to_N is a table of the numbers 1..N.
+        "INSERT INTO billing_accounts (office_code, account_number, surname, surname_key,"
+        " address) SELECT 'SIM', CONCAT('9', LPAD(seq, 7, '0')), 'Петров', 'петров',"
+        " CONCAT('ул. Мира, ', seq) FROM seq_1_to_1000000",
+        "INSERT INTO users (email, password_hash, status, created_at) SELECT"
+        " CONCAT('u', seq, '@example.org'), '', 'active', 0 FROM seq_1_to_1000000",
+    ]
+    site.portal.sql("; ".join(sql))
+
+
+def median(values):
+    return statistics.median(values) if values else None
+
+
+def main():
+    sites = {}
+    try:
+        for backend in ("sqlite", "mysql"):
+            sites[backend] = Site(backend)
+        runs = {b: {p: [] for p in PAGES + ("static_p99_alone", "static_p99_login")}
+                for b in sites}
+        argon2 = []
+        load = [os.getloadavg()[0]]
+        for r in range(ROUNDS):
+            argon2.append(argon2_rate())
+            for backend, site in sites.items():
+                for page, (path, cookie) in site.paths().items():
+                    runs[backend][page].append(wrk(site.portal.port, path, cookie))
+                runs[backend]["login"].append(site.login())
+                alone, loaded = static_under_login(site)
+                runs[backend]["static_p99_alone"].append(alone)
+                runs[backend]["static_p99_login"].append(loaded)
+            load.append(os.getloadavg()[0])
+            print("round %d of %d done, load %.2f" % (r + 1, ROUNDS, load[-1]), flush=True)
+        rss = {b: rss_growth(s) for b, s in sites.items()}
+        big = None
+        if OPTS.big:
+            big = big_database(sites)
+        problems = [p for s in sites.values() for p in s.portal.problems()]
+    finally:
+        for s in sites.values():
+            s.portal.stop()
+    return report(runs, argon2, rss, big, load, problems)
+
+
+def big_database(sites):
+    """The registry on a MariaDB with 1M users and 1M billing accounts against the almost
+    empty one, alternating rounds."""
+    try:
+        sites["big"] = Site("mysql")
+        seed_big(sites["big"])
+        path, cookie = sites["big"].paths()["registry"]
+        empty_path, empty_cookie = sites["mysql"].paths()["registry"]
+        big_runs, empty_runs = [], []
+        for _ in range(ROUNDS):
+            big_runs.append(wrk(sites["big"].portal.port, path, cookie)[0])
+            empty_runs.append(wrk(sites["mysql"].portal.port, empty_path, empty_cookie)[0])
+        return {"big_rps": big_runs, "empty_rps": empty_runs,
+                    "ratio": median(big_runs) / median(empty_runs)}
+    except (subprocess.CalledProcessError, RuntimeError) as e:
+        print("--big failed: %s %s" % (e, getattr(e, "stderr", "")))
+        return None
+
+
+def report(runs, argon2, rss, big, load, problems):
+    raw = median(argon2)
+    figures = {"seconds": SECONDS, "rounds": ROUNDS, "cpus": os.cpu_count(),
+               "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "loadavg_1min": load, "argon2_raw_hashes_per_second": argon2,
+               "argon2_params": ARGON2, "backends": {}, "big": big}
+    print("\nwrk -t2 -c64 (login -c16), %d s runs, median of %d rounds; load average %s"
+          % (SECONDS, ROUNDS, " ".join("%.2f" % x for x in load)))
+    print("raw Argon2id m=%d t=%d p=%d on %d threads: %.1f hashes/s (rounds: %s)"
+          % (ARGON2["argon2_memory_kib"], ARGON2["argon2_iterations"],
+             ARGON2["argon2_parallelism"], os.cpu_count(), raw,
+             " ".join("%.1f" % x for x in argon2)))
+    print("%-8s %-9s %10s %9s %10s %8s  %s" % ("backend", "page", "req/s", "p99 ms", "vs static",
+                                              "non-2xx", "rounds req/s"))
+    for backend, pages in runs.items():
+        out = {}
+        static = median([x[0] for x in pages["static"]])
+        for page in PAGES:
+            rates = [x[0] for x in pages[page]]
+            rate, p99 = median(rates), median([x[1] for x in pages[page]])
+            bad = sum(x[2] for x in pages[page])
+            ratio = rate / (raw if page == "login" else static)
+            out[page] = {"rps": rates, "p99_ms": [x[1] for x in pages[page]], "non_2xx": bad,
+                         "median_rps": rate, "median_p99_ms": p99,
+                         "ratio": ratio, "ratio_of": "argon2_raw" if page == "login" else "static"}
+            print("%-8s %-9s %10.0f %9.2f %9.3fx%s %8d  %s"
+                  % (backend, page, rate, p99, ratio, "A" if page == "login" else " ", bad,
+                     " ".join("%.0f" % x for x in rates)))
+        alone = median(pages["static_p99_alone"])
+        loaded = median(pages["static_p99_login"])
+        out["static_p99_ms_alone"] = pages["static_p99_alone"]
+        out["static_p99_ms_under_login"] = pages["static_p99_login"]
+        before, after, growth, requests = rss[backend]
+        out["rss"] = {"before_kib": before, "after_kib": after, "max_worker_growth_kib": growth,
+                      "requests": requests}
+        print("%-8s static p99 alone %.2f ms, under login load %.2f ms (%.2fx); worker RSS "
+              "%d -> %d KiB over %d registry requests (largest growth of one worker %d KiB)"
+              % (backend, alone, loaded, loaded / alone, before, after, requests, growth))
+        figures["backends"][backend] = out
+    print("(A: login as a ratio of the raw Argon2id rate; the others of the static file)")
+    if big:
+        print("registry with 1M users + 1M accounts: %.0f req/s vs %.0f almost empty: %.3fx"
+              % (median(big["big_rps"]), median(big["empty_rps"]), big["ratio"]))
+    if problems:
+        print("error.log problems:", *problems[:5], sep="\n  ")
+        figures["problems"] = problems[:20]
+    with open(OPTS.json, "w") as f:
+        json.dump(figures, f, indent=1)
+    print("figures written to %s" % OPTS.json)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
