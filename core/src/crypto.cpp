@@ -7,10 +7,13 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <limits>
+#include <semaphore>
 #include <string>
+#include <thread>
 
 namespace lkk::crypto {
 
@@ -35,6 +38,27 @@ bool take_param(std::string_view& text, std::string_view name, uint32_t& out) {
     return true;
 }
 
+// At most as many Argon2 runs at once as the process has CPUs (issue 11): each run fills its
+// memory cost (19 MiB by default) with random accesses, so more runs than cores only evict
+// one another from the caches and every login gets slower. The pool threads beyond that wait
+// here, and the cores left over serve the event loop (static files stay fast during a login
+// storm).
+class HashSlot {
+  public:
+    HashSlot() { slots().acquire(); }
+    ~HashSlot() { slots().release(); }
+    HashSlot(const HashSlot&) = delete;
+    HashSlot& operator=(const HashSlot&) = delete;
+
+  private:
+    static constexpr std::ptrdiff_t kMaxSlots = 1024;
+    static std::counting_semaphore<kMaxSlots>& slots() {
+        static std::counting_semaphore<kMaxSlots> s(
+            std::clamp<std::ptrdiff_t>(std::thread::hardware_concurrency(), 1, kMaxSlots));
+        return s;
+    }
+};
+
 }  // namespace
 
 // Argon2id with a fresh salt per password, so equal passwords never share a hash.
@@ -49,6 +73,7 @@ Result<std::string> hash_password(std::string_view password, const Argon2Params&
     const size_t len = argon2_encodedlen(params.iterations, params.memory_kib, params.parallelism,
                                          kSaltBytes, kHashBytes, Argon2_id);
     std::string encoded(len, '\0');
+    const HashSlot slot;
     const int rc = argon2id_hash_encoded(params.iterations, params.memory_kib, params.parallelism,
                                          password.data(), password.size(), salt.data(), salt.size(),
                                          kHashBytes, encoded.data(), encoded.size());
@@ -63,6 +88,7 @@ Result<std::string> hash_password(std::string_view password, const Argon2Params&
 bool verify_password(std::string_view password, const std::string& encoded) {
     if (password.size() > std::numeric_limits<uint32_t>::max()) return false;
     if (encoded.rfind("$argon2id$", 0) != 0) return false;
+    const HashSlot slot;
     return argon2id_verify(encoded.c_str(), password.data(), password.size()) == ARGON2_OK;
 }
 
