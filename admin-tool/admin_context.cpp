@@ -51,6 +51,8 @@ Status AdminContext::open() {
                                                    sessions.error().message());
     }
     sessions_ = std::move(sessions.value());
+    // Imports, blocks and deletions reach the web hosts' read caches at once.
+    attach_read_cache(*storage_, *sessions_, 0);
     auto counters = open_counter_store(settings_.sessions.url, *storage_);
     if (!counters.ok()) {
         return Status(counters.error().code(), "cannot open counters " +

@@ -183,8 +183,18 @@ HttpResponse Portal::handle(const HttpRequest& request) noexcept {
                                std::chrono::duration_cast<std::chrono::nanoseconds>(spent).count());
         return r;
     };
+    // Only a request with a session reads through the cache, and only under the generation
+    // read with that session (Cabinet::current_session).
+    struct ReadCacheOff {
+        Storage& storage;
+        explicit ReadCacheOff(Storage& s) : storage(s) { storage.use_read_cache({}); }
+        ~ReadCacheOff() { storage.use_read_cache({}); }
+        ReadCacheOff(const ReadCacheOff&) = delete;
+        ReadCacheOff& operator=(const ReadCacheOff&) = delete;
+    };
     try {
         Exchange x(request);
+        const ReadCacheOff cache_off(*storage_);
         HttpResponse r = dispatch(x);
         route = x.metric;
         return counted(std::move(r));
@@ -358,6 +368,8 @@ Result<std::unique_ptr<Application>> create_application(const Settings& settings
             return Status(counters.error().code(), "throttle counters " + settings.sessions.url +
                                                        ": " + counters.error().message());
         }
+        attach_read_cache(*storage.value(), *sessions.value(),
+                          settings.sessions.cache ? settings.sessions.cache_max_age : 0);
         auto mailer = open_mailer(settings.mail.url, settings.mail.from);
         if (!mailer.ok()) {
             return Status(mailer.error().code(),

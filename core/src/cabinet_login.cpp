@@ -156,6 +156,9 @@ Result<std::optional<CurrentSession>> Cabinet::current_session(std::string_view 
                                   settings_.sessions.absolute_timeout);
     if (!session) return session.error();
     if (!*session) return std::optional<CurrentSession>{};
+    // From here on this request may read through the cache, under the generation read with the
+    // session (Portal::handle turns it off again when the request is over).
+    storage_.use_read_cache((*session)->generation);
     auto user = storage_.find_user((*session)->user_id);
     if (!user) return user.error();
     if (!*user || (*user)->status != UserStatus::active) {

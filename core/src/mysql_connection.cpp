@@ -259,6 +259,7 @@ Status Connection::refuse_after_abort() const {
 
 Result<int64_t> Connection::exec(const std::string& sql, db::Params params) {
     if (aborted && depth > 0) return refuse_after_abort();
+    note_write(sql);
     try {
         auto ps = prepare(sql);
         if (!ps) return ps.error();
@@ -293,6 +294,7 @@ Status Connection::query(const std::string& sql, db::Params params,
 
 // Migrations are files of statements separated by ";" at the end of a line.
 Status Connection::exec_script(const std::string& sql) {
+    note_write(sql);
     try {
         std::unique_ptr<::sql::Statement> st(conn_->createStatement());
         size_t start = 0;

@@ -10,6 +10,8 @@
 // logical expiry.
 #include "lkk/redis_store.h"
 
+#include "lkk/crypto.h"
+
 #include <hiredis/hiredis.h>
 
 #include <charconv>
@@ -301,6 +303,14 @@ std::string as_string(const redisReply* r) {
 const std::string kSessionPrefix = "lkk:session:";
 const std::string kUserPrefix = "lkk:user_sessions:";
 const std::string kCounterPrefix = "lkk:counter:";
+const std::string kGenerationKey = "lkk:generation";
+
+// KEYS: session, generation. ARGV: a fresh generation, set when there is none (a Redis that
+// restarted empty must not answer a generation some worker still keeps data under).
+const char* kFindScript = R"(
+local v = redis.call('HMGET', KEYS[1], 'user_id', 'csrf', 'created_at', 'last_seen_at')
+redis.call('SET', KEYS[2], ARGV[1], 'NX')
+return {v[1], v[2], v[3], v[4], redis.call('GET', KEYS[2])})";
 
 // KEYS: session, user set. ARGV: user_id, csrf, created_at, last_seen_at, abs_expires,
 // ttl, id_hash, user-set ttl.
@@ -375,11 +385,11 @@ class RedisSessionStore final : public SessionStore {
 
     Result<std::optional<Session>> find(const std::string& id_hash, int64_t now,
                                         int64_t idle_timeout, int64_t absolute_timeout) override {
-        auto r = redis_.command(
-            {"HMGET", kSessionPrefix + id_hash, "user_id", "csrf", "created_at", "last_seen_at"});
+        auto r = redis_.command({"EVAL", kFindScript, "2", kSessionPrefix + id_hash, kGenerationKey,
+                                 crypto::random_token()});
         if (!r.ok()) return r.error();
         const redisReply* a = r->get();
-        if (a->type != REDIS_REPLY_ARRAY || a->elements != 4 ||
+        if (a->type != REDIS_REPLY_ARRAY || a->elements != 5 ||
             a->element[0]->type != REDIS_REPLY_STRING)
             return std::optional<Session>();
         Session s;
@@ -388,6 +398,7 @@ class RedisSessionStore final : public SessionStore {
         s.csrf = as_string(a->element[1]);
         s.created_at = as_int(a->element[2]);
         s.last_seen_at = as_int(a->element[3]);
+        s.generation = as_string(a->element[4]);
         if (now - s.last_seen_at > idle_timeout || now - s.created_at > absolute_timeout) {
             auto removed = remove(id_hash);
             if (!removed.ok()) return removed;
@@ -412,6 +423,14 @@ class RedisSessionStore final : public SessionStore {
     Status remove_all_of_user(int64_t user_id) override {
         auto r = redis_.command(
             {"EVAL", kRemoveAllScript, "1", kUserPrefix + std::to_string(user_id), kSessionPrefix});
+        return r.ok() ? Status::Ok() : r.error();
+    }
+
+    // A random value rather than a count, so a Redis that restarted empty never hands out
+    // again a generation a worker still keeps data under. A bump lost in a failover (written
+    // to the old master, not yet replicated) is not seen: the cache's max_age bounds that.
+    Status bump_generation() override {
+        auto r = redis_.command({"SET", kGenerationKey, crypto::random_token()});
         return r.ok() ? Status::Ok() : r.error();
     }
 

@@ -1,6 +1,7 @@
 // Picks where sessions and throttle counters live from the settings' [sessions] url.
 #include <string>
 
+#include "lkk/log.h"
 #include "lkk/redis_store.h"
 #include "lkk/session_store.h"
 #include "lkk/storage.h"
@@ -78,6 +79,18 @@ Result<std::unique_ptr<CounterStore>> open_counter_store(const std::string& url,
     return Status::Invalid("unknown counters url \"" + url +
                            "\": expected storage, redis://host:port/db or "
                            "redis-sentinel://s1:26379,s2:26379/master/db");
+}
+
+// With sessions in the database there is no generation, so nothing is ever kept: the cache
+// needs a store every host asks anyway, in the round trip it makes for the session.
+void attach_read_cache(Storage& storage, SessionStore& sessions, int64_t max_age_seconds) {
+    storage.set_read_cache(max_age_seconds, [&sessions] {
+        if (Status s = sessions.bump_generation(); !s.ok()) {
+            log(LogLevel::warn,
+                "read cache generation not renewed after a change (" + s.message() +
+                    "): other hosts may show the old data until their cache_max_age is over");
+        }
+    });
 }
 
 }  // namespace lkk

@@ -104,6 +104,17 @@ Reader duration(int64_t& dst) {
     };
 }
 
+// A duration of at most max_seconds.
+Reader duration_up_to(int64_t& dst, int64_t max_seconds, const char* max_text) {
+    return [&dst, max_seconds, max_text](const toml::node& node) -> std::string {
+        int64_t v = dst;
+        if (std::string e = duration(v)(node); !e.empty()) return e;
+        if (v > max_seconds) return std::string("must not exceed ") + max_text;
+        dst = v;
+        return {};
+    };
+}
+
 Reader boolean(bool& dst) {
     return [&dst](const toml::node& node) -> std::string {
         const auto* b = node.as_boolean();
@@ -232,7 +243,9 @@ std::vector<SectionSpec> describe_keys(Settings& s, const fs::path& base_dir) {
                                           "\"redis-sentinel://S1:PORT,S2:PORT/MASTER/DB\""))},
           {"idle_timeout", duration(sess.idle_timeout)},
           {"absolute_timeout", duration(sess.absolute_timeout)},
-          {"cookie_secure", boolean(sess.cookie_secure)}}},
+          {"cookie_secure", boolean(sess.cookie_secure)},
+          {"cache", boolean(sess.cache)},
+          {"cache_max_age", duration_up_to(sess.cache_max_age, 3600, "one hour (\"1h\")")}}},
         {"mail",
          {{"url", text(s.mail.url, one_of_prefixes({"file:", "smtp://", "smtps://"},
                                                    "\"file:DIR\", \"smtp://...\" or "

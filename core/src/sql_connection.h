@@ -34,6 +34,12 @@ class Row {
     virtual std::string text(int col) const = 0;
 };
 
+// True when the statement may change what the read cache keeps (sql_cache.h): every statement
+// except reads, transaction control and writes to the tables the cached answers never read
+// (sessions, counters, audit log, outbox, tokens, consents, readings, notifications). Unknown
+// statements count as changes.
+bool changes_cached_data(std::string_view sql);
+
 class Connection {
   public:
     virtual ~Connection() = default;
@@ -67,6 +73,12 @@ class Connection {
     bool rerunnable() const { return aborted && !wrote; }
     // True while a unit of work runs on this connection (its flags above belong to it).
     bool in_unit = false;
+    // Set before a statement that may change cached data runs; the storage clears it when it
+    // tells the read cache, once the outermost unit of work is over.
+    bool dirty = false;
+    void note_write(std::string_view sql) {
+        if (!dirty && changes_cached_data(sql)) dirty = true;
+    }
 
   private:
     bool broken_ = false;

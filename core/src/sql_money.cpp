@@ -108,6 +108,11 @@ Result<int64_t> SqlStorage::count_payments() {
 }
 
 Result<std::optional<Statement>> SqlStorage::latest_statement(int64_t billing_account_id) {
+    return cache_.through(&db::ReadCache::Thread::statements, billing_account_id,
+                          [&] { return fetch_latest_statement(billing_account_id); });
+}
+
+Result<std::optional<Statement>> SqlStorage::fetch_latest_statement(int64_t billing_account_id) {
     return with_connection([&](Connection& c) {
         return db::find_one<Statement>(c,
                                        std::string("SELECT ") + kStatementColumns +

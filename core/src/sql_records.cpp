@@ -256,6 +256,10 @@ Result<std::optional<User>> SqlStorage::find_user_by_email(const std::string& em
 }
 
 Result<std::optional<User>> SqlStorage::find_user(int64_t id) {
+    return cache_.through(&db::ReadCache::Thread::users, id, [&] { return fetch_user(id); });
+}
+
+Result<std::optional<User>> SqlStorage::fetch_user(int64_t id) {
     return with_connection([&](Connection& c) {
         return find_one<User>(c, std::string(kUserColumns) + "WHERE id = ?", {id}, read_user);
     });
@@ -547,6 +551,11 @@ Result<int64_t> SqlStorage::insert_link(int64_t user_id, int64_t billing_account
 }
 
 Result<std::vector<LinkedAccount>> SqlStorage::list_links(int64_t user_id) {
+    return cache_.through(&db::ReadCache::Thread::links, user_id,
+                          [&] { return fetch_links(user_id); });
+}
+
+Result<std::vector<LinkedAccount>> SqlStorage::fetch_links(int64_t user_id) {
     return with_connection([&](Connection& c) {
         return find_all<LinkedAccount>(c,
                                        std::string("SELECT l.id, l.linked_at, ") + kAccountColumns +

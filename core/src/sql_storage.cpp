@@ -189,12 +189,32 @@ Status SqlStorage::in_transaction(const std::function<Status()>& body) {
             s = transaction(conn, body);
         } catch (...) {
             conn.in_unit = false;
+            unit_over(conn);
             throw;
         }
         conn.in_unit = false;
+        unit_over(conn);
         if (s.ok() || !conn.rerunnable() || attempt == kMaxReruns) return s;
         pause_before_rerun(attempt);
     }
+}
+
+void SqlStorage::set_read_cache(int64_t max_age_seconds, std::function<void()> on_change) {
+    cache_.set_max_age(max_age_seconds);
+    on_change_ = std::move(on_change);
+}
+
+void SqlStorage::use_read_cache(const std::string& generation) {
+    cache_.use(generation);
+}
+
+// Announced after the commit (or the rollback: announcing too often costs only cache misses),
+// never before: a reader that saw the new generation must find the change in the database.
+void SqlStorage::unit_over(db::Connection& conn) {
+    if (!conn.dirty) return;
+    conn.dirty = false;
+    cache_.forget();
+    if (on_change_) on_change_();
 }
 
 Status SqlStorage::transaction(db::Connection& conn, const std::function<Status()>& body) {

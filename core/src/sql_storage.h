@@ -18,6 +18,7 @@
 #include "lkk/notification_store.h"
 #include "lkk/session_store.h"
 #include "lkk/storage.h"
+#include "sql_cache.h"
 #include "sql_connection.h"
 
 namespace lkk {
@@ -55,6 +56,8 @@ class SqlStorage : public Storage,
     Result<int> schema_version() override;
     int expected_schema_version() const override;
     Status migrate() override;
+    void set_read_cache(int64_t max_age_seconds, std::function<void()> on_change) override;
+    void use_read_cache(const std::string& generation) override;
 
     Result<int64_t> insert_user(const std::string& email, const std::string& password_hash,
                                 int64_t now) override;
@@ -188,6 +191,7 @@ class SqlStorage : public Storage,
             conn.in_unit = true;
             auto r = f(conn);
             conn.in_unit = false;
+            unit_over(conn);
             if (r.ok() || !conn.rerunnable() || attempt == kMaxReruns) return r;
             pause_before_rerun(attempt);
         }
@@ -199,6 +203,16 @@ class SqlStorage : public Storage,
   private:
     // One run of a transaction (or a savepoint when nested) on conn.
     Status transaction(db::Connection& conn, const std::function<Status()>& body);
+    // After the outermost unit of work on conn: when it wrote cached data, this thread forgets
+    // what it kept and the change is announced (set_read_cache).
+    void unit_over(db::Connection& conn);
+    // The queries behind the cached answers.
+    Result<std::optional<User>> fetch_user(int64_t id);
+    Result<std::vector<LinkedAccount>> fetch_links(int64_t user_id);
+    Result<std::optional<Statement>> fetch_latest_statement(int64_t billing_account_id);
+
+    db::ReadCache cache_;
+    std::function<void()> on_change_;
 
   protected:
     // Opens a new connection for the calling thread.

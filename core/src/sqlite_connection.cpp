@@ -158,6 +158,7 @@ Status Connection::bind(sqlite3_stmt* stmt, Params params) {
 }
 
 Result<int64_t> Connection::exec(const std::string& sql, Params params) {
+    note_write(sql);
     auto stmt = prepare(sql);
     if (!stmt) return stmt.error();
     ResetOnExit reset{*stmt};
@@ -190,6 +191,7 @@ Status Connection::query(const std::string& sql, Params params,
 }
 
 Status Connection::exec_script(const std::string& sql) {
+    note_write(sql);
     char* err = nullptr;
     const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
     if (rc == SQLITE_OK) return Status::Ok();

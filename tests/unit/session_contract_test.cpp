@@ -73,7 +73,7 @@ class SessionContract : public ::testing::TestWithParam<std::string> {
     }
 
     Session session(const std::string& id, int64_t user, int64_t at) const {
-        return {id + tag_, user, "csrf-" + id, at, at};
+        return {id + tag_, user, "csrf-" + id, at, at, ""};
     }
     std::optional<Session> find(const std::string& id, int64_t at) {
         auto r = sessions_->find(id + tag_, at, kIdle, kAbsolute);
@@ -108,6 +108,33 @@ TEST_P(SessionContract, CreateFindRemove) {
     ASSERT_TRUE(sessions_->remove("a" + tag_).ok());
     EXPECT_FALSE(find("a", now_ + 1).has_value());
     EXPECT_TRUE(sessions_->remove("a" + tag_).ok()) << "removing twice is harmless";
+}
+
+// The read cache's generation comes with every session found: in Redis a value that stays
+// until a bump replaces it (shared by every host of the same Redis database); with sessions in
+// the database there is none, and the cache stays off.
+TEST_P(SessionContract, GenerationComesWithTheSessionAndChangesOnBump) {
+    ASSERT_TRUE(sessions_->create(session("g", 7, now_), kIdle, kAbsolute).ok());
+    const std::string first = find("g", now_)->generation;
+    EXPECT_EQ(find("g", now_)->generation, first);
+    ASSERT_TRUE(sessions_->bump_generation().ok());
+    const std::string second = find("g", now_)->generation;
+    if (GetParam() == "storage") {
+        EXPECT_EQ(first, "");
+        EXPECT_EQ(second, "");
+        return;
+    }
+    EXPECT_FALSE(first.empty());
+    EXPECT_NE(second, first);
+    // Another process on the same Redis database sees the same generation.
+    std::string url;
+    LKK_TEST_SERVER_URL(url,
+                        GetParam() == "redis" ? "LKK_TEST_REDIS_URL" : "LKK_TEST_SENTINEL_URL");
+    auto other = open_session_store(url, *storage_);
+    ASSERT_TRUE(other.ok()) << other.error().message();
+    auto seen = (*other)->find("g" + tag_, now_, kIdle, kAbsolute);
+    ASSERT_TRUE(seen.ok() && seen->has_value());
+    EXPECT_EQ((*seen)->generation, second);
 }
 
 TEST_P(SessionContract, IdleTimeout) {
@@ -236,7 +263,7 @@ TEST(Sentinel, AsksTheFirstSentinelThatAnswersAndWritesToTheMaster) {
     const std::string scheme = "redis-sentinel://";
     auto sessions = open_redis_session_store(scheme + "127.0.0.1:1," + url.substr(scheme.size()));
     ASSERT_TRUE(sessions.ok()) << sessions.error().message();
-    Session s{"sentinel-" + random_tag(), 7, "csrf", 1000, 1000};
+    Session s{"sentinel-" + random_tag(), 7, "csrf", 1000, 1000, ""};
     ASSERT_TRUE((*sessions)->create(s, 600, 3600).ok());
     auto found = (*sessions)->find(s.id_hash, 1001, 600, 3600);
     ASSERT_TRUE(found.ok() && found->has_value());
@@ -291,11 +318,11 @@ TEST(SqliteSessions, ExpiredRowsAreSwept) {
         auto sessions = open_session_store("storage", **st);
         auto counters = open_counter_store("storage", **st);
         ASSERT_TRUE(sessions.ok() && counters.ok());
-        ASSERT_TRUE((*sessions)->create({"old", 1, "c", 1000, 1000}, kIdle, kAbsolute).ok());
-        ASSERT_TRUE((*sessions)->create({"recent", 1, "c", 1000, 1000}, kIdle, kAbsolute).ok());
+        ASSERT_TRUE((*sessions)->create({"old", 1, "c", 1000, 1000, ""}, kIdle, kAbsolute).ok());
+        ASSERT_TRUE((*sessions)->create({"recent", 1, "c", 1000, 1000, ""}, kIdle, kAbsolute).ok());
         ASSERT_TRUE((*sessions)->touch("recent", 1000 + kIdle, kIdle).ok());
         ASSERT_TRUE((*sessions)
-                        ->create({"new", 2, "c", 1001 + kIdle, 1001 + kIdle}, kIdle, kAbsolute)
+                        ->create({"new", 2, "c", 1001 + kIdle, 1001 + kIdle, ""}, kIdle, kAbsolute)
                         .ok());
         for (int i = 0; i < 600; ++i) {
             ASSERT_TRUE((*counters)->hit("k" + std::to_string(i), 10, 5000 + 100 * i).ok());

@@ -34,6 +34,8 @@ TEST(Settings, EmptyFileGivesDefaults) {
     EXPECT_EQ(s.sessions.idle_timeout, 1800);
     EXPECT_EQ(s.sessions.absolute_timeout, 12 * 3600);
     EXPECT_TRUE(s.sessions.cookie_secure);
+    EXPECT_TRUE(s.sessions.cache);
+    EXPECT_EQ(s.sessions.cache_max_age, 5);
     EXPECT_EQ(s.passwords.min_length, 6);
     EXPECT_EQ(s.passwords.argon2_memory_kib, 19456u);
     EXPECT_EQ(s.tokens.confirm_ttl, 48 * 3600);
@@ -62,6 +64,8 @@ url = "redis://127.0.0.1:6379/0"
 idle_timeout = "20m"
 absolute_timeout = 7200
 cookie_secure = false
+cache = false
+cache_max_age = "30s"
 
 [mail]
 url = "smtps://user:pass@mail.example:465"
@@ -107,6 +111,8 @@ link_account_window = "3d"
     EXPECT_EQ(s.sessions.idle_timeout, 1200);
     EXPECT_EQ(s.sessions.absolute_timeout, 7200);
     EXPECT_FALSE(s.sessions.cookie_secure);
+    EXPECT_FALSE(s.sessions.cache);
+    EXPECT_EQ(s.sessions.cache_max_age, 30);
     EXPECT_EQ(s.mail.url, "smtps://user:pass@mail.example:465");
     EXPECT_EQ(s.mail.from, "Portal <noreply@gas.example>");
     EXPECT_EQ(s.mail.max_attempts, 7);
@@ -224,6 +230,16 @@ TEST(Settings, BadValuesAreRefused) {
         EXPECT_NE(r.error().to_string().find("max_age"), std::string::npos)
             << r.error().to_string();
     }
+}
+
+// The read cache keeps an answer at most an hour, and at least a second.
+TEST(Settings, CacheMaxAgeBounds) {
+    EXPECT_EQ(load_ok("[sessions]\ncache_max_age = \"1h\"\n").sessions.cache_max_age, 3600);
+    EXPECT_EQ(load_fail("[sessions]\ncache_max_age = \"61m\"\n").message,
+              "'cache_max_age' in [sessions] must not exceed one hour (\"1h\")");
+    EXPECT_EQ(load_fail("[sessions]\ncache_max_age = \"61m\"\n").line, 2);
+    EXPECT_FALSE(load_settings_string("[sessions]\ncache_max_age = 0\n", "t").ok());
+    EXPECT_FALSE(load_settings_string("[sessions]\ncache = \"yes\"\n", "t").ok());
 }
 
 TEST(Settings, PasswordBounds) {

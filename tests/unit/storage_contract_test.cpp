@@ -76,6 +76,7 @@ class StorageContract : public ::testing::TestWithParam<std::string> {
         auto opened = open_storage(url);
         ASSERT_TRUE(opened.ok()) << opened.error().message();
         st_ = std::move(opened.value());
+        url_ = url;
         Status migrated = st_->migrate();
         ASSERT_TRUE(migrated.ok()) << migrated.message();
         tag_ = random_tag();
@@ -153,6 +154,7 @@ class StorageContract : public ::testing::TestWithParam<std::string> {
 
     std::unique_ptr<TempDir> dir_;
     std::unique_ptr<Storage> st_;
+    std::string url_;
     std::string tag_;
 };
 
@@ -785,7 +787,7 @@ TEST_P(StorageContract, EraseUserKeepsAnAnonymousAuditTrail) {
 
     auto sessions = open_session_store("storage", *st_);
     ASSERT_TRUE(sessions.ok()) << sessions.error().message();
-    ASSERT_TRUE((*sessions)->create({"s-" + tag_, id, "csrf", 1, 1}, 1800, 43200).ok());
+    ASSERT_TRUE((*sessions)->create({"s-" + tag_, id, "csrf", 1, 1, ""}, 1800, 43200).ok());
 
     ASSERT_TRUE(st_->erase_user(id).ok());
 
@@ -1427,6 +1429,61 @@ TEST_P(StorageContract, PaymentsUpsertByOfficeAndPaymentIdNewestFirst) {
               StatusCode::not_found);
     EXPECT_TRUE(st_->remove_office(c, false).ok());
     EXPECT_EQ(*ms->count_payments(), before);
+}
+
+// The read cache (issue 11): answers are kept per thread under the generation given, writes of
+// cached data are announced after the unit of work and make the writing thread read afresh,
+// and writes of other tables (the audit log) announce nothing.
+TEST_P(StorageContract, ReadCacheKeepsAnswersUnderAGenerationAndAnnouncesWrites) {
+    int announced = 0;
+    st_->set_read_cache(60, [&] { ++announced; });
+    const std::string c = code("RC");
+    new_office(c);
+    const int64_t user = new_user("cached");
+    const int64_t first = new_account(c, "0000001");
+    const int64_t second = new_account(c, "0000002");
+    ASSERT_TRUE(st_->insert_link(user, first, 1000).ok());
+    EXPECT_GE(announced, 4) << "office, user, two accounts and a link were written";
+
+    st_->use_read_cache("g1");
+    ASSERT_EQ(st_->list_links(user)->size(), 1U);
+    // Another process (a second storage: lkk-admin, another host) links behind this one's back.
+    auto other = open_storage(url_);
+    ASSERT_TRUE(other.ok()) << other.error().message();
+    ASSERT_TRUE((*other)->insert_link(user, second, 1001).ok());
+    ASSERT_TRUE((*other)->set_user_status(user, UserStatus::blocked).ok());
+    EXPECT_EQ(st_->list_links(user)->size(), 1U) << "kept under g1";
+    st_->use_read_cache("g1");
+    EXPECT_EQ(st_->list_links(user)->size(), 1U) << "still g1: still kept";
+    st_->use_read_cache("g2");
+    EXPECT_EQ(st_->list_links(user)->size(), 2U) << "a new generation reads afresh";
+    EXPECT_EQ((*st_->find_user(user))->status, UserStatus::blocked);
+    st_->use_read_cache("");
+    ASSERT_TRUE((*other)->set_user_status(user, UserStatus::active).ok());
+    EXPECT_EQ((*st_->find_user(user))->status, UserStatus::active) << "no generation: no cache";
+
+    // This thread's own write: announced, and what it kept is gone at once.
+    st_->use_read_cache("g3");
+    ASSERT_EQ(st_->list_links(user)->size(), 2U);
+    const int before = announced;
+    auto links = st_->list_links(user);
+    ASSERT_TRUE(st_->delete_link(user, (*links)[1].link_id).ok());
+    EXPECT_EQ(announced, before + 1);
+    EXPECT_EQ(st_->list_links(user)->size(), 1U);
+    // A transaction announces once, after it is over.
+    ASSERT_TRUE(st_->in_transaction([&] {
+                       EXPECT_TRUE(st_->set_user_confirmed(user, 1002).ok());
+                       EXPECT_TRUE(st_->set_password_hash(user, "$argon2id$other").ok());
+                       EXPECT_EQ(announced, before + 1) << "not before the commit";
+                       return Status::Ok();
+                   })
+                    .ok());
+    EXPECT_EQ(announced, before + 2);
+    // The audit log is never cached: writing it announces nothing.
+    ASSERT_TRUE(
+        st_->audit({0, 10, user, "login_ok", "", subscriber_actor(user, "198.51.100.1")}).ok());
+    EXPECT_EQ(announced, before + 2);
+    st_->use_read_cache("");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StorageContract, ::testing::ValuesIn(backends()),

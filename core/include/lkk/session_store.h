@@ -19,25 +19,30 @@ struct Session {
     std::string csrf;  // the CSRF token of this session's forms
     int64_t created_at = 0;
     int64_t last_seen_at = 0;
+    // The read cache's generation (Storage::use_read_cache), read by find() in the same round
+    // trip as the session; empty when the store keeps none (sessions in the database).
+    std::string generation;
 };
 
 class SessionStore {
-public:
+  public:
     virtual ~SessionStore() = default;
     virtual Status ping() = 0;
     virtual Status create(const Session& s, int64_t idle_timeout, int64_t absolute_timeout) = 0;
     // Answers nullopt for an unknown, idle-expired or absolutely-expired session.
     virtual Result<std::optional<Session>> find(const std::string& id_hash, int64_t now,
-                                                int64_t idle_timeout,
-                                                int64_t absolute_timeout) = 0;
+                                                int64_t idle_timeout, int64_t absolute_timeout) = 0;
     virtual Status touch(const std::string& id_hash, int64_t now, int64_t idle_timeout) = 0;
     virtual Status remove(const std::string& id_hash) = 0;
     virtual Status remove_all_of_user(int64_t user_id) = 0;
+    // A new read cache generation after a change of cached data (Storage::set_read_cache): the
+    // next find() on every host answers it. Stores without a generation do nothing.
+    virtual Status bump_generation() { return Status::Ok(); }
 };
 
 // Fixed-window counters and locks for throttling ("login:email:x@y", "reg:ip:1.2.3.4", ...).
 class CounterStore {
-public:
+  public:
     virtual ~CounterStore() = default;
     // Adds one to key's counter in the window that started at its first hit and lasts
     // window_seconds; answers the count after the increment.
@@ -52,5 +57,11 @@ public:
 // url is "storage" (use the database behind storage) or "redis://host:port/db".
 Result<std::unique_ptr<SessionStore>> open_session_store(const std::string& url, Storage& storage);
 Result<std::unique_ptr<CounterStore>> open_counter_store(const std::string& url, Storage& storage);
+
+// Ties storage's read cache (Storage::set_read_cache) to the sessions' generation: every change
+// of cached data renews the generation, so the next request on every host reads it afresh. A
+// process that serves pages keeps answers for max_age_seconds; lkk-admin passes 0 (it only
+// announces its changes: imports, blocks, deletions).
+void attach_read_cache(Storage& storage, SessionStore& sessions, int64_t max_age_seconds);
 
 }  // namespace lkk

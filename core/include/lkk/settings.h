@@ -28,6 +28,9 @@ struct Settings {
         int64_t idle_timeout = 30 * 60;           // seconds; file: "30m"
         int64_t absolute_timeout = 12 * 60 * 60;  // seconds; file: "12h"
         bool cookie_secure = true;
+        // The read cache (README "Read cache"); only with sessions in Redis.
+        bool cache = true;
+        int64_t cache_max_age = 5;  // seconds; file: "5s" (at most "1h")
     } sessions;
     struct Mail {
         std::string url = "file:/var/lib/lkk/mail";

@@ -174,6 +174,16 @@ class Storage {
     // Applies pending migrations (SQLite does it on open; MySQL through lkk-admin migrate).
     virtual Status migrate() = 0;
 
+    // The read cache (README "Read cache"): find_user, list_links and the MoneyStore's
+    // latest_statement answers kept per thread for at most max_age_seconds (0: nothing kept)
+    // under the generation of use_read_cache. on_change runs, in the writing thread, after
+    // every unit of work (a transaction, or one call outside any) that wrote a table those
+    // answers come from. The default keeps nothing and announces nothing.
+    virtual void set_read_cache(int64_t /*max_age_seconds*/, std::function<void()> /*on_change*/) {}
+    // This thread's cache generation for the request it serves: read with the session in the
+    // same round trip; "" (outside requests with a session) reads around the cache.
+    virtual void use_read_cache(const std::string& /*generation*/) {}
+
     // Users. insert_user answers conflict when the e-mail is taken.
     virtual Result<int64_t> insert_user(const std::string& email, const std::string& password_hash,
                                         int64_t now) = 0;
