@@ -35,12 +35,6 @@ class CacheAcrossHosts(TwoHostsTestCase):
         on_b.cookies = dict(on_a.cookies)
         return on_a, on_b
 
-    def link(self, browser, account, surname, amount):
-        r = browser.form("accounts/link", "accounts/link", {"office": "SIM", "account": account,
-                                                            "surname": surname, "amount": amount})
-        self.assertEqual(r.status, 303, r.text)
-        return int(r.header("location").rsplit("=", 1)[1])
-
     def registry_on_b(self, on_b, times):
         pages = []
         for _ in range(times):
