@@ -187,6 +187,10 @@ std::string dotted_date(const CivilDate& d) {
     return iso.substr(8, 2) + "." + iso.substr(5, 2) + "." + iso.substr(0, iso.size() - 6);
 }
 
+std::string dotted_month(const std::string& period) {
+    return period.size() == 7 ? period.substr(5, 2) + "." + period.substr(0, 4) : period;
+}
+
 Window window_at(int64_t now, const std::string& time_zone, int start_day, int end_day) {
     Window w;
     w.today = local_date(now, time_zone);

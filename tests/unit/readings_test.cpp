@@ -81,6 +81,7 @@ TEST(ReadingWindow, LastDaysOfAMonthAreClamped) {
     EXPECT_TRUE(leap.open);
     EXPECT_EQ(iso_date(leap.end), "2028-02-29");
     EXPECT_EQ(dotted_date(leap.end), "29.02.2028");
+    EXPECT_EQ(dotted_month("2028-02"), "02.2028");
     EXPECT_TRUE(window_at(utc(2026, 4, 30, 12), "UTC", 25, 31).open);
     // A start day of 31 in a 30-day month opens on its last day.
     auto apr = window_at(utc(2026, 4, 29, 12), "UTC", 31, 31);

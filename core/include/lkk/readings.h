@@ -68,6 +68,8 @@ std::string period_before(const std::string& period, int months);
 std::string iso_date(const CivilDate& d);
 // "DD.MM.YYYY", as Russian text writes a date.
 std::string dotted_date(const CivilDate& d);
+// "MM.YYYY" of a period "YYYY-MM" (anything else is answered as it is).
+std::string dotted_month(const std::string& period);
 
 struct Window {
     bool open = false;

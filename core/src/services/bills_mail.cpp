@@ -15,6 +15,7 @@
 #include "lkk/bills.h"
 #include "lkk/log.h"
 #include "lkk/notifications.h"
+#include "lkk/readings.h"
 #include "lkk/templates.h"
 
 namespace lkk {
@@ -47,10 +48,6 @@ bool parse_bill_source(std::string_view s, int64_t& user_id, int64_t& link_id,
     return statements::parse_period(period).ok();
 }
 
-std::string month_dotted(const std::string& period) {
-    return period.size() == 7 ? period.substr(5, 2) + "." + period.substr(0, 4) : period;
-}
-
 }  // namespace
 
 Result<OutboxMail> Bills::bill_mail(const TemplateSet& templates, const BillRecipient& r,
@@ -58,7 +55,7 @@ Result<OutboxMail> Bills::bill_mail(const TemplateSet& templates, const BillReci
     std::string base = settings_.portal.base_url + settings_.portal.base_path;
     while (!base.empty() && base.back() == '/') base.pop_back();
     TemplateData data(TemplateData::type::object);
-    data.set("month", month_dotted(r.period));
+    data.set("month", readings::dotted_month(r.period));
     data.set("account", r.account_number);
     data.set("office", r.office_name);
     data.set("bill_link", base + "/accounts/" + std::to_string(r.link_id) + "/bill/" + r.period);

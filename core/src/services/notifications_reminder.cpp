@@ -4,7 +4,6 @@
 // must stay cheap, so the window is decided from the clock alone and the database is asked
 // at most once per readings.remind_interval while the window is open.
 #include <algorithm>
-#include <cstdio>
 #include <exception>
 #include <string>
 
@@ -20,12 +19,6 @@ namespace {
 constexpr int kRemindersPerRound = 200;
 // After a failed look-up (the database is down), try again this soon at the latest.
 constexpr int64_t kRetryAfterFailure = 60;
-
-std::string dotted(const CivilDate& d) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%02d.%02d.%04d", d.day, d.month, d.year);
-    return buf;
-}
 
 }  // namespace
 
@@ -46,9 +39,9 @@ Result<OutboxMail> Notifications::readings_mail(const readings::Window& window,
     std::string base = settings_.portal.base_url + settings_.portal.base_path;
     while (!base.empty() && base.back() == '/') base.pop_back();
     TemplateData data(TemplateData::type::object);
-    data.set("window_start", dotted(window.start));
-    data.set("window_end", dotted(window.end));
-    data.set("month", window.period.substr(5, 2) + "." + window.period.substr(0, 4));
+    data.set("window_start", readings::dotted_date(window.start));
+    data.set("window_end", readings::dotted_date(window.end));
+    data.set("month", readings::dotted_month(window.period));
     data.set("accounts_link", base + "/accounts");
     data.set("settings_link", base + "/settings");
     data.set("unsubscribe_link", link);
