@@ -21,7 +21,8 @@ rounds, each backend's registry page runs until 200k requests and the workers' R
 before and after. With --big a third portal (MariaDB + Redis) gets 1M users and 1M billing
 accounts, and its registry rate is set against the almost empty MariaDB portal's.
 Prints a table and writes the figures as JSON (--json, default bench-whole.json).
-  /usr/bin/python3 bench/http/whole.py [--big] [--json FILE] [BUILD_DIR]
+  /usr/bin/python3 bench/http/whole.py [--big] [--json FILE] [--backends sqlite,mysql]
+                                      [--pages login,registry,...] [BUILD_DIR]
 """
 import argparse
 import json
@@ -40,6 +41,11 @@ import benchlib  # noqa: E402
 ARGS = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ARGS.add_argument("--big", action="store_true", help="also 1M users and 1M billing accounts")
 ARGS.add_argument("--json", default="bench-whole.json", help="where to write the figures")
+ARGS.add_argument("--backends", default="sqlite,mysql",
+                  help="comma-separated: sqlite, mysql (default both)")
+ARGS.add_argument("--pages", default=None,
+                  help="comma-separated subset of the pages to run (default all; the RSS "
+                       "stage runs only with all)")
 ARGS.add_argument("build_dir", nargs="?")
 OPTS = ARGS.parse_args()
 harness = benchlib.harness(OPTS.build_dir)
@@ -52,6 +58,8 @@ ARGON2 = {"argon2_memory_kib": 19456, "argon2_iterations": 2, "argon2_parallelis
 PASSWORD = "benchpw1"
 LOGIN_LUA = os.path.join(HERE, "login.lua")
 PAGES = ("static", "healthz", "start", "registry", "account", "login")
+RUN = tuple(OPTS.pages.split(",")) if OPTS.pages else PAGES
+assert set(RUN) <= set(PAGES), "--pages: one of " + ", ".join(PAGES)
 
 
 def ms(text):
@@ -180,24 +188,27 @@ def median(values):
 def main():
     sites = {}
     try:
-        for backend in ("sqlite", "mysql"):
+        for backend in OPTS.backends.split(","):
             sites[backend] = Site(backend)
         runs = {b: {p: [] for p in PAGES + ("static_p99_alone", "static_p99_login")}
                 for b in sites}
         argon2 = []
         load = [os.getloadavg()[0]]
         for r in range(ROUNDS):
-            argon2.append(argon2_rate())
+            if "login" in RUN:
+                argon2.append(argon2_rate())
             for backend, site in sites.items():
                 for page, (path, cookie) in site.paths().items():
-                    runs[backend][page].append(wrk(site.portal.port, path, cookie))
-                runs[backend]["login"].append(site.login())
-                alone, loaded = static_under_login(site)
-                runs[backend]["static_p99_alone"].append(alone)
-                runs[backend]["static_p99_login"].append(loaded)
+                    if page in RUN:
+                        runs[backend][page].append(wrk(site.portal.port, path, cookie))
+                if "login" in RUN:
+                    runs[backend]["login"].append(site.login())
+                    alone, loaded = static_under_login(site)
+                    runs[backend]["static_p99_alone"].append(alone)
+                    runs[backend]["static_p99_login"].append(loaded)
             load.append(os.getloadavg()[0])
             print("round %d of %d done, load %.2f" % (r + 1, ROUNDS, load[-1]), flush=True)
-        rss = {b: rss_growth(s) for b, s in sites.items()}
+        rss = {b: rss_growth(s) for b, s in sites.items()} if RUN == PAGES else {}
         big = None
         if OPTS.big:
             big = big_database(sites)
@@ -235,37 +246,45 @@ def report(runs, argon2, rss, big, load, problems):
                "argon2_params": ARGON2, "backends": {}, "big": big}
     print("\nwrk -t2 -c64 (login -c16), %d s runs, median of %d rounds; load average %s"
           % (SECONDS, ROUNDS, " ".join("%.2f" % x for x in load)))
-    print("raw Argon2id m=%d t=%d p=%d on %d threads: %.1f hashes/s (rounds: %s)"
-          % (ARGON2["argon2_memory_kib"], ARGON2["argon2_iterations"],
-             ARGON2["argon2_parallelism"], os.cpu_count(), raw,
-             " ".join("%.1f" % x for x in argon2)))
+    if argon2:
+        print("raw Argon2id m=%d t=%d p=%d on %d threads: %.1f hashes/s (rounds: %s)"
+              % (ARGON2["argon2_memory_kib"], ARGON2["argon2_iterations"],
+                 ARGON2["argon2_parallelism"], os.cpu_count(), raw,
+                 " ".join("%.1f" % x for x in argon2)))
     print("%-8s %-9s %10s %9s %10s %8s  %s" % ("backend", "page", "req/s", "p99 ms", "vs static",
                                               "non-2xx", "rounds req/s"))
     for backend, pages in runs.items():
         out = {}
         static = median([x[0] for x in pages["static"]])
         for page in PAGES:
+            if not pages[page]:
+                continue
             rates = [x[0] for x in pages[page]]
             rate, p99 = median(rates), median([x[1] for x in pages[page]])
             bad = sum(x[2] for x in pages[page])
-            ratio = rate / (raw if page == "login" else static)
+            base = raw if page == "login" else static
+            ratio = rate / base if base else float("nan")
             out[page] = {"rps": rates, "p99_ms": [x[1] for x in pages[page]], "non_2xx": bad,
                          "median_rps": rate, "median_p99_ms": p99,
                          "ratio": ratio, "ratio_of": "argon2_raw" if page == "login" else "static"}
             print("%-8s %-9s %10.0f %9.2f %9.3fx%s %8d  %s"
                   % (backend, page, rate, p99, ratio, "A" if page == "login" else " ", bad,
                      " ".join("%.0f" % x for x in rates)))
+        figures["backends"][backend] = out
+        if not pages["static_p99_alone"]:
+            continue
         alone = median(pages["static_p99_alone"])
         loaded = median(pages["static_p99_login"])
         out["static_p99_ms_alone"] = pages["static_p99_alone"]
         out["static_p99_ms_under_login"] = pages["static_p99_login"]
-        before, after, growth, requests = rss[backend]
-        out["rss"] = {"before_kib": before, "after_kib": after, "max_worker_growth_kib": growth,
-                      "requests": requests}
-        print("%-8s static p99 alone %.2f ms, under login load %.2f ms (%.2fx); worker RSS "
-              "%d -> %d KiB over %d registry requests (largest growth of one worker %d KiB)"
-              % (backend, alone, loaded, loaded / alone, before, after, requests, growth))
-        figures["backends"][backend] = out
+        print("%-8s static p99 alone %.2f ms, under login load %.2f ms (%.2fx)"
+              % (backend, alone, loaded, loaded / alone))
+        if backend in rss:
+            before, after, growth, requests = rss[backend]
+            out["rss"] = {"before_kib": before, "after_kib": after,
+                          "max_worker_growth_kib": growth, "requests": requests}
+            print("%-8s worker RSS %d -> %d KiB over %d registry requests (largest growth of "
+                  "one worker %d KiB)" % (backend, before, after, requests, growth))
     print("(A: login as a ratio of the raw Argon2id rate; the others of the static file)")
     if big:
         print("registry with 1M users + 1M accounts: %.0f req/s vs %.0f almost empty: %.3fx"

@@ -13,6 +13,7 @@
 
 #include "lkk/app.h"
 #include "lkk/clock.h"
+#include "lkk/crypto.h"
 #include "lkk/log.h"
 #include "lkk/mailer.h"
 #include "lkk/metrics.h"
@@ -86,6 +87,10 @@ void lkk_global_init(void) noexcept {
     } catch (...) {
         // std::call_once may throw std::system_error; libcurl then initialises lazily.
     }
+}
+
+void lkk_set_worker_processes(unsigned processes) noexcept {
+    lkk::crypto::set_hashing_processes(processes);
 }
 
 size_t lkk_max_body_bytes(void) noexcept {

@@ -7,8 +7,13 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <cerrno>
 #include <charconv>
 #include <limits>
 #include <semaphore>
@@ -38,28 +43,71 @@ bool take_param(std::string_view& text, std::string_view name, uint32_t& out) {
     return true;
 }
 
-// At most as many Argon2 runs at once as the process has CPUs (issue 11): each run fills its
-// memory cost (19 MiB by default) with random accesses, so more runs than cores only evict
-// one another from the caches and every login gets slower. The pool threads beyond that wait
-// here, and the cores left over serve the event loop (static files stay fast during a login
-// storm).
+std::atomic<unsigned> g_hashing_processes{1};
+
+// At most as many Argon2 runs at once on the machine as it has CPUs (issue 11): each run fills
+// its memory cost (19 MiB by default) with random accesses, so more runs than cores only evict
+// one another from the caches and every login gets slower. The CPUs are shared out between the
+// server's processes (set_hashing_processes: a count per process, so a worker that dies cannot
+// leave a slot taken); the pool threads beyond that wait here.
+//
+// While it hashes, a thread also runs at a lower priority (kHashNice), so the event loops keep
+// the CPU they need and static files stay fast during a login storm. A thread that may not
+// raise its priority again afterwards (an unprivileged worker) stays low; it is lowered once.
 class HashSlot {
   public:
-    HashSlot() { slots().acquire(); }
-    ~HashSlot() { slots().release(); }
+    HashSlot() {
+        slots().acquire();
+        lower();
+    }
+    ~HashSlot() {
+        restore();
+        slots().release();
+    }
     HashSlot(const HashSlot&) = delete;
     HashSlot& operator=(const HashSlot&) = delete;
 
   private:
     static constexpr std::ptrdiff_t kMaxSlots = 1024;
+    static constexpr int kHashNice = 5;
     static std::counting_semaphore<kMaxSlots>& slots() {
-        static std::counting_semaphore<kMaxSlots> s(
-            std::clamp<std::ptrdiff_t>(std::thread::hardware_concurrency(), 1, kMaxSlots));
+        static std::counting_semaphore<kMaxSlots> s(std::clamp<std::ptrdiff_t>(
+            std::thread::hardware_concurrency() / std::max(1U, g_hashing_processes.load()), 1,
+            kMaxSlots));
         return s;
     }
+    // setpriority(PRIO_PROCESS, tid) sets one thread's nice value on Linux (setpriority(2)).
+    void lower() {
+        if (lowered_) return;
+        errno = 0;
+        const int now = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+        if (errno != 0) return;
+        if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), std::min(now + kHashNice, 19)) ==
+            0) {
+            lowered_ = true;
+            previous_ = now;
+            restore_ = true;
+        }
+    }
+    void restore() {
+        if (!restore_) return;
+        restore_ = false;
+        if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), previous_) == 0)
+            lowered_ = false;
+    }
+    static thread_local bool lowered_;
+    static thread_local int previous_;
+    bool restore_ = false;
 };
 
+thread_local bool HashSlot::lowered_ = false;
+thread_local int HashSlot::previous_ = 0;
+
 }  // namespace
+
+void set_hashing_processes(unsigned processes) {
+    g_hashing_processes.store(std::max(1U, processes));
+}
 
 // Argon2id with a fresh salt per password, so equal passwords never share a hash.
 Result<std::string> hash_password(std::string_view password, const Argon2Params& params) {
@@ -148,11 +196,13 @@ std::string base64url_encode(std::string_view bytes) {
     return out;
 }
 
-std::string sha256_hex(std::string_view data) {
+namespace {
+
+std::string digest_hex(std::string_view data, const EVP_MD* md_type) {
     std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
     unsigned int md_len = 0;
-    if (EVP_Digest(data.data(), data.size(), md.data(), &md_len, EVP_sha256(), nullptr) != 1) {
-        OPENSSL_die("EVP_Digest(sha256) failed", __FILE__, __LINE__);
+    if (EVP_Digest(data.data(), data.size(), md.data(), &md_len, md_type, nullptr) != 1) {
+        OPENSSL_die("EVP_Digest failed", __FILE__, __LINE__);
     }
     static constexpr char kHex[] = "0123456789abcdef";
     std::string out;
@@ -162,6 +212,16 @@ std::string sha256_hex(std::string_view data) {
         out.push_back(kHex[md[i] & 0x0f]);
     }
     return out;
+}
+
+}  // namespace
+
+std::string sha256_hex(std::string_view data) {
+    return digest_hex(data, EVP_sha256());
+}
+
+std::string sha1_hex(std::string_view data) {
+    return digest_hex(data, EVP_sha1());
 }
 
 // CRYPTO_memcmp does not stop at the first difference. When the lengths differ we still run

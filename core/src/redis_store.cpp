@@ -170,6 +170,14 @@ ContextPtr connect(const Endpoint& e, int timeout_ms) {
     return c;
 }
 
+// A Lua script, sent by its SHA-1 (EVALSHA) so a request carries a few bytes instead of the
+// whole text; RedisConnections::script sends the text once more where the server does not know
+// it yet (NOSCRIPT: a new or restarted Redis, a failover).
+struct Script {
+    explicit Script(const char* text) : body(text), sha(crypto::sha1_hex(text)) {}
+    std::string body, sha;
+};
+
 // The connection pool: one context per thread, created lazily, dropped after any error.
 // Behind Sentinel (issue 14) the master's address is asked of the sentinels, the first that
 // answers, and kept until a connection to it fails or it refuses a write (READONLY: it was
@@ -199,6 +207,16 @@ class RedisConnections {
             drop();
             if (attempt > 0) return Status::Unavailable("redis: " + error);
         }
+    }
+
+    // EVALSHA script args (numkeys, keys, argv); EVAL with the text when Redis does not know it.
+    Result<ReplyPtr> script(const Script& s, std::vector<std::string> args) {
+        args.insert(args.begin(), {"EVALSHA", s.sha});
+        auto r = command(args);
+        if (r.ok() || r.error().message().find("NOSCRIPT") == std::string::npos) return r;
+        args[0] = "EVAL";
+        args[1] = s.body;
+        return command(args);
     }
 
   private:
@@ -307,23 +325,23 @@ const std::string kGenerationKey = "lkk:generation";
 
 // KEYS: session, generation. ARGV: a fresh generation, set when there is none (a Redis that
 // restarted empty must not answer a generation some worker still keeps data under).
-const char* kFindScript = R"(
+const Script kFindScript(R"(
 local v = redis.call('HMGET', KEYS[1], 'user_id', 'csrf', 'created_at', 'last_seen_at')
 redis.call('SET', KEYS[2], ARGV[1], 'NX')
-return {v[1], v[2], v[3], v[4], redis.call('GET', KEYS[2])})";
+return {v[1], v[2], v[3], v[4], redis.call('GET', KEYS[2])})");
 
 // KEYS: session, user set. ARGV: user_id, csrf, created_at, last_seen_at, abs_expires,
 // ttl, id_hash, user-set ttl.
-const char* kCreateScript = R"(
+const Script kCreateScript(R"(
 redis.call('HSET', KEYS[1], 'user_id', ARGV[1], 'csrf', ARGV[2], 'created_at', ARGV[3],
            'last_seen_at', ARGV[4], 'abs_expires', ARGV[5])
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 redis.call('SADD', KEYS[2], ARGV[7])
 redis.call('EXPIRE', KEYS[2], ARGV[8])
-return 1)";
+return 1)");
 
 // KEYS: session. ARGV: now, idle timeout, grace.
-const char* kTouchScript = R"(
+const Script kTouchScript(R"(
 local exp = redis.call('HGET', KEYS[1], 'abs_expires')
 if not exp then return 0 end
 local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -332,24 +350,24 @@ if rest < ttl then ttl = rest end
 if ttl <= 0 then redis.call('DEL', KEYS[1]) return 0 end
 redis.call('HSET', KEYS[1], 'last_seen_at', ARGV[1])
 redis.call('EXPIRE', KEYS[1], ttl + tonumber(ARGV[3]))
-return 1)";
+return 1)");
 
 // KEYS: session. ARGV: session prefix... user prefix, id_hash.
-const char* kRemoveScript = R"(
+const Script kRemoveScript(R"(
 local uid = redis.call('HGET', KEYS[1], 'user_id')
 redis.call('DEL', KEYS[1])
 if uid then redis.call('SREM', ARGV[1] .. uid, ARGV[2]) end
-return 1)";
+return 1)");
 
 // KEYS: user set. ARGV: session prefix.
-const char* kRemoveAllScript = R"(
+const Script kRemoveAllScript(R"(
 local ids = redis.call('SMEMBERS', KEYS[1])
 for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id) end
 redis.call('DEL', KEYS[1])
-return #ids)";
+return #ids)");
 
 // KEYS: counter. ARGV: now, window, grace. A fixed window that starts at its first hit.
-const char* kHitScript = R"(
+const Script kHitScript(R"(
 local now, win = tonumber(ARGV[1]), tonumber(ARGV[2])
 local v = redis.call('HMGET', KEYS[1], 'count', 'window_end')
 local c
@@ -360,7 +378,7 @@ else
   c = redis.call('HINCRBY', KEYS[1], 'count', 1)
 end
 redis.call('EXPIRE', KEYS[1], win + tonumber(ARGV[3]))
-return c)";
+return c)");
 
 class RedisSessionStore final : public SessionStore {
   public:
@@ -374,19 +392,19 @@ class RedisSessionStore final : public SessionStore {
     Status create(const Session& s, int64_t idle_timeout, int64_t absolute_timeout) override {
         const int64_t abs_expires = s.created_at + absolute_timeout;
         const int64_t ttl = std::min(idle_timeout, absolute_timeout) + kGraceSeconds;
-        auto r =
-            redis_.command({"EVAL", kCreateScript, "2", kSessionPrefix + s.id_hash,
-                            kUserPrefix + std::to_string(s.user_id), std::to_string(s.user_id),
-                            s.csrf, std::to_string(s.created_at), std::to_string(s.last_seen_at),
-                            std::to_string(abs_expires), std::to_string(ttl), s.id_hash,
-                            std::to_string(absolute_timeout + kGraceSeconds)});
+        auto r = redis_.script(
+            kCreateScript,
+            {"2", kSessionPrefix + s.id_hash, kUserPrefix + std::to_string(s.user_id),
+             std::to_string(s.user_id), s.csrf, std::to_string(s.created_at),
+             std::to_string(s.last_seen_at), std::to_string(abs_expires), std::to_string(ttl),
+             s.id_hash, std::to_string(absolute_timeout + kGraceSeconds)});
         return r.ok() ? Status::Ok() : r.error();
     }
 
     Result<std::optional<Session>> find(const std::string& id_hash, int64_t now,
                                         int64_t idle_timeout, int64_t absolute_timeout) override {
-        auto r = redis_.command({"EVAL", kFindScript, "2", kSessionPrefix + id_hash, kGenerationKey,
-                                 crypto::random_token()});
+        auto r = redis_.script(
+            kFindScript, {"2", kSessionPrefix + id_hash, kGenerationKey, crypto::random_token()});
         if (!r.ok()) return r.error();
         const redisReply* a = r->get();
         if (a->type != REDIS_REPLY_ARRAY || a->elements != 5 ||
@@ -408,21 +426,21 @@ class RedisSessionStore final : public SessionStore {
     }
 
     Status touch(const std::string& id_hash, int64_t now, int64_t idle_timeout) override {
-        auto r = redis_.command({"EVAL", kTouchScript, "1", kSessionPrefix + id_hash,
-                                 std::to_string(now), std::to_string(idle_timeout),
-                                 std::to_string(kGraceSeconds)});
+        auto r = redis_.script(kTouchScript,
+                               {"1", kSessionPrefix + id_hash, std::to_string(now),
+                                std::to_string(idle_timeout), std::to_string(kGraceSeconds)});
         return r.ok() ? Status::Ok() : r.error();
     }
 
     Status remove(const std::string& id_hash) override {
-        auto r = redis_.command(
-            {"EVAL", kRemoveScript, "1", kSessionPrefix + id_hash, kUserPrefix, id_hash});
+        auto r =
+            redis_.script(kRemoveScript, {"1", kSessionPrefix + id_hash, kUserPrefix, id_hash});
         return r.ok() ? Status::Ok() : r.error();
     }
 
     Status remove_all_of_user(int64_t user_id) override {
-        auto r = redis_.command(
-            {"EVAL", kRemoveAllScript, "1", kUserPrefix + std::to_string(user_id), kSessionPrefix});
+        auto r = redis_.script(kRemoveAllScript,
+                               {"1", kUserPrefix + std::to_string(user_id), kSessionPrefix});
         return r.ok() ? Status::Ok() : r.error();
     }
 
@@ -453,8 +471,9 @@ class RedisCounterStore final : public CounterStore {
     explicit RedisCounterStore(RedisAddress a) : redis_(std::move(a)) {}
 
     Result<int64_t> hit(const std::string& key, int64_t window_seconds, int64_t now) override {
-        auto r = redis_.command({"EVAL", kHitScript, "1", kCounterPrefix + key, std::to_string(now),
-                                 std::to_string(window_seconds), std::to_string(kGraceSeconds)});
+        auto r = redis_.script(kHitScript,
+                               {"1", kCounterPrefix + key, std::to_string(now),
+                                std::to_string(window_seconds), std::to_string(kGraceSeconds)});
         if (!r.ok()) return r.error();
         return as_int(r->get());
     }

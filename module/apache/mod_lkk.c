@@ -30,6 +30,7 @@
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
+#include "ap_mpm.h"
 
 #include "apr_atomic.h"
 #include "apr_shm.h"
@@ -293,6 +294,7 @@ static void lkk_child_init(apr_pool_t* pchild, server_rec* s) {
     lkk_child_t* c;
     apr_status_t rv;
     char err[LKK_ERRLEN];
+    int daemons = 1;
 
     /* mapped by the parent before the fork: the same counters in every child */
     lkk_metrics_attach(lkk_metrics_mem);
@@ -306,6 +308,12 @@ static void lkk_child_init(apr_pool_t* pchild, server_rec* s) {
     c->settings_file = lkk_settings_file;
 
     lkk_set_logger(lkk_log, s);
+
+    /* the CPUs are shared out between the children for password hashing */
+    if (ap_mpm_query(AP_MPMQ_MAX_DAEMONS, &daemons) != APR_SUCCESS || daemons < 1) {
+        daemons = 1;
+    }
+    lkk_set_worker_processes((unsigned)daemons);
 
     c->app = lkk_app_create(c->settings_file, err, sizeof(err));
     if (c->app == NULL) {

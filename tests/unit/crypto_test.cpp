@@ -2,6 +2,11 @@
 #include "lkk/crypto.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 
 #include <set>
 #include <string>
@@ -135,6 +140,30 @@ TEST(Crypto, Sha256KnownVectors) {
     EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     EXPECT_EQ(sha256_hex("abc"),
               "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Crypto, Sha1KnownVectors) {
+    EXPECT_EQ(sha1_hex(""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+    EXPECT_EQ(sha1_hex("abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
+}
+
+// Hashes on a thread lower its priority for the hash and give it back afterwards when the
+// process may (root, as in the tests); a thread that may not stays lowered, never lower still.
+TEST(Crypto, HashingRunsAtALowerPriorityAndGivesItBack) {
+    errno = 0;
+    const int before = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+    ASSERT_EQ(errno, 0);
+    Argon2Params cheap{64, 1, 1};
+    ASSERT_TRUE(hash_password("pw", cheap).ok());
+    const int after = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+    if (geteuid() == 0) {
+        EXPECT_EQ(after, before);
+    } else {
+        EXPECT_GE(after, before);
+        EXPECT_LE(after, std::min(before + 5, 19));
+        ASSERT_TRUE(hash_password("pw", cheap).ok());
+        EXPECT_EQ(getpriority(PRIO_PROCESS, static_cast<id_t>(gettid())), after);
+    }
 }
 
 TEST(Crypto, ConstantTimeEqual) {

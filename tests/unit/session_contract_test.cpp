@@ -346,5 +346,40 @@ TEST(SqliteSessions, ExpiredRowsAreSwept) {
     std::filesystem::remove_all(dir);
 }
 
+// The Lua scripts go by their SHA-1 (EVALSHA); a Redis that forgot them (restarted, failed
+// over, SCRIPT FLUSH) gets the text once more and every operation goes on working.
+TEST(RedisScripts, SentAgainWhenTheServerForgetsThem) {
+    std::string url;
+    LKK_TEST_SERVER_URL(url, "LKK_TEST_REDIS_URL");
+    const std::string tag = random_tag();
+    const auto db = std::filesystem::temp_directory_path() / ("lkk-scripts-" + tag + ".db");
+    auto storage = open_storage("sqlite:" + db.string());
+    ASSERT_TRUE(storage.ok()) << storage.error().message();
+    auto sessions = open_session_store(url, **storage);
+    ASSERT_TRUE(sessions.ok()) << sessions.error().message();
+    auto counters = open_counter_store(url, **storage);
+    ASSERT_TRUE(counters.ok()) << counters.error().message();
+    const int64_t now = static_cast<int64_t>(std::time(nullptr));
+    auto flush = [&] {
+        ASSERT_EQ(std::system(("redis-cli -u '" + url + "' SCRIPT FLUSH >/dev/null").c_str()), 0);
+    };
+    flush();
+    ASSERT_TRUE((*sessions)->create({"s" + tag, 3, "c", now, now, ""}, kIdle, kAbsolute).ok());
+    flush();
+    auto found = (*sessions)->find("s" + tag, now, kIdle, kAbsolute);
+    ASSERT_TRUE(found.ok()) << found.error().message();
+    ASSERT_TRUE(found->has_value());
+    EXPECT_EQ((*found)->user_id, 3);
+    flush();
+    EXPECT_EQ(*(*counters)->hit("k" + tag, 60, now), 1);
+    EXPECT_EQ(*(*counters)->hit("k" + tag, 60, now), 2) << "by its SHA-1 now";
+    flush();
+    ASSERT_TRUE((*sessions)->remove("s" + tag).ok());
+    EXPECT_FALSE(*(*sessions)->find("s" + tag, now, kIdle, kAbsolute));
+    std::error_code ec;
+    for (const char* suffix : {"", "-wal", "-shm"})
+        std::filesystem::remove(db.string() + suffix, ec);
+}
+
 }  // namespace
 }  // namespace lkk

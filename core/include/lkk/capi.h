@@ -6,8 +6,8 @@
  * never assumed to be NUL-terminated, since nginx's ngx_str_t are not.
  *
  * Threading: lkk_app_handle(), lkk_app_deliver_mail() and lkk_app_refresh_metrics() block
- * (database, Argon2, SMTP) and are called from nginx's thread pool only; they are safe to call from several threads at
- * once. The other functions run on the event loop or at configuration time. */
+ * (database, Argon2, SMTP) and are called from nginx's thread pool only; they are safe to call from
+ * several threads at once. The other functions run on the event loop or at configuration time. */
 #ifndef LKK_CAPI_H
 #define LKK_CAPI_H
 
@@ -64,6 +64,11 @@ size_t lkk_max_body_bytes(void) LKK_NOEXCEPT;
  * Answers 0 when it is fine; otherwise 1 and "FILE:LINE:COLUMN: message" in err
  * (always NUL-terminated, truncated to errlen). */
 int lkk_settings_check(const char* path, char* err, size_t errlen) LKK_NOEXCEPT;
+
+/* How many processes of the server run the portal at once (nginx: worker_processes), so that
+ * the CPUs are shared out between them for password hashing: each process runs at most
+ * max(1, CPUs / processes) Argon2 hashes at a time. Per process, before lkk_app_create(). */
+void lkk_set_worker_processes(unsigned processes) LKK_NOEXCEPT;
 
 /* Loads the settings and creates the application (per worker process, after fork).
  * NULL on failure with a human message in err ("schema is behind: run lkk-admin migrate"). */

@@ -23,6 +23,12 @@ Result<std::string> hash_password(std::string_view password, const Argon2Params&
 // A malformed encoded string simply does not match.
 bool verify_password(std::string_view password, const std::string& encoded);
 
+// How many processes of this server hash passwords at once (nginx's worker_processes). Each
+// process then runs at most max(1, CPUs / processes) Argon2 runs at a time, so the machine as a
+// whole runs about as many as it has CPUs. Call it before the first hash (a worker's start);
+// later calls change nothing. Without it a process counts as alone (lkk-admin, tests).
+void set_hashing_processes(unsigned processes);
+
 // True when the encoded hash was made with other parameters (or is unreadable), so a login
 // that just verified the password should store a fresh hash.
 bool needs_rehash(const std::string& encoded, const Argon2Params& params);
@@ -41,6 +47,10 @@ std::string base64url_encode(std::string_view bytes);
 // Lower-case hex SHA-256; the form in which tokens are stored, so a database leak yields no
 // usable token.
 std::string sha256_hex(std::string_view data);
+
+// Lower-case hex SHA-1, only where a protocol names things by it (Redis' EVALSHA); never for
+// secrets.
+std::string sha1_hex(std::string_view data);
 
 // Compares secrets without a timing side channel on their content.
 bool constant_time_equal(std::string_view a, std::string_view b);
