@@ -58,7 +58,10 @@ void ReadCache::use(const std::string& generation) {
         return;
     }
     Thread& t = threads_[std::this_thread::get_id()];
-    if (t.generation != generation) t = Thread{false, generation, {}, {}, {}};
+    if (t.generation != generation) {
+        t = Thread{};
+        t.generation = generation;
+    }
     t.active = true;
 }
 

@@ -14,13 +14,22 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
+#include "lkk/meter_store.h"
 #include "lkk/money_store.h"
 #include "lkk/storage.h"
 #include "sql_connection.h"
 
 namespace lkk::db {
+
+template <class T>
+inline constexpr bool is_list = false;
+template <class T>
+inline constexpr bool is_list<std::vector<T>> = true;
 
 class ReadCache {
   public:
@@ -35,6 +44,11 @@ class ReadCache {
         std::map<int64_t, Entry<std::optional<User>>> users;
         std::map<int64_t, Entry<std::vector<LinkedAccount>>> links;
         std::map<int64_t, Entry<std::optional<Statement>>> statements;
+        // The account page's imported data (statements, payments, meters); the readings are
+        // not kept (a submission does not renew the generation).
+        std::map<std::pair<int64_t, std::string>, Entry<std::vector<Statement>>> histories;
+        std::map<std::tuple<int64_t, std::string, int>, Entry<std::vector<Payment>>> payments;
+        std::map<int64_t, Entry<std::vector<Meter>>> meters;
     };
 
     // 0 keeps nothing (the process only announces its changes: lkk-admin, or a cache turned
@@ -49,8 +63,9 @@ class ReadCache {
     void forget();
 
     // The answer kept for key under this thread's generation, or fetch()'s (kept when ok).
-    template <class T, class Fetch>
-    Result<T> through(std::map<int64_t, Entry<T>> Thread::*table, int64_t key, Fetch fetch) {
+    template <class K, class T, class Fetch>
+    Result<T> through(std::map<K, Entry<T>> Thread::*table, const std::type_identity_t<K>& key,
+                      Fetch fetch) {
         Thread* t = mine();
         const auto now = std::chrono::steady_clock::now();
         if (t != nullptr) {
@@ -61,7 +76,8 @@ class ReadCache {
         Result<T> fresh = fetch();
         if (t != nullptr && fresh.ok()) {
             auto& kept = t->*table;
-            if (kept.size() >= kMaxEntries) kept.clear();
+            // Lists hold up to 36 months or 200 payments each: fewer of them per thread.
+            if (kept.size() >= (is_list<T> ? kMaxLists : kMaxEntries)) kept.clear();
             kept[key] = Entry<T>{now, *fresh};
         }
         return fresh;
@@ -69,6 +85,7 @@ class ReadCache {
 
   private:
     static constexpr size_t kMaxEntries = 10000;  // per table and thread
+    static constexpr size_t kMaxLists = 256;
     // This thread's part when it reads through the cache, else nullptr. Only its own thread
     // touches a part; the lock guards the map of parts.
     Thread* mine();

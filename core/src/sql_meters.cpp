@@ -89,12 +89,14 @@ Result<int64_t> SqlStorage::count_meters() {
 }
 
 Result<std::vector<Meter>> SqlStorage::meters_of_account(int64_t billing_account_id) {
-    return with_connection([&](Connection& c) {
-        return db::find_all<Meter>(
-            c,
-            std::string("SELECT ") + kMeterColumns +
-                " FROM meters m WHERE m.billing_account_id = ? ORDER BY m.serial",
-            {billing_account_id}, [](const Row& r) { return read_meter(r, 0); });
+    return cache_.through(&db::ReadCache::Thread::meters, billing_account_id, [&] {
+        return with_connection([&](Connection& c) {
+            return db::find_all<Meter>(
+                c,
+                std::string("SELECT ") + kMeterColumns +
+                    " FROM meters m WHERE m.billing_account_id = ? ORDER BY m.serial",
+                {billing_account_id}, [](const Row& r) { return read_meter(r, 0); });
+        });
     });
 }
 

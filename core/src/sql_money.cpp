@@ -135,26 +135,32 @@ Result<std::optional<Statement>> SqlStorage::statement(int64_t billing_account_i
 
 Result<std::vector<Statement>> SqlStorage::statements_of(int64_t billing_account_id,
                                                          const std::string& from_period) {
-    return with_connection([&](Connection& c) {
-        return db::find_all<Statement>(
-            c,
-            std::string("SELECT ") + kStatementColumns +
-                " FROM statements s WHERE s.billing_account_id = ? AND s.period >= ? "
-                "ORDER BY s.period",
-            {billing_account_id, from_period}, read_statement);
-    });
+    return cache_.through(
+        &db::ReadCache::Thread::histories, {billing_account_id, from_period}, [&] {
+            return with_connection([&](Connection& c) {
+                return db::find_all<Statement>(
+                    c,
+                    std::string("SELECT ") + kStatementColumns +
+                        " FROM statements s WHERE s.billing_account_id = ? AND s.period >= ? "
+                        "ORDER BY s.period",
+                    {billing_account_id, from_period}, read_statement);
+            });
+        });
 }
 
 Result<std::vector<Payment>> SqlStorage::payments_of(int64_t billing_account_id,
                                                      const std::string& from_date, int limit) {
-    return with_connection([&](Connection& c) {
-        return db::find_all<Payment>(
-            c,
-            std::string("SELECT ") + kPaymentColumns +
-                " FROM payments p WHERE p.billing_account_id = ? AND p.paid_on >= ? "
-                "ORDER BY p.paid_on DESC, p.id DESC LIMIT ?",
-            {billing_account_id, from_date, int64_t{limit}}, read_payment);
-    });
+    return cache_.through(
+        &db::ReadCache::Thread::payments, {billing_account_id, from_date, limit}, [&] {
+            return with_connection([&](Connection& c) {
+                return db::find_all<Payment>(
+                    c,
+                    std::string("SELECT ") + kPaymentColumns +
+                        " FROM payments p WHERE p.billing_account_id = ? AND p.paid_on >= ? "
+                        "ORDER BY p.paid_on DESC, p.id DESC LIMIT ?",
+                    {billing_account_id, from_date, int64_t{limit}}, read_payment);
+            });
+        });
 }
 
 }  // namespace lkk

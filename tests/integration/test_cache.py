@@ -2,7 +2,8 @@
 lkk-admin is seen by the very next request on host B, whose workers have the registry cached.
 
 Host B is its own nginx (two workers of two pool threads) on A's database and sessions. The
-same subscriber's cookie is used on both hosts. Before each change, B's registry is read often
+same subscriber's cookie is used on both hosts. Before each change, B's registry (or account
+page: its statements, payments and meters are kept too) is read often
 enough that every pool thread of B has it cached (with sessions in Redis); after it, every one
 of a dozen reads on B must show the change. On SQLite (sessions in the database) nothing is
 cached, and the same tests show the answers are right there too.
@@ -92,6 +93,46 @@ class CacheAcrossHosts(TwoHostsTestCase):
                     "SIM;100202;%d-01;0;432,10;0;432,10;70;7,16\n" % year)
         self.portal.admin("statements", "import", path)
         self.assert_every(self.registry_on_b(on_b, AFTER), "432,10")
+
+    def test_the_account_pages_imports_are_seen_on_b_at_once(self):
+        """The account page keeps the statements, payments and meters it read, under the same
+        generation as the registry: each import shows on B's next view."""
+        last = this_year() - 1
+        self.import_billing([("SIM", "100277", "Орлова", "10,00", "%d-11-10" % last,
+                              "ул. Садовая, 7")])
+        on_a, on_b = self.subscriber("cache-account@example.org")
+        page = "accounts/%d" % self.link(on_a, "100277", "Орлова", "0")  # paid last year
+
+        def account_on_b(times):
+            pages = []
+            for _ in range(times):
+                r = on_b.get(page)
+                self.assertEqual(r.status, 200, r.text)
+                pages.append(r.text)
+            return pages
+
+        def imported(kind, header, row):
+            path = os.path.join(self.portal.dir, "%s-cache.csv" % kind)
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(header + row + "\n")
+            self.portal.admin(kind, "import", path)
+
+        self.assert_every(account_on_b(WARM), "K-277", present=False)
+        imported("meters", "office;account;meter;last_reading;last_reading_date;name;model;"
+                 "digits;verification_due\n",
+                 "SIM;100277;K-277;1000;%d-12-01;Кухня;;5;%d-01-01" % (last, last + 3))
+        self.assert_every(account_on_b(AFTER), "K-277")
+
+        self.assert_every(account_on_b(WARM), "432,10", present=False)
+        imported("statements", "office;account;period;opening_balance;accrued;paid;"
+                 "closing_balance;consumption;tariff\n",
+                 "SIM;100277;%d-12;0;432,10;0;432,10;70;7,16" % last)
+        self.assert_every(account_on_b(AFTER), "432,10")
+
+        self.assert_every(account_on_b(WARM), "321,09", present=False)
+        imported("payments", "office;account;payment_id;date;amount;channel\n",
+                 "SIM;100277;P-277;%d-12-20;321,09;Почта России" % last)
+        self.assert_every(account_on_b(AFTER), "321,09")
 
     def test_block_by_lkk_admin_ends_the_session_on_b_at_once(self):
         on_a, on_b = self.subscriber("cache-block@example.org")
