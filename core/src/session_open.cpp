@@ -30,6 +30,7 @@ class StorageSessions final : public SessionStore {
     Status remove_all_of_user(int64_t user_id) override {
         return inner_.remove_all_of_user(user_id);
     }
+    Status bump_generation() override { return inner_.bump_generation(); }
 
   private:
     SessionStore& inner_;
@@ -81,8 +82,8 @@ Result<std::unique_ptr<CounterStore>> open_counter_store(const std::string& url,
                            "redis-sentinel://s1:26379,s2:26379/master/db");
 }
 
-// With sessions in the database there is no generation, so nothing is ever kept: the cache
-// needs a store every host asks anyway, in the round trip it makes for the session.
+// The generation lives where the sessions do (Redis, or the database's cache_generation):
+// the store every host asks anyway, in the round trip it makes for the session.
 void attach_read_cache(Storage& storage, SessionStore& sessions, int64_t max_age_seconds) {
     storage.set_read_cache(max_age_seconds, [&sessions] {
         if (Status s = sessions.bump_generation(); !s.ok()) {

@@ -44,9 +44,10 @@ bool changes_cached_data(std::string_view sql) {
     // INSERT [OR REPLACE|OR IGNORE|IGNORE] INTO t, REPLACE INTO t, DELETE FROM t, UPDATE t.
     while (is_one_of(table, {"OR", "REPLACE", "IGNORE", "INTO", "FROM", "LOW_PRIORITY"}))
         table = next_word(sql, pos);
-    return !is_one_of(
-        table, {"SESSIONS", "COUNTERS", "AUDIT_LOG", "OUTBOX", "TOKENS", "CONSENTS", "READINGS",
-                "NOTIFICATION_PREFERENCES", "SENT_NOTIFICATIONS", "UNSUBSCRIBE_TOKENS"});
+    // CACHE_GENERATION: renewing the generation announces a change, it is none itself.
+    return !is_one_of(table, {"SESSIONS", "COUNTERS", "AUDIT_LOG", "OUTBOX", "TOKENS", "CONSENTS",
+                              "READINGS", "NOTIFICATION_PREFERENCES", "SENT_NOTIFICATIONS",
+                              "UNSUBSCRIBE_TOKENS", "CACHE_GENERATION"});
 }
 
 void ReadCache::use(const std::string& generation) {

@@ -36,8 +36,8 @@ class Row {
 
 // True when the statement may change what the read cache keeps (sql_cache.h): every statement
 // except reads, transaction control and writes to the tables the cached answers never read
-// (sessions, counters, audit log, outbox, tokens, consents, readings, notifications). Unknown
-// statements count as changes.
+// (sessions, counters, audit log, outbox, tokens, consents, readings, notifications) and to the
+// generation itself (cache_generation). Unknown statements count as changes.
 bool changes_cached_data(std::string_view sql);
 
 class Connection {

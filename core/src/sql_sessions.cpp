@@ -1,6 +1,7 @@
 // Sessions and throttle counters in the database ([sessions] url = "storage").
 #include <string>
 
+#include "lkk/crypto.h"
 #include "sql_storage.h"
 
 namespace lkk {
@@ -26,14 +27,16 @@ Status SqlStorage::create(const Session& s, int64_t idle_timeout, int64_t absolu
 }
 
 // An expired session is deleted when it is found, so the table does not keep dead rows of
-// people who come back.
+// people who come back. The read cache's generation (migration 009) comes in the same query,
+// so a registry view served from the cache costs this one query; without its row it is ""
+// and nothing is cached.
 Result<std::optional<Session>> SqlStorage::find(const std::string& id_hash, int64_t now,
                                                 int64_t idle_timeout, int64_t absolute_timeout) {
     return with_connection([&](Connection& c) -> Result<std::optional<Session>> {
         std::optional<Session> found;
         Status st = c.query(
-            "SELECT id_hash, user_id, csrf, created_at, last_seen_at FROM sessions "
-            "WHERE id_hash = ?",
+            "SELECT id_hash, user_id, csrf, created_at, last_seen_at, "
+            "(SELECT value FROM cache_generation WHERE id = 1) FROM sessions WHERE id_hash = ?",
             {id_hash}, [&](const Row& r) {
                 Session s;
                 s.id_hash = r.text(0);
@@ -41,6 +44,7 @@ Result<std::optional<Session>> SqlStorage::find(const std::string& id_hash, int6
                 s.csrf = r.text(2);
                 s.created_at = r.integer(3);
                 s.last_seen_at = r.integer(4);
+                s.generation = r.text(5);
                 found = std::move(s);
             });
         if (!st.ok()) return st;
@@ -72,6 +76,23 @@ Status SqlStorage::remove(const std::string& id_hash) {
 Status SqlStorage::remove_all_of_user(int64_t user_id) {
     return with_connection([&](Connection& c) -> Status {
         auto r = c.exec("DELETE FROM sessions WHERE user_id = ?", {user_id});
+        return r ? Status::Ok() : r.error();
+    });
+}
+
+// Runs after the writer's outermost commit (SqlStorage::unit_over), never before, and is no
+// change of cached data itself (db::changes_cached_data). Why a reader never keeps stale
+// answers under a generation that stays: a reader keeps what it reads under the generation it
+// read with its session. If it read the old one, whatever it keeps, from before or after the
+// writer's commit, is dropped by its next request, which reads the new value (written after
+// the commit). If it read the new value, it read it after the bump, hence after the commit:
+// its reads see the change. The database serializes the bumps, and every value is new and
+// random, so a later bump never brings back a value kept under. A change written behind lkk's
+// back is not announced: cache_max_age bounds that.
+Status SqlStorage::bump_generation() {
+    return with_connection([&](Connection& c) -> Status {
+        auto r =
+            c.exec("UPDATE cache_generation SET value = ? WHERE id = 1", {crypto::random_token()});
         return r ? Status::Ok() : r.error();
     });
 }

@@ -193,8 +193,9 @@ Status SqlStorage::in_transaction(const std::function<Status()>& body) {
             throw;
         }
         conn.in_unit = false;
-        unit_over(conn);
-        if (s.ok() || !conn.rerunnable() || attempt == kMaxReruns) return s;
+        const bool rerun = !s.ok() && conn.rerunnable() && attempt < kMaxReruns;
+        unit_over(conn);  // may replace this thread's connection: conn is not used after it
+        if (!rerun) return s;
         pause_before_rerun(attempt);
     }
 }

@@ -124,6 +124,7 @@ class SqlStorage : public Storage,
     Status touch(const std::string& id_hash, int64_t now, int64_t idle_timeout) override;
     Status remove(const std::string& id_hash) override;
     Status remove_all_of_user(int64_t user_id) override;
+    Status bump_generation() override;
 
     // CounterStore
     Result<int64_t> hit(const std::string& key, int64_t window_seconds, int64_t now) override;
@@ -191,8 +192,9 @@ class SqlStorage : public Storage,
             conn.in_unit = true;
             auto r = f(conn);
             conn.in_unit = false;
-            unit_over(conn);
-            if (r.ok() || !conn.rerunnable() || attempt == kMaxReruns) return r;
+            const bool rerun = !r.ok() && conn.rerunnable() && attempt < kMaxReruns;
+            unit_over(conn);  // may replace this thread's connection: conn is not used after it
+            if (!rerun) return r;
             pause_before_rerun(attempt);
         }
     }
@@ -204,7 +206,9 @@ class SqlStorage : public Storage,
     // One run of a transaction (or a savepoint when nested) on conn.
     Status transaction(db::Connection& conn, const std::function<Status()>& body);
     // After the outermost unit of work on conn: when it wrote cached data, this thread forgets
-    // what it kept and the change is announced (set_read_cache).
+    // what it kept and the change is announced (set_read_cache). The announcement may be a unit
+    // of work of its own on this thread's connection (sessions in this database), which may
+    // replace a broken connection: callers read what they need of conn before.
     void unit_over(db::Connection& conn);
     // The queries behind the cached answers.
     Result<std::optional<User>> fetch_user(int64_t id);

@@ -1,6 +1,7 @@
 // The SessionStore and CounterStore contract, run against every backend: the database
-// ("storage", on a fresh SQLite file) always, and Redis when LKK_TEST_REDIS_URL names a test
-// server. Keys carry a random tag so runs on a shared Redis do not see each other.
+// ("storage", on a fresh SQLite file) always, the MariaDB database ("mysql": sessions.url =
+// "storage" on LKK_TEST_MYSQL_URL) and Redis when their variables name test servers. Keys carry
+// a random tag so runs on a shared server do not see each other.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -35,10 +36,11 @@ std::string random_tag() {
     return buf;
 }
 
-// Redis is always listed: without LKK_TEST_REDIS_URL its tests show as skipped. So is Redis
-// behind Sentinel (scripts/services.sh ha: LKK_TEST_SENTINEL_URL).
+// MariaDB and Redis are always listed: without LKK_TEST_MYSQL_URL or LKK_TEST_REDIS_URL their
+// tests show as skipped. So is Redis behind Sentinel (scripts/services.sh ha:
+// LKK_TEST_SENTINEL_URL).
 std::vector<std::string> backends() {
-    return {"storage", "redis", "sentinel"};
+    return {"storage", "mysql", "redis", "sentinel"};
 }
 
 class SessionContract : public ::testing::TestWithParam<std::string> {
@@ -47,9 +49,12 @@ class SessionContract : public ::testing::TestWithParam<std::string> {
         std::string pattern = std::filesystem::temp_directory_path() / "lkk-sessions-XXXXXX";
         ASSERT_NE(mkdtemp(pattern.data()), nullptr);
         dir_ = pattern;
-        auto st = open_storage("sqlite:" + dir_ + "/lkk.db");
+        db_url_ = "sqlite:" + dir_ + "/lkk.db";
+        if (GetParam() == "mysql") LKK_TEST_SERVER_URL(db_url_, "LKK_TEST_MYSQL_URL");
+        auto st = open_storage(db_url_);
         ASSERT_TRUE(st.ok()) << st.error().message();
         storage_ = std::move(st.value());
+        ASSERT_TRUE(storage_->migrate().ok());
         std::string url = "storage";
         if (GetParam() == "redis") LKK_TEST_SERVER_URL(url, "LKK_TEST_REDIS_URL");
         if (GetParam() == "sentinel") LKK_TEST_HA_URL(url, "LKK_TEST_SENTINEL_URL");
@@ -83,6 +88,7 @@ class SessionContract : public ::testing::TestWithParam<std::string> {
     std::string key(const std::string& k) const { return k + ":" + tag_; }
 
     std::string dir_;
+    std::string db_url_;  // the database behind storage_
     std::unique_ptr<Storage> storage_;
     std::unique_ptr<SessionStore> sessions_;
     std::unique_ptr<CounterStore> counters_;
@@ -110,31 +116,56 @@ TEST_P(SessionContract, CreateFindRemove) {
     EXPECT_TRUE(sessions_->remove("a" + tag_).ok()) << "removing twice is harmless";
 }
 
-// The read cache's generation comes with every session found: in Redis a value that stays
-// until a bump replaces it (shared by every host of the same Redis database); with sessions in
-// the database there is none, and the cache stays off.
+// The read cache's generation comes with every session found: a value that stays until a bump
+// replaces it, shared by every process on the same Redis database, or on the same database
+// with sessions in it (its cache_generation row, read in the session's query).
 TEST_P(SessionContract, GenerationComesWithTheSessionAndChangesOnBump) {
     ASSERT_TRUE(sessions_->create(session("g", 7, now_), kIdle, kAbsolute).ok());
     const std::string first = find("g", now_)->generation;
+    EXPECT_FALSE(first.empty());
     EXPECT_EQ(find("g", now_)->generation, first);
     ASSERT_TRUE(sessions_->bump_generation().ok());
     const std::string second = find("g", now_)->generation;
-    if (GetParam() == "storage") {
-        EXPECT_EQ(first, "");
-        EXPECT_EQ(second, "");
-        return;
-    }
-    EXPECT_FALSE(first.empty());
+    EXPECT_FALSE(second.empty());
     EXPECT_NE(second, first);
-    // Another process on the same Redis database sees the same generation.
-    std::string url;
-    LKK_TEST_SERVER_URL(url,
-                        GetParam() == "redis" ? "LKK_TEST_REDIS_URL" : "LKK_TEST_SENTINEL_URL");
-    auto other = open_session_store(url, *storage_);
+    EXPECT_EQ(find("g", now_)->generation, second);
+    // Another process on the same Redis database, or the same database, sees the same one.
+    std::string url = "storage";
+    std::unique_ptr<Storage> other_db;
+    if (GetParam() == "storage" || GetParam() == "mysql") {
+        auto opened = open_storage(db_url_);
+        ASSERT_TRUE(opened.ok()) << opened.error().message();
+        other_db = std::move(opened.value());
+    } else {
+        LKK_TEST_SERVER_URL(url,
+                            GetParam() == "redis" ? "LKK_TEST_REDIS_URL" : "LKK_TEST_SENTINEL_URL");
+    }
+    auto other = open_session_store(url, other_db ? *other_db : *storage_);
     ASSERT_TRUE(other.ok()) << other.error().message();
     auto seen = (*other)->find("g" + tag_, now_, kIdle, kAbsolute);
     ASSERT_TRUE(seen.ok() && seen->has_value());
     EXPECT_EQ((*seen)->generation, second);
+    // And a bump there is seen here.
+    ASSERT_TRUE((*other)->bump_generation().ok());
+    EXPECT_NE(find("g", now_)->generation, second);
+}
+
+// With sessions in the database, every committed write of cached data renews the generation
+// (attach_read_cache), the bump itself is no such write (it would renew itself forever), and
+// writes of sessions and counters renew nothing.
+class DatabaseSessions : public SessionContract {};
+
+TEST_P(DatabaseSessions, WritesOfCachedDataRenewTheGeneration) {
+    attach_read_cache(*storage_, *sessions_, 60);
+    ASSERT_TRUE(sessions_->create(session("w", 7, now_), kIdle, kAbsolute).ok());
+    const std::string first = find("w", now_)->generation;
+    ASSERT_TRUE(sessions_->touch("w" + tag_, now_ + 1, kIdle).ok());
+    ASSERT_TRUE(counters_->hit(key("w"), 60, now_).ok());
+    EXPECT_EQ(find("w", now_ + 1)->generation, first);
+    ASSERT_TRUE(storage_->insert_user("w." + tag_ + "@example.org", "$argon2id$x", now_).ok());
+    const std::string second = find("w", now_ + 1)->generation;
+    EXPECT_NE(second, first);
+    EXPECT_EQ(find("w", now_ + 1)->generation, second) << "the bump renewed itself";
 }
 
 TEST_P(SessionContract, IdleTimeout) {
@@ -252,6 +283,8 @@ TEST_P(SessionContract, SessionsFromSeveralThreads) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SessionContract, ::testing::ValuesIn(backends()),
+                         [](const auto& p) { return p.param; });
+INSTANTIATE_TEST_SUITE_P(Backends, DatabaseSessions, ::testing::Values("storage", "mysql"),
                          [](const auto& p) { return p.param; });
 
 // ---- Redis Sentinel (SPEC 14) ----

@@ -20,7 +20,8 @@ struct Session {
     int64_t created_at = 0;
     int64_t last_seen_at = 0;
     // The read cache's generation (Storage::use_read_cache), read by find() in the same round
-    // trip as the session; empty when the store keeps none (sessions in the database).
+    // trip as the session (Redis' lkk:generation, or the database's cache_generation row);
+    // empty when the store has none, and then nothing is cached.
     std::string generation;
 };
 

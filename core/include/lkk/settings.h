@@ -28,7 +28,7 @@ struct Settings {
         int64_t idle_timeout = 30 * 60;           // seconds; file: "30m"
         int64_t absolute_timeout = 12 * 60 * 60;  // seconds; file: "12h"
         bool cookie_secure = true;
-        // The read cache (README "Read cache"); only with sessions in Redis.
+        // The read cache (README "Read cache"), with sessions in Redis or in the database.
         bool cache = true;
         int64_t cache_max_age = 5;  // seconds; file: "5s" (at most "1h")
     } sessions;
