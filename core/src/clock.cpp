@@ -16,6 +16,12 @@ int64_t SystemClock::now() {
         .count();
 }
 
+int64_t SystemClock::now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
 Clock& system_clock() {
     static SystemClock clock;
     return clock;
