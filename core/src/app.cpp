@@ -170,33 +170,42 @@ void log_request_crash(const HttpRequest& request, const char* what) noexcept {
     }
 }
 
+// Only a request with a session reads through the cache, and only under the generation read
+// with that session (Cabinet::current_session).
+struct ReadCacheOff {
+    Storage& storage;
+    explicit ReadCacheOff(Storage& s) : storage(s) { storage.use_read_cache({}); }
+    ~ReadCacheOff() { storage.use_read_cache({}); }
+    ReadCacheOff(const ReadCacheOff&) = delete;
+    ReadCacheOff& operator=(const ReadCacheOff&) = delete;
+};
+
 }  // namespace
 
-// Counts the answer in the metrics: the route the request matched, its status, and the time
-// spent here (the wait in the thread pool's queue is lkk_pool_queue's business).
 HttpResponse Portal::handle(const HttpRequest& request) noexcept {
+    return answer(request, [this](Exchange& x) {
+        const ReadCacheOff cache_off(*storage_);
+        return dispatch(x);
+    });
+}
+
+// Counts the answer in the metrics: the route the request matched, its status, and the time
+// spent here (the wait in the thread pool's queue is lkk_pool_queue's business). handle() and
+// handle_inline() both answer through here.
+HttpResponse Portal::answer(const HttpRequest& request,
+                            const std::function<HttpResponse(Exchange&)>& route) noexcept {
     const auto started = std::chrono::steady_clock::now();
-    metrics::Route route = metrics::Route::other;
+    metrics::Route label = metrics::Route::other;
     auto counted = [&](HttpResponse r) {
         const auto spent = std::chrono::steady_clock::now() - started;
-        metrics::count_request(route, r.status,
+        metrics::count_request(label, r.status,
                                std::chrono::duration_cast<std::chrono::nanoseconds>(spent).count());
         return r;
     };
-    // Only a request with a session reads through the cache, and only under the generation
-    // read with that session (Cabinet::current_session).
-    struct ReadCacheOff {
-        Storage& storage;
-        explicit ReadCacheOff(Storage& s) : storage(s) { storage.use_read_cache({}); }
-        ~ReadCacheOff() { storage.use_read_cache({}); }
-        ReadCacheOff(const ReadCacheOff&) = delete;
-        ReadCacheOff& operator=(const ReadCacheOff&) = delete;
-    };
     try {
         Exchange x(request);
-        const ReadCacheOff cache_off(*storage_);
-        HttpResponse r = dispatch(x);
-        route = x.metric;
+        HttpResponse r = route(x);
+        label = x.metric;
         return counted(std::move(r));
     } catch (const std::exception& e) {
         log_request_crash(request, e.what());
@@ -336,7 +345,7 @@ HttpResponse Portal::dispatch_html(Exchange& x) {
 
 }  // namespace web
 
-Result<std::unique_ptr<Application>> create_application(const Settings& settings) {
+Result<std::unique_ptr<Application>> create_application(const Settings& settings, Clock& clock) {
     try {
         // Until the timer's first refresh, lkk_backend_up says how the start went.
         auto storage = open_storage(settings.storage.url);
@@ -393,7 +402,7 @@ Result<std::unique_ptr<Application>> create_application(const Settings& settings
         std::unique_ptr<Application> app = std::make_unique<web::Portal>(
             settings, std::move(storage.value()), std::move(sessions.value()),
             std::move(counters.value()), std::move(mailer.value()), std::move(templates.value()),
-            std::move(consent), system_clock());
+            std::move(consent), clock);
         return app;
     } catch (const std::exception& e) {
         return Status::Internal(std::string("cannot start the application: ") + e.what());

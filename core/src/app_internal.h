@@ -22,6 +22,7 @@
 #include "lkk/app.h"
 #include "lkk/cabinet.h"
 #include "lkk/clock.h"
+#include "lkk/health.h"
 #include "lkk/http_parse.h"
 #include "lkk/log.h"
 #include "lkk/mailer.h"
@@ -122,6 +123,7 @@ class Portal final : public Application {
     ~Portal() override;
 
     HttpResponse handle(const HttpRequest& request) noexcept override;
+    std::optional<HttpResponse> handle_inline(const HttpRequest& request) noexcept override;
     int deliver_mail() noexcept override;
     void refresh_metrics() noexcept override;
     const Settings& settings() const override { return settings_; }
@@ -134,6 +136,9 @@ class Portal final : public Application {
     friend class BillPages;
 
     // ---- app.cpp: dispatch ----
+    // route's answer to request, counted in the metrics; a throw becomes the 500 page.
+    HttpResponse answer(const HttpRequest& request,
+                        const std::function<HttpResponse(Exchange&)>& route) noexcept;
     HttpResponse dispatch(Exchange& x);
     HttpResponse dispatch_html(Exchange& x);
     // Finds the route of x.route and method; fills x.id and x.metric. nullptr with `allow` filled
@@ -256,6 +261,7 @@ class Portal final : public Application {
     std::unique_ptr<SettingsPages> settings_pages_;  // app_html_settings.cpp
     std::unique_ptr<MoneyPages> money_pages_;        // app_html_money.cpp
     std::unique_ptr<BillPages> bill_pages_;          // app_html_bill.cpp
+    HealthMemo health_{clock_};                      // /healthz's last real check
 };
 
 // Helpers shared by the route files (app_response.cpp).
@@ -263,5 +269,7 @@ bool is_form_media_type(std::string_view content_type);
 bool is_json_media_type(std::string_view content_type);
 // A billing date "YYYY-MM-DD" as people read it in Russia: "DD.MM.YYYY".
 std::string display_date(std::string_view iso_date);
+// The /healthz answer for what a check found (app_static.cpp).
+HttpResponse health_response(Health health);
 
 }  // namespace lkk::web

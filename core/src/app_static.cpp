@@ -54,20 +54,36 @@ HttpResponse Portal::get_consent(Exchange& x) {
 }
 
 // For load balancers and monitoring: 200 only when both the database and the session
-// store answer. Plain text, never cached, no session or cookie work.
+// store answer. Plain text, never cached, no session or cookie work. The check is remembered
+// for the event loop, which answers from it for a second (app_inline.cpp); here, in the pool,
+// it is always made afresh.
 HttpResponse Portal::get_healthz(Exchange& x) {
     (void)x;
-    HttpResponse r;
     const Status db = storage_->ping();
     const Status sessions = db.ok() ? sessions_->ping() : Status::Ok();
-    r.status = db.ok() && sessions.ok() ? 200 : 503;
+    const Health found = !db.ok()         ? Health::storage_down
+                         : !sessions.ok() ? Health::sessions_down
+                                          : Health::ok;
+    health_.remember(found);
+    return health_response(found);
+}
+
+HttpResponse health_response(Health health) {
+    HttpResponse r;
+    r.status = health == Health::ok ? 200 : 503;
     r.headers = {{"Content-Type", "text/plain; charset=utf-8"},
                  {"Cache-Control", "no-store"},
                  {"X-Content-Type-Options", "nosniff"}};
-    if (r.status == 200) {
-        r.body = "ok\n";
-    } else {
-        r.body = db.ok() ? "sessions unavailable\n" : "storage unavailable\n";
+    switch (health) {
+        case Health::ok:
+            r.body = "ok\n";
+            break;
+        case Health::storage_down:
+            r.body = "storage unavailable\n";
+            break;
+        case Health::sessions_down:
+            r.body = "sessions unavailable\n";
+            break;
     }
     return r;
 }

@@ -50,6 +50,26 @@ lkk_str view(const std::string& s) noexcept {
     return lkk_str{s.data(), s.size()};
 }
 
+lkk::HttpRequest http_request(const lkk_request& request) {
+    lkk::HttpRequest http;
+    const std::pair<std::string*, lkk_str> fields[] = {
+        {&http.method, request.method},
+        {&http.path, request.path},
+        {&http.query, request.query},
+        {&http.cookie, request.cookie},
+        {&http.content_type, request.content_type},
+        {&http.origin, request.origin},
+        {&http.host, request.host},
+        {&http.user_agent, request.user_agent},
+        {&http.accept_language, request.accept_language},
+        {&http.remote_addr, request.remote_addr},
+        {&http.csrf_token, request.csrf_token},
+        {&http.body, request.body}};
+    for (const auto& [to, from] : fields) *to = to_string(from);
+    http.body_too_large = request.body_too_large != 0;
+    return http;
+}
+
 // The answer when even building the request failed (out of memory, a bug in the copy):
 // still a valid HTTP response, so the glue has one path for everything.
 lkk_response* internal_error_response() noexcept {
@@ -177,26 +197,29 @@ lkk_response* lkk_app_handle(lkk_app* app, const lkk_request* request) noexcept 
         return internal_error_response();
     }
     try {
-        lkk::HttpRequest http;
-        http.method = to_string(request->method);
-        http.path = to_string(request->path);
-        http.query = to_string(request->query);
-        http.cookie = to_string(request->cookie);
-        http.content_type = to_string(request->content_type);
-        http.origin = to_string(request->origin);
-        http.host = to_string(request->host);
-        http.user_agent = to_string(request->user_agent);
-        http.accept_language = to_string(request->accept_language);
-        http.remote_addr = to_string(request->remote_addr);
-        http.csrf_token = to_string(request->csrf_token);
-        http.body = to_string(request->body);
-        http.body_too_large = request->body_too_large != 0;
-
         auto response = std::make_unique<lkk_response>();
-        response->response = app->application->handle(http);
+        response->response = app->application->handle(http_request(*request));
         return response.release();
     } catch (...) {
         return internal_error_response();
+    }
+}
+
+lkk_response* lkk_app_handle_inline(lkk_app* app, const lkk_request* request) noexcept {
+    if (app == nullptr || !app->application || request == nullptr) {
+        return nullptr;
+    }
+    try {
+        // Allocated first: once answered (and counted), the answer must not get lost.
+        auto response = std::make_unique<lkk_response>();
+        auto answer = app->application->handle_inline(http_request(*request));
+        if (!answer) {
+            return nullptr;
+        }
+        response->response = std::move(*answer);
+        return response.release();
+    } catch (...) {
+        return nullptr;  // the pool answers instead
     }
 }
 

@@ -11,10 +11,12 @@
 #include <regex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "lkk/app.h"
+#include "lkk/clock.h"
 #include "lkk/http_parse.h"
 #include "lkk/metrics.h"
 #include "lkk/rules.h"
@@ -138,6 +140,31 @@ class Browser {
   private:
     Application& app_;
     std::map<std::string, std::string> jar_;
+};
+
+// A metrics block the process counts into while the test runs, and its request counts.
+struct AttachedMetrics {
+    AttachedMetrics() {
+        EXPECT_TRUE(metrics::init(&block, sizeof block));
+        metrics::attach(&block);
+    }
+    ~AttachedMetrics() { metrics::attach(nullptr); }
+    AttachedMetrics(const AttachedMetrics&) = delete;
+    AttachedMetrics& operator=(const AttachedMetrics&) = delete;
+
+    uint64_t requests(metrics::Route route, int status) const {
+        return block.requests[static_cast<size_t>(route)][metrics::status_slot(status)].load();
+    }
+    // Every answer of every route.
+    uint64_t answered() const {
+        uint64_t n = 0;
+        for (const auto& route : block.requests) {
+            for (const auto& c : route) n += c.load();
+        }
+        return n;
+    }
+
+    metrics::MetricsBlock block;
 };
 
 int current_year_utc() {
@@ -815,14 +842,10 @@ TEST_F(AppTest, ThePortalCanLiveAtAnyBasePath) {
 // (HTML and API alike), the login and link results, and the gauges the timer refreshes.
 TEST_F(AppTest, MetricsCountRoutesStatusesAndOutcomes) {
     add_billing();
-    metrics::MetricsBlock block;
-    ASSERT_TRUE(metrics::init(&block, sizeof block));
-    metrics::attach(&block);
-    struct Detach {
-        ~Detach() { metrics::attach(nullptr); }
-    } detach;
+    const AttachedMetrics counted;
+    const metrics::MetricsBlock& block = counted.block;
     auto requests = [&](metrics::Route route, int status) {
-        return block.requests[static_cast<size_t>(route)][metrics::status_slot(status)].load();
+        return counted.requests(route, status);
     };
     auto logins = [&](metrics::LoginResult r) {
         return block.logins[static_cast<size_t>(r)].load();
@@ -882,6 +905,143 @@ TEST_F(AppTest, MetricsCountRoutesStatusesAndOutcomes) {
     EXPECT_EQ(block.mail_sent[static_cast<size_t>(metrics::MailResult::sent)].load(), 1u);
     app_->refresh_metrics();
     EXPECT_EQ(block.outbox_pending.load(), 0);
+}
+
+// ---- Answers without the thread-pool hop (handle_inline, issue 11) ----
+
+HttpRequest request_to(const std::string& method, const std::string& target,
+                       const std::string& cookie = {}) {
+    HttpRequest r;
+    r.method = method;
+    const size_t q = target.find('?');
+    r.path = target.substr(0, q);
+    if (q != std::string::npos) r.query = target.substr(q + 1);
+    r.cookie = cookie;
+    r.host = "portal.test";
+    r.remote_addr = "192.0.2.7";
+    r.user_agent = "Mozilla/5.0 (app_test)";
+    return r;
+}
+
+void expect_same(const HttpResponse& a, const HttpResponse& b, const std::string& what) {
+    EXPECT_EQ(a.status, b.status) << what;
+    EXPECT_EQ(a.headers, b.headers) << what;
+    EXPECT_EQ(a.body, b.body) << what;
+}
+
+// What needs no backend is answered by handle_inline() (which the nginx glue calls on its event
+// loop) with exactly the pool's answer, counted the same; everything else is left to the pool.
+TEST_F(AppTest, InlineAnswersAreThePoolsAnswersAndCountedTheSame) {
+    const AttachedMetrics counted;
+
+    // A browser that already has its CSRF cookie gets no new token: both answers are the same
+    // bytes. An empty session cookie is no session, as in the pool.
+    const std::string csrf = "lkk_csrf=" + std::string(43, 'A');
+    for (const char* target : {"/lkk/", "/lkk/?reset=done", "/lkk/login", "/lkk/register",
+                               "/lkk/confirm/resend", "/lkk/password/forgot", "/lkk/help",
+                               "/lkk/consent", "/lkk/lkk.css", "/lkk", "/elsewhere"}) {
+        for (const char* method : {"GET", "HEAD"}) {
+            for (const std::string& cookie : {csrf, csrf + "; lkk_session="}) {
+                const HttpRequest r = request_to(method, target, cookie);
+                const std::string what = std::string(method) + " " + target + " " + cookie;
+                auto inline_answer = app_->handle_inline(r);
+                ASSERT_TRUE(inline_answer) << what;
+                expect_same(*inline_answer, app_->handle(r), what);
+            }
+        }
+    }
+    // Each target 2 methods x 2 cookies x (inline + pool) = 8 times.
+    EXPECT_EQ(counted.requests(metrics::Route::start, 200), 16u);
+    EXPECT_EQ(counted.requests(metrics::Route::static_, 200), 24u);  // help, consent, stylesheet
+    EXPECT_EQ(counted.requests(metrics::Route::other, 301), 8u);
+    EXPECT_EQ(counted.requests(metrics::Route::other, 404), 8u);
+    EXPECT_EQ(counted.answered(), 11u * 2 * 2 * 2);
+
+    // A first visit: the inline start page sets the CSRF cookie its form carries.
+    auto first = app_->handle_inline(request_to("GET", "/lkk/"));
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->status, 200);
+    const std::string set = cookie_named(*first, "lkk_csrf");
+    EXPECT_EQ(set.substr(0, 9 + 43), "lkk_csrf=" + csrf_of(*first)) << set;
+
+    // The pool's: a session to look up, pages that read the database, forms posted, the API,
+    // /healthz before any check, and anything else.
+    const uint64_t before = counted.answered();
+    const std::string session = "lkk_session=" + std::string(43, 'B');
+    for (const HttpRequest& r :
+         {request_to("GET", "/lkk/", session),
+          request_to("GET", "/lkk/help", csrf + "; " + session),
+          request_to("HEAD", "/lkk/consent", session), request_to("GET", "/lkk/accounts"),
+          request_to("GET", "/lkk/confirm?token=abc"),
+          request_to("GET", "/lkk/password/reset?token=abc"),
+          request_to("GET", "/lkk/api/v1/offices"), request_to("POST", "/lkk/login", csrf),
+          request_to("POST", "/lkk/lkk.css"), request_to("GET", "/lkk/healthz"),
+          request_to("GET", "/lkk/help/"), request_to("GET", "/lkk/%68elp"),
+          request_to("GET", "/lkk/unsubscribe?t=abc")}) {
+        EXPECT_FALSE(app_->handle_inline(r)) << r.method << " " << r.path << " " << r.cookie;
+    }
+    EXPECT_EQ(counted.answered(), before);  // nothing answered, nothing counted
+}
+
+// /healthz is answered inline from the last real check (made in the pool) while it is younger
+// than a second; then the pool checks again.
+TEST_F(AppTest, HealthzAnswersInlineFromACheckLessThanASecondOld) {
+    ManualClock clock(1'700'000'000);
+    auto app = create_application(settings_, clock);
+    ASSERT_TRUE(app.ok()) << app.error().message();
+    const HttpRequest health = request_to("GET", "/lkk/healthz");
+    EXPECT_FALSE(app.value()->handle_inline(health));
+    const HttpResponse checked = app.value()->handle(health);
+    EXPECT_EQ(checked.status, 200);
+    EXPECT_EQ(checked.body, "ok\n");
+    auto memo = app.value()->handle_inline(health);
+    ASSERT_TRUE(memo);
+    expect_same(*memo, checked, "healthz");
+    clock.advance(1);
+    EXPECT_FALSE(app.value()->handle_inline(health));
+    EXPECT_EQ(app.value()->handle(health).status, 200);
+    EXPECT_TRUE(app.value()->handle_inline(health));
+}
+
+// Proof that the inline answers touch no backend: the database file is replaced by a directory,
+// so a thread that opens its connection now fails (connections are per thread). On fresh
+// threads the pool's answers say so; the inline ones do not notice, and /healthz's memo keeps
+// the failure as it keeps a success.
+TEST_F(AppTest, InlineAnswersNeedNoBackend) {
+    ManualClock clock(1'700'000'000);
+    auto created = create_application(settings_, clock);
+    ASSERT_TRUE(created.ok()) << created.error().message();
+    Application& app = *created.value();
+    const std::string db = dir_.path() + "/lkk.db";
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+        if (fs::exists(db + suffix)) fs::rename(db + suffix, db + suffix + ".away");
+    }
+    fs::create_directory(db);
+    auto on_a_new_thread = [](const auto& call) {
+        std::thread t(call);
+        t.join();
+    };
+
+    HttpResponse checked, session_page;
+    on_a_new_thread([&] { checked = app.handle(request_to("GET", "/lkk/healthz")); });
+    EXPECT_EQ(checked.status, 503);
+    EXPECT_EQ(checked.body, "storage unavailable\n");
+    const std::string session = "lkk_session=" + std::string(43, 'B');
+    on_a_new_thread([&] { session_page = app.handle(request_to("GET", "/lkk/", session)); });
+    EXPECT_EQ(session_page.status, 503);
+
+    for (const char* target : {"/lkk/", "/lkk/register", "/lkk/help", "/lkk/lkk.css"}) {
+        std::optional<HttpResponse> page;
+        on_a_new_thread([&] { page = app.handle_inline(request_to("GET", target)); });
+        ASSERT_TRUE(page) << target;
+        EXPECT_EQ(page->status, 200) << target;
+    }
+    std::optional<HttpResponse> memo;
+    on_a_new_thread([&] { memo = app.handle_inline(request_to("GET", "/lkk/healthz")); });
+    ASSERT_TRUE(memo);
+    expect_same(*memo, checked, "the failed check");
+    clock.advance(1);
+    EXPECT_FALSE(app.handle_inline(request_to("GET", "/lkk/healthz")));
 }
 
 }  // namespace

@@ -1,14 +1,17 @@
 // The server-agnostic application: an HTTP request in, an HTTP response out.
 // It knows nothing of nginx; the module (or a test) fills an HttpRequest and sends the
 // HttpResponse. handle() is thread-safe and blocking (database, Argon2): the nginx glue
-// calls it from its thread pool only.
+// calls it from its thread pool only. handle_inline() never blocks: the glue calls it on its
+// event loop first, for the requests that need no backend.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "lkk/clock.h"
 #include "lkk/settings.h"
 #include "lkk/status.h"
 
@@ -44,6 +47,12 @@ class Application {
     virtual ~Application() = default;
     // Never throws: any failure becomes a 4xx/5xx page.
     virtual HttpResponse handle(const HttpRequest& request) noexcept = 0;
+    // The answer to a request that needs no backend (no database, session store, mail, Argon2
+    // or lock held for long), so that the caller can give it without a thread hop; nullopt when
+    // the request must go to handle() in the pool. Which requests qualify: app_inline.cpp.
+    // The answer is handle()'s (status, headers, body), counted in the metrics the same way.
+    // Never blocks, never throws; thread-safe.
+    virtual std::optional<HttpResponse> handle_inline(const HttpRequest& request) noexcept = 0;
     // One round of outbox delivery (claims due mails and sends them). Blocking; run it in
     // the thread pool from a timer. Answers how many mails were sent.
     virtual int deliver_mail() noexcept = 0;
@@ -55,7 +64,8 @@ class Application {
 };
 
 // Opens storage, session store and mailer from settings. Fails with a human message
-// (e.g. "schema is behind: run lkk-admin migrate").
-Result<std::unique_ptr<Application>> create_application(const Settings& settings);
+// (e.g. "schema is behind: run lkk-admin migrate"). Tests pass a ManualClock.
+Result<std::unique_ptr<Application>> create_application(const Settings& settings,
+                                                        Clock& clock = system_clock());
 
 }  // namespace lkk

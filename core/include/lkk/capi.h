@@ -7,7 +7,8 @@
  *
  * Threading: lkk_app_handle(), lkk_app_deliver_mail() and lkk_app_refresh_metrics() block
  * (database, Argon2, SMTP) and are called from nginx's thread pool only; they are safe to call from
- * several threads at once. The other functions run on the event loop or at configuration time. */
+ * several threads at once. The other functions, lkk_app_handle_inline() among them, never block:
+ * they run on the event loop or at configuration time. */
 #ifndef LKK_CAPI_H
 #define LKK_CAPI_H
 
@@ -80,6 +81,15 @@ long lkk_mail_poll_interval_ms(const lkk_app* app) LKK_NOEXCEPT;
 
 /* Pool thread only. Never NULL unless memory ran out; a failure inside is a 5xx response. */
 lkk_response* lkk_app_handle(lkk_app* app, const lkk_request* request) LKK_NOEXCEPT;
+
+/* Event-loop safe: the answer to a request that needs no backend, given at once so that it skips
+ * the thread-pool hop: the stylesheet; for a visitor without a session cookie the start page,
+ * help, consent and the other pages that read nothing stored; /healthz from a check younger
+ * than a second. It never blocks: no database, session store, SMTP, Argon2 or lock held for long.
+ * NULL: the request needs the pool; hand the same request to lkk_app_handle() there (NULL also for
+ * a NULL app or request, and when memory ran out). The answer is lkk_app_handle()'s (status,
+ * headers, body), counted in the metrics the same way; freed with lkk_response_free(). */
+lkk_response* lkk_app_handle_inline(lkk_app* app, const lkk_request* request) LKK_NOEXCEPT;
 
 /* The plain 503 page of a server whose application could not start (or is overloaded), with
  * Retry-After and Cache-Control: no-store; needs no application. NULL only when memory ran out.
