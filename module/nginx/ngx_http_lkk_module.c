@@ -3,7 +3,8 @@
  *
  * Only glue lives here: the directive table, the copy of a request into plain bytes, the hand-off
  * to nginx's thread pool and the response on the way back. The portal itself is the C++ core
- * behind lkk/capi.h, which knows nothing of nginx.
+ * behind lkk/capi.h, which knows nothing of nginx. A GET that needs no backend (the core
+ * decides: lkk_app_handle_inline) is answered on the event loop, without the hand-off.
  *
  *   lkk_config FILE;         http        the settings file (TOML); `nginx -t` validates it;
  *                                        default /etc/lkk/lkk.toml (where lkk-admin looks too)
@@ -974,6 +975,15 @@ ngx_http_lkk_handler(ngx_http_request_t *r)
     rc = ngx_http_discard_request_body(r);
     if (rc != NGX_OK) {
         return rc;
+    }
+
+    /* a page that needs no backend is answered right here: no thread hop */
+    if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
+        ctx->out = lkk_app_handle_inline(ctx->app, &ctx->in);
+
+        if (ctx->out != NULL) {
+            return ngx_http_lkk_send(r, ctx);
+        }
     }
 
     rc = ngx_http_lkk_post(r, ctx);

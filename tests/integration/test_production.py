@@ -5,9 +5,11 @@
   hosts running every mail is delivered exactly once, also for 100 parallel registrations of
   one e-mail.
 - Outages: under a running load of logins and registry views, MariaDB and then Redis are
-  stopped and started again. These servers are the test's own (scripts/services.sh with its
-  own directory and ports), so stopping them does not disturb tests running next to it. The
-  figures (requests failed during the outage, seconds to recover) are printed.
+  stopped and started again; /healthz says 503 within about 2 s of the stop and 200 within
+  about 2 s of the start (nginx answers it from a check at most 1 s old). These servers are
+  the test's own (scripts/services.sh with its own directory and ports), so stopping them does
+  not disturb tests running next to it. The figures (requests failed during the outage,
+  seconds to recover) are printed.
 
 Needs LKK_TEST_MYSQL_URL and LKK_TEST_REDIS_URL (eval "$(bash scripts/services.sh start)") and
 the built module and lkk-admin; otherwise the whole file is skipped.
@@ -508,14 +510,50 @@ class Outages(ProductionCase):
         except OSError:
             return False
 
-    def run_outage(self, name, stop_server, session_lost_on_restart):
+    def watch_health(self, stop, log):
+        """A balancer's health check: /healthz every 50 ms, recorded as (time answered, status,
+        text)."""
+        while not stop.is_set():
+            try:
+                r = self.portal.browser().get("healthz")
+                log.append((time.time(), r.status, r.text))
+            except OSError as e:
+                log.append((time.time(), 0, repr(e)))
+            time.sleep(0.05)
+
+    def check_health(self, health, t_down, t_stopped, t_restart, t_up, says):
+        """What the health check saw: 200 before the outage; the outage's 503 within about 2 s
+        of the server being down (nginx answers /healthz from a check at most 1 s old per
+        worker; Apache checks every time) and nothing else until the restart; 200 within about
+        2 s of the server being back, and from then on. Answers the two delays."""
+        limit = 6 if os.environ.get("LKK_ASAN") else 2.5
+        seen = lambda t0, t1: [(round(t - t_down, 2), s, x) for t, s, x in health  # noqa: E731
+                               if t0 <= t < t1]
+        self.assertTrue(seen(0, t_down), "no health check before the outage")
+        self.assertEqual([e for e in seen(0, t_down) if e[1:] != (200, "ok\n")], [])
+        down = [t for t, s, x in health if t >= t_stopped and (s, x) == (503, says)]
+        self.assertTrue(down and down[0] < t_stopped + limit,
+                        "/healthz did not say 503 %r within %.1f s: %s"
+                        % (says, limit, seen(t_stopped, t_stopped + limit)[-10:]))
+        self.assertEqual([e for e in seen(t_stopped + limit, t_restart) if e[1:] != (503, says)],
+                         [])
+        up = [t for t, s, x in health if t >= t_up and (s, x) == (200, "ok\n")]
+        self.assertTrue(up and up[0] < t_up + limit,
+                        "/healthz did not say 200 within %.1f s of the restart: %s"
+                        % (limit, seen(t_up, t_up + limit)[-10:]))
+        self.assertEqual([e for e in seen(t_up + limit, float("inf"))
+                          if e[1:] != (200, "ok\n")], [])
+        return down[0] - t_stopped, up[0] - t_up
+
+    def run_outage(self, name, stop_server, session_lost_on_restart, health_says):
         self.assertTrue(self.logged_in_view(), "no full service before the outage")
         watcher, r = self.login(self.portal, self.user)  # a logged-in browser to look with
         self.assertEqual(r.status, 303)
         workers = self.portal.worker_pids()
-        stop, log = threading.Event(), []
+        stop, log, health = threading.Event(), [], []
         threads = [threading.Thread(target=self.load, args=(stop, log))
                    for _ in range(self.THREADS)]
+        threads.append(threading.Thread(target=self.watch_health, args=(stop, health)))
         for t in threads:
             t.start()
         first_ok = None
@@ -523,6 +561,7 @@ class Outages(ProductionCase):
             time.sleep(2)
             t_down = time.time()
             stop_server()
+            t_stopped = time.time()
             time.sleep(1)
             # The link form reads the offices from MariaDB and the session from Redis: it
             # needs both. (The registry a pool thread has in its read cache may still be shown
@@ -552,6 +591,8 @@ class Outages(ProductionCase):
             self.services.start()
 
         self.assertIsNotNone(first_ok, "%s: no full service 30 s after the restart" % name)
+        health_down, health_up = self.check_health(health, t_down, t_stopped, t_restart, t_up,
+                                                   health_says)
         failed = [e for e in log if not self.ok(e, t_up, session_lost_on_restart)]
         before = [e for e in failed if e[1] < t_down]
         outage = [e for e in failed if t_down <= e[1] and e[0] < first_ok]
@@ -561,10 +602,12 @@ class Outages(ProductionCase):
                "during the outage (all 503: %s); full service %.2f s after the restart "
                "command (the server itself took %.2f s to come up and %.2f s more to the first "
                "login + registry view); last failed request %.2f s after the restart command; "
-               "%d failures after the first full service"
+               "%d failures after the first full service; /healthz said 503 %.2f s after the "
+               "server was down and 200 %.2f s after it was back"
                % (name, t_up - t_down, self.THREADS, len(log), len(outage),
                   all(e[3] == 503 for e in outage), first_ok - t_restart, t_up - t_restart,
-                  first_ok - t_up, last_failure - t_restart, len(after)))
+                  first_ok - t_up, last_failure - t_restart, len(after), health_down,
+                  health_up))
 
         self.assertEqual(before, [], "failures before the outage")
         self.assertGreater(len(outage), 0, "the load never noticed the outage")
@@ -598,7 +641,8 @@ class Outages(ProductionCase):
         return status == 200
 
     def test_mariadb_outage(self):
-        self.run_outage("MariaDB", self.services.stop_mysql, session_lost_on_restart=False)
+        self.run_outage("MariaDB", self.services.stop_mysql, session_lost_on_restart=False,
+                        health_says="storage unavailable\n")
         # The mail timer survived too: a registration after the outage gets its mail.
         addr = "after-db-%s@example.org" % RUN
         r = self.register(self.portal, self.portal, addr)
@@ -606,7 +650,8 @@ class Outages(ProductionCase):
         self.portal.sink.wait_for(1, to=addr)
 
     def test_redis_outage(self):
-        self.run_outage("Redis", self.services.stop_redis, session_lost_on_restart=True)
+        self.run_outage("Redis", self.services.stop_redis, session_lost_on_restart=True,
+                        health_says="sessions unavailable\n")
 
 
 if __name__ == "__main__":
