@@ -95,12 +95,12 @@ LoginReply Cabinet::attempt_login(std::string_view email, std::string_view passw
         r.retry_after = t.login_ip_window;
         return r;
     }
-    auto locked = login_lock_remaining(canonical);
-    if (!locked) return failure<LoginReply>(locked.error());
-    if (*locked > 0) {
+    auto counters = login_counters(canonical);
+    if (!counters) return failure<LoginReply>(counters.error());
+    if (counters->lock_remaining > 0) {
         metrics::count_throttled(metrics::ThrottleKind::login_email);
         LoginReply r = with_outcome<LoginReply>(Outcome::throttled);
-        r.retry_after = *locked;
+        r.retry_after = counters->lock_remaining;
         return r;
     }
 
@@ -138,7 +138,10 @@ LoginReply Cabinet::attempt_login(std::string_view email, std::string_view passw
         auto fresh = crypto::hash_password(password, params);
         if (fresh) (void)storage_.set_password_hash(user.id, *fresh);
     }
-    if (Status st = clear_login_failures(canonical); !st.ok()) return failure<LoginReply>(st);
+    // Nothing to clear after no failure: the usual login writes only its session and audit row.
+    if (counters->failures > 0) {
+        if (Status st = clear_login_failures(canonical); !st.ok()) return failure<LoginReply>(st);
+    }
     SessionGrant grant = new_session(user.id, clock_.now());
     if (Status st = start_session(grant); !st.ok()) return failure<LoginReply>(st);
     (void)audit(user.id, "login_ok", ctx);

@@ -32,16 +32,17 @@ int64_t Cabinet::lock_duration(int64_t nth_lock) const {
     return std::min<int64_t>(base << shift, std::max<int64_t>(base, kLockMemorySeconds));
 }
 
-Result<int64_t> Cabinet::login_lock_remaining(const std::string& email) {
-    const int64_t now = clock_.now();
-    auto locked = counters_.count(key_login_lock(email), now);
-    if (!locked) return locked.error();
-    if (*locked == 0) return int64_t{0};
+// One read of the lock, the number of locks and the failures (one round trip to Redis).
+Result<Cabinet::LoginCounters> Cabinet::login_counters(const std::string& email) {
+    auto c = counters_.counts(
+        {key_login_lock(email), key_login_locks(email), key_login_failures(email)}, clock_.now());
+    if (!c) return c.error();
+    LoginCounters out;
+    out.failures = (*c)[2];
     // The store does not say when the window ends; the length of the current lock is an
     // honest upper bound for Retry-After.
-    auto locks = counters_.count(key_login_locks(email), now);
-    if (!locks) return locks.error();
-    return lock_duration(std::max<int64_t>(1, *locks));
+    if ((*c)[0] > 0) out.lock_remaining = lock_duration(std::max<int64_t>(1, (*c)[1]));
+    return out;
 }
 
 Status Cabinet::record_login_failure(const std::string& email) {

@@ -380,6 +380,15 @@ end
 redis.call('EXPIRE', KEYS[1], win + tonumber(ARGV[3]))
 return c)");
 
+// KEYS: counters. ARGV: now. Each counter's count, 0 when absent or its window is over.
+const Script kCountsScript(R"(
+local out = {}
+for i, key in ipairs(KEYS) do
+  local v = redis.call('HMGET', key, 'count', 'window_end')
+  if v[1] and tonumber(v[2]) > tonumber(ARGV[1]) then out[i] = tonumber(v[1]) else out[i] = 0 end
+end
+return out)");
+
 class RedisSessionStore final : public SessionStore {
   public:
     explicit RedisSessionStore(RedisAddress a) : redis_(std::move(a)) {}
@@ -487,6 +496,21 @@ class RedisCounterStore final : public CounterStore {
             return int64_t{0};
         if (as_int(a->element[1]) <= now) return int64_t{0};
         return as_int(a->element[0]);
+    }
+
+    Result<std::vector<int64_t>> counts(const std::vector<std::string>& keys,
+                                        int64_t now) override {
+        std::vector<std::string> args{std::to_string(keys.size())};
+        for (const std::string& key : keys) args.push_back(kCounterPrefix + key);
+        args.push_back(std::to_string(now));
+        auto r = redis_.script(kCountsScript, std::move(args));
+        if (!r.ok()) return r.error();
+        const redisReply* a = r->get();
+        if (a->type != REDIS_REPLY_ARRAY || a->elements != keys.size())
+            return Status::Internal("redis: unexpected answer to the counters' read");
+        std::vector<int64_t> out;
+        for (size_t i = 0; i < a->elements; ++i) out.push_back(as_int(a->element[i]));
+        return out;
     }
 
     Status clear(const std::string& key) override {

@@ -45,6 +45,10 @@ class StorageCounters final : public CounterStore {
     Result<int64_t> count(const std::string& key, int64_t now) override {
         return inner_.count(key, now);
     }
+    Result<std::vector<int64_t>> counts(const std::vector<std::string>& keys,
+                                        int64_t now) override {
+        return inner_.counts(keys, now);
+    }
     Status clear(const std::string& key) override { return inner_.clear(key); }
     Status clear_prefix(const std::string& prefix) override { return inner_.clear_prefix(prefix); }
 
@@ -53,6 +57,18 @@ class StorageCounters final : public CounterStore {
 };
 
 }  // namespace
+
+Result<std::vector<int64_t>> CounterStore::counts(const std::vector<std::string>& keys,
+                                                  int64_t now) {
+    std::vector<int64_t> out;
+    out.reserve(keys.size());
+    for (const std::string& key : keys) {
+        auto c = count(key, now);
+        if (!c) return c.error();
+        out.push_back(*c);
+    }
+    return out;
+}
 
 Result<std::unique_ptr<SessionStore>> open_session_store(const std::string& url, Storage& storage) {
     if (url == "storage") {

@@ -100,6 +100,19 @@ TEST_P(SessionContract, Ping) {
     EXPECT_TRUE(sessions_->ping().ok());
 }
 
+TEST_P(SessionContract, CountsReadsEachKeyInOrder) {
+    ASSERT_TRUE(counters_->hit(key("a"), 60, now_).ok());
+    ASSERT_TRUE(counters_->hit(key("a"), 60, now_).ok());
+    ASSERT_TRUE(counters_->hit(key("b"), 60, now_).ok());
+    ASSERT_TRUE(counters_->hit(key("over"), 10, now_ - 20).ok());
+    auto c = counters_->counts({key("b"), key("none"), key("a"), key("over")}, now_);
+    ASSERT_TRUE(c.ok()) << c.error().message();
+    EXPECT_EQ(*c, (std::vector<int64_t>{1, 0, 2, 0})) << "a window that is over counts 0";
+    auto none = counters_->counts({}, now_);
+    ASSERT_TRUE(none.ok());
+    EXPECT_TRUE(none->empty());
+}
+
 TEST_P(SessionContract, CreateFindRemove) {
     ASSERT_TRUE(sessions_->create(session("a", 7, now_), kIdle, kAbsolute).ok());
     auto s = find("a", now_ + 1);

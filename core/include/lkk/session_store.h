@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "lkk/status.h"
 
@@ -50,6 +51,9 @@ class CounterStore {
     virtual Result<int64_t> hit(const std::string& key, int64_t window_seconds, int64_t now) = 0;
     // The current count (0 when absent or the window is over).
     virtual Result<int64_t> count(const std::string& key, int64_t now) = 0;
+    // count() of each key, in order, in one round trip where the store can (Redis); this
+    // default asks count() for each.
+    virtual Result<std::vector<int64_t>> counts(const std::vector<std::string>& keys, int64_t now);
     virtual Status clear(const std::string& key) = 0;
     // Clears every key that starts with prefix (users unlock, accounts unlock).
     virtual Status clear_prefix(const std::string& prefix) = 0;
