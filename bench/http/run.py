@@ -4,7 +4,7 @@ Starts the real nginx + module (through the integration harness, SQLite or, with
 LKK_IT_BACKEND=mysql, MariaDB + Redis), registers and logs in one subscriber with a linked
 account, then runs wrk (loopback only, bounded duration) against:
   static   /static.txt          the server alone: the baseline
-  healthz  /lkk/healthz         thread-pool round trip + database ping
+  healthz  /lkk/healthz         on the event loop from a check at most 1 s old (nginx)
   start    /lkk/                thread pool + page rendering, no session
   registry /lkk/accounts        session lookup + registry queries + rendering
 and prints req/s, p99 latency and each figure as a ratio of the static baseline.

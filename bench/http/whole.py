@@ -9,7 +9,7 @@ scripts/services.sh). On each, one subscriber with one linked account. Then ROUN
 (default 3), each running every page on SQLite and then on MariaDB + Redis (interleaved, A B A
 B), with wrk -t2 -c64 (login: -c16) for LKK_BENCH_SECONDS (default 10):
   static   /static.txt              nginx alone: the baseline of every ratio
-  healthz  /lkk/healthz             database + session store ping
+  healthz  /lkk/healthz             on the event loop from a check at most 1 s old (nginx)
   start    /lkk/                    the start page, no session
   registry /lkk/accounts            the logged-in registry
   account  /lkk/accounts/{id}       one account's page
