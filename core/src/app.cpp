@@ -77,6 +77,24 @@ bool segment_matches(std::string_view pattern, std::string_view segment, std::op
     return pattern == segment;
 }
 
+// Whether pattern's segments match path's, split as segments() splits, but one segment at a
+// time: this runs for every route of the table on every request, and most routes differ in
+// their first or second segment.
+bool pattern_matches(std::string_view pattern, const std::vector<std::string_view>& path,
+                     std::optional<int64_t>& id, std::string& month) {
+    size_t i = 0;
+    size_t from = 0;
+    while (true) {
+        const size_t to = pattern.find('/', from);
+        const std::string_view segment =
+            pattern.substr(from, to == std::string_view::npos ? to : to - from);
+        if (i == path.size() || !segment_matches(segment, path[i], id, month)) return false;
+        ++i;
+        if (to == std::string_view::npos) return i == path.size();
+        from = to + 1;
+    }
+}
+
 std::vector<std::string_view> segments(std::string_view path) {
     std::vector<std::string_view> out;
     size_t i = 0;
@@ -251,15 +269,9 @@ const Route* Portal::match(const std::vector<Route>& table, Exchange& x, std::st
     const Route* found = nullptr;
     allow.clear();
     for (const Route& r : table) {
-        const auto pattern = segments(r.pattern);
-        if (pattern.size() != path.size()) continue;
-        bool same = true;
         std::optional<int64_t> id;
         std::string month;
-        for (size_t i = 0; i < path.size() && same; ++i) {
-            same = segment_matches(pattern[i], path[i], id, month);
-        }
-        if (!same) continue;
+        if (!pattern_matches(r.pattern, path, id, month)) continue;
         if (!allow.empty()) allow += ", ";
         allow += r.method;
         if (r.method == "GET") allow += ", HEAD";

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -103,6 +104,52 @@ class HashSlot {
 thread_local bool HashSlot::lowered_ = false;
 thread_local int HashSlot::previous_ = 0;
 
+// OpenSSL 3's RAND_bytes costs about as much for 32 bytes as for a kilobyte (its provider
+// layers, a lock, a getpid), and the start page asks for a token on every anonymous view: so
+// each thread draws a block of the CSPRNG's output and hands it out token by token, wiping
+// each token's bytes from the block as it goes. A block drawn before a fork is dropped in the
+// child (pthread_atfork), so two processes never hand out the same bytes.
+std::atomic<uint64_t> g_fork_epoch{0};
+
+class TokenBytes {
+  public:
+    static void take(unsigned char* out, size_t n) {
+        static const bool registered = [] {
+            return pthread_atfork(nullptr, nullptr, [] { g_fork_epoch.fetch_add(1); }) == 0;
+        }();
+        thread_local TokenBytes mine;
+        const uint64_t epoch = g_fork_epoch.load(std::memory_order_relaxed);
+        if (!registered || n > kBlock) {
+            draw(out, n);
+            return;
+        }
+        if (mine.epoch_ != epoch || kBlock - mine.used_ < n) {
+            draw(mine.block_.data(), kBlock);
+            mine.used_ = 0;
+            mine.epoch_ = epoch;
+        }
+        std::copy_n(mine.block_.data() + mine.used_, n, out);
+        OPENSSL_cleanse(mine.block_.data() + mine.used_, n);
+        mine.used_ += n;
+    }
+
+  private:
+    static constexpr size_t kBlock = 32 * kTokenBytes;
+
+    static void draw(unsigned char* out, size_t n) {
+        if (RAND_bytes(out, static_cast<int>(n)) != 1) {
+            // No entropy means no safe token; continuing would hand out predictable secrets.
+            OPENSSL_die("RAND_bytes failed", __FILE__, __LINE__);
+        }
+    }
+
+    ~TokenBytes() { OPENSSL_cleanse(block_.data(), kBlock); }
+
+    std::array<unsigned char, kBlock> block_{};
+    size_t used_ = kBlock;  // nothing drawn yet
+    uint64_t epoch_ = 0;
+};
+
 }  // namespace
 
 void set_hashing_processes(unsigned processes) {
@@ -158,12 +205,11 @@ bool needs_rehash(const std::string& encoded, const Argon2Params& params) {
 // Tokens carry 256 bits of entropy: unguessable even with many online attempts.
 std::string random_token() {
     std::array<unsigned char, kTokenBytes> raw{};
-    if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) {
-        // No entropy means no safe token; continuing would hand out predictable secrets.
-        OPENSSL_die("RAND_bytes failed", __FILE__, __LINE__);
-    }
-    return base64url_encode(
-        std::string_view(reinterpret_cast<const char*>(raw.data()), raw.size()));
+    TokenBytes::take(raw.data(), raw.size());
+    std::string token =
+        base64url_encode(std::string_view(reinterpret_cast<const char*>(raw.data()), raw.size()));
+    OPENSSL_cleanse(raw.data(), raw.size());
+    return token;
 }
 
 // OpenSSL's standard base64, then the URL-safe alphabet, so tokens travel in links and cookies.

@@ -65,7 +65,10 @@ std::string first_heading(const std::string& html) {
 // and no variable can ever be taken for a partial: this context answers no partial at all.
 class PageContext final : public kainjow::mustache::basic_context<std::string> {
   public:
-    explicit PageContext(const TemplateData& data) : data_(&data) {}
+    // top, when given, is looked up before data (the layout's content and title).
+    PageContext(const TemplateData& data, const TemplateData* top) : data_(&data) {
+        if (top != nullptr) data_.push(top);
+    }
     void push(const TemplateData* data) override { data_.push(data); }
     void pop() override { data_.pop(); }
     const TemplateData* get(const std::string& name) const override { return data_.get(name); }
@@ -107,6 +110,16 @@ Result<std::string> expand_partials(const std::string& text,
 
 using Parsed = kainjow::mustache::mustache;
 
+// kainjow writes a page line by line to any stream with <<: this one appends to a string,
+// without an ostringstream's sentry and locale work for every piece.
+struct StringSink {
+    std::string text;
+    StringSink& operator<<(const std::string& piece) {
+        text += piece;
+        return *this;
+    }
+};
+
 // Parsed templates, per thread and per set: kainjow's renderer keeps its error state in the
 // template object, so threads do not share one; each parses a template once and keeps it.
 std::atomic<uint64_t> g_next_set_id{1};
@@ -114,6 +127,37 @@ thread_local std::map<uint64_t, std::map<std::string, std::unique_ptr<Parsed>, s
     t_parsed;
 
 }  // namespace
+
+// kainjow's html_escape, byte for byte, but it appends the runs between the five special
+// characters whole instead of one character at a time.
+std::string escape_html(std::string_view s) {
+    std::string out;
+    out.reserve(s.size() + s.size() / 8);
+    size_t from = 0;
+    while (true) {
+        const size_t at = s.find_first_of("&<>\"'", from);
+        out.append(s.substr(from, at == std::string_view::npos ? at : at - from));
+        if (at == std::string_view::npos) return out;
+        switch (s[at]) {
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            default:
+                out += "&apos;";
+                break;
+        }
+        from = at + 1;
+    }
+}
 
 Result<TemplateSet> TemplateSet::load(Locale locale, const std::string& override_dir) {
     TemplateSet set;
@@ -174,6 +218,11 @@ const std::string* TemplateSet::text(std::string_view name) const {
 }
 
 Result<std::string> TemplateSet::render(std::string_view name, const TemplateData& data) const {
+    return render_with(name, data, nullptr);
+}
+
+Result<std::string> TemplateSet::render_with(std::string_view name, const TemplateData& data,
+                                             const TemplateData* top) const {
     auto source = expanded_.find(name);
     if (source == expanded_.end()) return Status::Internal("no template " + std::string(name));
     try {
@@ -184,19 +233,23 @@ Result<std::string> TemplateSet::render(std::string_view name, const TemplateDat
             // one or two, so forgetting them all now and then is enough.
             if (t_parsed.size() > 16) {
                 t_parsed.clear();
-                return render(name, data);
+                return render_with(name, data, top);
             }
             it = mine.emplace(std::string(name), std::make_unique<Parsed>(source->second)).first;
+            it->second->set_custom_escape(
+                [](const std::string& text) { return escape_html(text); });
         }
         Parsed& tmpl = *it->second;
-        PageContext ctx(data);
-        std::string out = tmpl.render(ctx);
+        PageContext ctx(data, top);
+        StringSink out;
+        out.text.reserve(source->second.size() + source->second.size() / 2);
+        tmpl.render(ctx, out);
         if (!tmpl.is_valid()) {
             const std::string error = tmpl.error_message();
             mine.erase(it);  // the error sticks to the object: parse afresh next time
             return Status::Internal("template " + std::string(name) + ": " + error);
         }
-        return out;
+        return std::move(out.text);
     } catch (const std::exception& e) {
         return Status::Internal("template " + std::string(name) + ": " + e.what());
     }
@@ -207,10 +260,11 @@ Result<std::string> TemplateSet::render_page(std::string_view page,
     auto content = render(page, data);
     if (!content.ok()) return content;
     try {
-        TemplateData outer = data;
-        outer.set("title", first_heading(content.value()));
-        outer.set("content", content.value());
-        return render("layout.html", outer);
+        // The layout sees data under these two, without a copy of data.
+        TemplateData top(TemplateData::type::object);
+        top.set("title", first_heading(content.value()));
+        top.set("content", content.value());
+        return render_with("layout.html", data, &top);
     } catch (const std::exception& e) {
         return Status::Internal(std::string("layout: ") + e.what());
     }

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -114,6 +115,35 @@ TEST(Crypto, TokensAreUnique) {
     std::set<std::string> seen;
     for (int i = 0; i < 1000; ++i) seen.insert(random_token());
     EXPECT_EQ(seen.size(), 1000u);
+}
+
+// Tokens come from a per-thread block of the CSPRNG's output: a process forked after its parent
+// drew a block must not hand out the bytes the parent hands out next.
+TEST(Crypto, AForkedChildNeverRepeatsItsParentsTokens) {
+    (void)random_token();  // the parent's block is drawn
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        std::string mine;
+        for (int i = 0; i < 40; ++i) mine += random_token();
+        const ssize_t n = write(fds[1], mine.data(), mine.size());
+        _exit(n == static_cast<ssize_t>(mine.size()) ? 0 : 1);
+    }
+    close(fds[1]);
+    std::string theirs;
+    char buf[4096];
+    for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) theirs.append(buf, n);
+    close(fds[0]);
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ASSERT_EQ(theirs.size(), 40u * 43u);
+    std::set<std::string> seen;
+    for (size_t i = 0; i < theirs.size(); i += 43) seen.insert(theirs.substr(i, 43));
+    for (int i = 0; i < 40; ++i) seen.insert(random_token());
+    EXPECT_EQ(seen.size(), 80u);
 }
 
 TEST(Crypto, Base64UrlKnownVectors) {

@@ -44,6 +44,41 @@ TEST(TemplateSet, BuiltInPagesRenderInsideTheLayoutWithEscaping) {
     EXPECT_FALSE(set->render("nothing.html", sample()).ok());
 }
 
+// The set escapes with its own function: the same bytes as kainjow's html_escape, for every
+// special character, at the ends, doubled, and in UTF-8 text.
+TEST(TemplateSet, EscapesExactlyAsMustacheDoes) {
+    TempDir dir;
+    fs::create_directories(dir.path() + "/ru");
+    std::ofstream(dir.path() + "/ru/help.html") << "[{{v}}]";
+    auto set = TemplateSet::load(Locale::ru, dir.path());
+    ASSERT_TRUE(set.ok()) << set.error().message();
+    for (const std::string v :
+         {"", "plain", "&", "<>", "\"'", "a&&b", "<script>alert('x')</script>", "&amp;",
+          "Иванов & сын \"ООО\" <ул. Мира, 1>", "'", "end<"}) {
+        TemplateData d(TemplateData::type::object);
+        d.set("v", v);
+        auto out = set->render("help.html", d);
+        ASSERT_TRUE(out.ok());
+        EXPECT_EQ(out.value(), "[" + kainjow::mustache::html_escape(v) + "]") << v;
+    }
+}
+
+// The layout sees the page's data and its own title and content on top of it.
+TEST(TemplateSet, TheLayoutSeesThePageDataUnderItsContent) {
+    TempDir dir;
+    fs::create_directories(dir.path() + "/ru");
+    std::ofstream(dir.path() + "/ru/layout.html") << "<t>{{{title}}}</t>{{user}}|{{{content}}}";
+    std::ofstream(dir.path() + "/ru/help.html") << "<h1>Help &amp; {{user}}</h1>";
+    auto set = TemplateSet::load(Locale::ru, dir.path());
+    ASSERT_TRUE(set.ok()) << set.error().message();
+    TemplateData d(TemplateData::type::object);
+    d.set("user", std::string("a<b"));
+    d.set("content", std::string("not this"));
+    auto page = set->render_page("help.html", d);
+    ASSERT_TRUE(page.ok());
+    EXPECT_EQ(page.value(), "<t>Help &amp; a&lt;b</t>a&lt;b|<h1>Help &amp; a&lt;b</h1>");
+}
+
 TEST(TemplateSet, PartialsAreInlinedAndNamesOfTemplatesAreNotVariables) {
     auto set = TemplateSet::load(Locale::ru, "");
     ASSERT_TRUE(set.ok());

@@ -25,6 +25,10 @@ namespace lkk {
 
 using TemplateData = kainjow::mustache::data;
 
+// Text made safe inside HTML or XML markup and attribute values: & < > " ' as entities. The
+// same bytes as {{ }} in a template.
+std::string escape_html(std::string_view text);
+
 // A mail rendered from a mail_*.txt template.
 struct RenderedMail {
     std::string subject;
@@ -59,6 +63,10 @@ class TemplateSet {
     Result<RenderedMail> render_mail(std::string_view name, const TemplateData& data) const;
 
   private:
+    // render(), with top (when not null) looked up before data.
+    Result<std::string> render_with(std::string_view name, const TemplateData& data,
+                                    const TemplateData* top) const;
+
     Locale locale_ = Locale::ru;
     uint64_t id_ = 0;  // tells this set's parsed templates apart in the per-thread cache
     std::map<std::string, std::string, std::less<>> files_;     // name in the set -> text

@@ -7,37 +7,9 @@
 #include <memory>
 
 #include "lkk/bill.h"
+#include "lkk/templates.h"
 
 namespace lkk::bill {
-
-namespace {
-
-// Escapes text for an SVG <title> (the only text we put in the markup).
-std::string xml_text(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (char c : s) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
-}
-
-}  // namespace
 
 Result<QrCode> encode_qr(std::string_view payload) {
     if (payload.empty()) return Status::Invalid("nothing to encode");
@@ -87,7 +59,7 @@ std::string qr_svg(const QrCode& code, std::string_view title) {
            side +
            "\" role=\"img\" aria-labelledby=\"qr-title\" shape-rendering=\"crispEdges\">"
            "<title id=\"qr-title\">" +
-           xml_text(title) +
+           escape_html(title) +
            "</title>"
            "<rect width=\"" +
            side + "\" height=\"" + side +
