@@ -74,7 +74,7 @@ worker_processes 2;
 pid $DIR/nginx.pid;
 lock_file $DIR/nginx.lock;
 error_log $DIR/error.log info;
-thread_pool lkk threads=8;
+thread_pool lkk threads=4;
 events { worker_connections 1024; }
 http {
     include /etc/nginx/mime.types;

@@ -2,7 +2,8 @@
 on the same nginx, login against the raw Argon2id rate, a static file under login load, and
 worker memory over 200k requests.
 
-Starts two real nginx + module portals through the integration harness (8 pool threads, 2
+Starts two real nginx + module portals through the integration harness (the pool the module
+declares itself when nginx.conf has no thread_pool line: 2 threads per CPU, at least 4; 2
 workers, the default Argon2id cost of the settings: m=19456 KiB, t=2, p=1): one on SQLite, one
 on MariaDB + Redis (needs LKK_TEST_MYSQL_URL and LKK_TEST_REDIS_URL, e.g. from
 scripts/services.sh). On each, one subscriber with one linked account. Then ROUNDS rounds
@@ -89,7 +90,7 @@ class Site:
 
     def __init__(self, backend, shared_db=None):
         self.backend = backend
-        self.portal = harness.Portal(threads=8, workers=2, backend=backend, shared_db=shared_db,
+        self.portal = harness.Portal(threads=None, workers=2, backend=backend, shared_db=shared_db,
                                      settings={"passwords": ARGON2,
                                                "throttle": {"login_attempts_per_ip": 1000000}})
         self.portal.start()

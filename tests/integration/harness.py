@@ -321,7 +321,8 @@ class Portal:
         mysql_url/redis_url: the servers to use instead of LKK_TEST_MYSQL_URL/LKK_TEST_REDIS_URL
         (e.g. PrivateServices that a test may stop). server_extra: directives for the server
         block (e.g. set_real_ip_from) or, on Apache, for the main server. server: "nginx" or
-        "apache" (default LKK_IT_SERVER). threads: nginx's thread pool; Apache answers on its
+        "apache" (default LKK_IT_SERVER). threads: nginx's thread pool (None: no thread_pool
+        line, the module declares the pool with its own size); Apache answers on its
         own threads (mpm_event, 25 per child) or processes (mpm_prefork). workers: nginx
         workers or Apache children (at least 2 under prefork: 8)."""
         self.server = server or SERVER
@@ -424,7 +425,7 @@ worker_processes {workers};
 pid {d}/nginx.pid;
 lock_file {d}/nginx.lock;
 error_log {d}/error.log info;
-thread_pool lkk threads={threads};
+{thread_pool}
 events {{ worker_connections 512; }}
 http {{
     access_log {d}/access.log;
@@ -442,7 +443,8 @@ http {{
         {server_extra}
     }}
 }}
-""".format(load=NGINX_LOAD, workers=self.workers, d=self.dir, threads=self.threads,
+""".format(load=NGINX_LOAD, workers=self.workers, d=self.dir,
+           thread_pool="" if self.threads is None else "thread_pool lkk threads=%d;" % self.threads,
            settings=self.settings_path, port=self.port, snippet=NGINX_SNIPPET,
            server_extra=self.server_extra)
         self.nginx_conf = os.path.join(self.dir, "nginx.conf")

@@ -14,6 +14,7 @@ to skip, so the file is nginx's only. The outage side of /healthz (503 within ab
 MariaDB or Redis going down, 200 again soon after they are back) is in test_production.Outages.
 """
 
+import os
 import re
 import secrets
 import threading
@@ -148,6 +149,30 @@ class PoolBusy(PortalTestCase):
                               if k.startswith("lkk_requests_total{"))
         self.assertEqual(total(after) - total(before), len(sent))
         self.assertEqual(after["lkk_pool_queue"], 0)
+
+
+class ModuleDeclaredPool(PortalTestCase):
+    """nginx.conf without a thread_pool line: the module declares the pool itself, 2 threads
+    per CPU (4 to 32; README "Directives"), and the portal runs on it."""
+
+    portal_kwargs = {"threads": None, "workers": 1}
+
+    def test_the_pool_has_two_threads_per_cpu_and_serves_the_portal(self):
+        with open(self.portal.nginx_conf) as f:
+            self.assertNotIn("thread_pool", f.read())
+        b = self.register_confirmed("pool@example.org", "pool-pass-1")
+        r = b.get("accounts")
+        self.assertEqual(r.status, 200)
+        self.assertIn("<h1>Мои лицевые счета</h1>", r.text)
+        self.assertIn('action="/lkk/logout"', r.text)
+        expected = min(32, max(4, 2 * os.sysconf("SC_NPROCESSORS_ONLN")))
+        (pid,) = self.portal.worker_pids()
+        threads = len(os.listdir("/proc/%d/task" % pid))
+        # The worker's event loop and its pool; SQLite starts no thread of its own.
+        if harness.BACKEND == "sqlite":
+            self.assertEqual(threads, 1 + expected)
+        else:
+            self.assertGreaterEqual(threads, 1 + expected)
 
 
 if __name__ == "__main__":
