@@ -1,6 +1,7 @@
 // Argon2id password hashes, CSPRNG tokens, SHA-256 digests and constant-time comparison.
 // The primitives are libargon2's and OpenSSL's; this file only adapts them to our types.
 #include "lkk/crypto.h"
+#include "lkk/turns.h"
 
 #include <argon2.h>
 #include <openssl/crypto.h>
@@ -17,7 +18,6 @@
 #include <cerrno>
 #include <charconv>
 #include <limits>
-#include <semaphore>
 #include <string>
 #include <thread>
 
@@ -69,12 +69,11 @@ class HashSlot {
     HashSlot& operator=(const HashSlot&) = delete;
 
   private:
-    static constexpr std::ptrdiff_t kMaxSlots = 1024;
     static constexpr int kHashNice = 5;
-    static std::counting_semaphore<kMaxSlots>& slots() {
-        static std::counting_semaphore<kMaxSlots> s(std::clamp<std::ptrdiff_t>(
-            std::thread::hardware_concurrency() / std::max(1U, g_hashing_processes.load()), 1,
-            kMaxSlots));
+    // Taken in order (lkk/turns.h), so no login waits for more than its place in the queue.
+    static Turns& slots() {
+        static Turns s(std::max(
+            1U, std::thread::hardware_concurrency() / std::max(1U, g_hashing_processes.load())));
         return s;
     }
     // setpriority(PRIO_PROCESS, tid) sets one thread's nice value on Linux (setpriority(2)).
