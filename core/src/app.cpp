@@ -77,34 +77,33 @@ bool segment_matches(std::string_view pattern, std::string_view segment, std::op
     return pattern == segment;
 }
 
-// Whether pattern's segments match path's, split as segments() splits, but one segment at a
-// time: this runs for every route of the table on every request, and most routes differ in
-// their first or second segment.
-bool pattern_matches(std::string_view pattern, const std::vector<std::string_view>& path,
-                     std::optional<int64_t>& id, std::string& month) {
-    size_t i = 0;
-    size_t from = 0;
-    while (true) {
-        const size_t to = pattern.find('/', from);
-        const std::string_view segment =
-            pattern.substr(from, to == std::string_view::npos ? to : to - from);
-        if (i == path.size() || !segment_matches(segment, path[i], id, month)) return false;
-        ++i;
-        if (to == std::string_view::npos) return i == path.size();
-        from = to + 1;
-    }
+// The '/'-separated segment of text that starts at from ("" between two slashes and at either
+// end); from moves past it, beyond text.size() after the last one.
+std::string_view next_segment(std::string_view text, size_t& from) {
+    size_t to = text.find('/', from);
+    if (to == std::string_view::npos) to = text.size();
+    const std::string_view segment = text.substr(from, to - from);
+    from = to + 1;
+    return segment;
 }
 
 std::vector<std::string_view> segments(std::string_view path) {
     std::vector<std::string_view> out;
-    size_t i = 0;
-    while (i <= path.size()) {
-        size_t j = path.find('/', i);
-        if (j == std::string_view::npos) j = path.size();
-        out.push_back(path.substr(i, j - i));
-        i = j + 1;
-    }
+    for (size_t from = 0; from <= path.size();) out.push_back(next_segment(path, from));
     return out;
+}
+
+// Whether pattern's segments match path's, taken one at a time rather than split first: this
+// runs for every route of the table on every request, and most routes differ in their first
+// or second segment.
+bool pattern_matches(std::string_view pattern, const std::vector<std::string_view>& path,
+                     std::optional<int64_t>& id, std::string& month) {
+    size_t i = 0;
+    for (size_t from = 0; from <= pattern.size(); ++i) {
+        const std::string_view segment = next_segment(pattern, from);
+        if (i == path.size() || !segment_matches(segment, path[i], id, month)) return false;
+    }
+    return i == path.size();
 }
 
 }  // namespace
