@@ -112,24 +112,28 @@ std::atomic<uint64_t> g_fork_epoch{0};
 
 class TokenBytes {
   public:
-    static void take(unsigned char* out, size_t n) {
+    using Token = std::array<unsigned char, kTokenBytes>;
+
+    // Fills out with the next kTokenBytes of this thread's block, drawing a new block when
+    // the block is used up or was drawn before a fork.
+    static void take(Token& out) {
         static const bool registered = [] {
             return pthread_atfork(nullptr, nullptr, [] { g_fork_epoch.fetch_add(1); }) == 0;
         }();
-        thread_local TokenBytes mine;
-        const uint64_t epoch = g_fork_epoch.load(std::memory_order_relaxed);
-        if (!registered || n > kBlock) {
-            draw(out, n);
+        if (!registered) {  // no way to tell a fork: every token from the CSPRNG itself
+            draw(out.data(), out.size());
             return;
         }
-        if (mine.epoch_ != epoch || kBlock - mine.used_ < n) {
+        thread_local TokenBytes mine;
+        const uint64_t epoch = g_fork_epoch.load(std::memory_order_relaxed);
+        if (mine.epoch_ != epoch || mine.used_ == kBlock) {
             draw(mine.block_.data(), kBlock);
             mine.used_ = 0;
             mine.epoch_ = epoch;
         }
-        std::copy_n(mine.block_.data() + mine.used_, n, out);
-        OPENSSL_cleanse(mine.block_.data() + mine.used_, n);
-        mine.used_ += n;
+        std::copy_n(mine.block_.data() + mine.used_, kTokenBytes, out.data());
+        OPENSSL_cleanse(mine.block_.data() + mine.used_, kTokenBytes);
+        mine.used_ += kTokenBytes;
     }
 
   private:
@@ -203,8 +207,8 @@ bool needs_rehash(const std::string& encoded, const Argon2Params& params) {
 
 // Tokens carry 256 bits of entropy: unguessable even with many online attempts.
 std::string random_token() {
-    std::array<unsigned char, kTokenBytes> raw{};
-    TokenBytes::take(raw.data(), raw.size());
+    TokenBytes::Token raw{};
+    TokenBytes::take(raw);
     std::string token =
         base64url_encode(std::string_view(reinterpret_cast<const char*>(raw.data()), raw.size()));
     OPENSSL_cleanse(raw.data(), raw.size());
