@@ -107,10 +107,8 @@ void lkk_global_init(void) noexcept {
     } catch (...) {
         // std::call_once may throw std::system_error; libcurl then initialises lazily.
     }
-}
-
-void lkk_set_worker_processes(unsigned processes) noexcept {
-    lkk::crypto::set_hashing_processes(processes);
+    // Mapped before the fork, so every worker takes its turns in the same slots.
+    lkk::crypto::share_hash_slots();
 }
 
 size_t lkk_max_body_bytes(void) noexcept {

@@ -44,13 +44,15 @@ bool take_param(std::string_view& text, std::string_view name, uint32_t& out) {
     return true;
 }
 
-std::atomic<unsigned> g_hashing_processes{1};
+// The slots every process forked after share_hash_slots() takes its turns in; nullptr: the
+// process hashes alone (lkk-admin, tests, a server that never called it).
+std::atomic<Turns*> g_shared_slots{nullptr};
 
 // At most as many Argon2 runs at once on the machine as it has CPUs (issue 11): each run fills
 // its memory cost (19 MiB by default) with random accesses, so more runs than cores only evict
-// one another from the caches and every login gets slower. The CPUs are shared out between the
-// server's processes (set_hashing_processes: a count per process, so a worker that dies cannot
-// leave a slot taken); the pool threads beyond that wait here.
+// one another from the caches and every login gets slower. The slots are shared by all the
+// server's processes (share_hash_slots), so the logins of one busy worker may use every CPU
+// while the others idle; the pool threads beyond that wait here, in the order they came.
 //
 // While it hashes, a thread also runs at a lower priority (kHashNice), so the event loops keep
 // the CPU they need and static files stay fast during a login storm. A thread that may not
@@ -72,9 +74,9 @@ class HashSlot {
     static constexpr int kHashNice = 5;
     // Taken in order (lkk/turns.h), so no login waits for more than its place in the queue.
     static Turns& slots() {
-        static Turns s(std::max(
-            1U, std::thread::hardware_concurrency() / std::max(1U, g_hashing_processes.load())));
-        return s;
+        if (Turns* shared = g_shared_slots.load()) return *shared;
+        static Turns mine(std::max(1U, std::thread::hardware_concurrency()));
+        return mine;
     }
     // setpriority(PRIO_PROCESS, tid) sets one thread's nice value on Linux (setpriority(2)).
     void lower() {
@@ -155,8 +157,9 @@ class TokenBytes {
 
 }  // namespace
 
-void set_hashing_processes(unsigned processes) {
-    g_hashing_processes.store(std::max(1U, processes));
+void share_hash_slots() noexcept {
+    if (g_shared_slots.load() != nullptr) return;  // made by an earlier read of the settings
+    g_shared_slots.store(Turns::create_shared(std::max(1U, std::thread::hardware_concurrency())));
 }
 
 // Argon2id with a fresh salt per password, so equal passwords never share a hash.

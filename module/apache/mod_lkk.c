@@ -154,7 +154,8 @@ static void lkk_metrics_setup(server_rec* s) {
 }
 
 /* libcurl and OpenSSL want their global init while the process has a single thread: the
- * parent, before it forks the children (idempotent; post_config runs on every read). */
+ * parent, before it forks the children (idempotent; post_config runs on every read); the
+ * password-hashing slots that all children share are mapped there too. */
 static int lkk_post_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s) {
     (void)pconf;
     (void)plog;
@@ -294,7 +295,6 @@ static void lkk_child_init(apr_pool_t* pchild, server_rec* s) {
     lkk_child_t* c;
     apr_status_t rv;
     char err[LKK_ERRLEN];
-    int daemons = 1;
 
     /* mapped by the parent before the fork: the same counters in every child */
     lkk_metrics_attach(lkk_metrics_mem);
@@ -308,12 +308,6 @@ static void lkk_child_init(apr_pool_t* pchild, server_rec* s) {
     c->settings_file = lkk_settings_file;
 
     lkk_set_logger(lkk_log, s);
-
-    /* the CPUs are shared out between the children for password hashing */
-    if (ap_mpm_query(AP_MPMQ_MAX_DAEMONS, &daemons) != APR_SUCCESS || daemons < 1) {
-        daemons = 1;
-    }
-    lkk_set_worker_processes((unsigned)daemons);
 
     c->app = lkk_app_create(c->settings_file, err, sizeof(err));
     if (c->app == NULL) {

@@ -643,7 +643,8 @@ ngx_lkk_thread_pool_init_conf(ngx_cycle_t *cycle, void *conf)
  */
 
 /* libcurl and OpenSSL want their global init while the process has a single thread: the
- * master, before any fork or pool thread. */
+ * master, before any fork or pool thread; the password-hashing slots that all workers share
+ * are mapped there too. */
 static ngx_int_t
 ngx_http_lkk_init_module(ngx_cycle_t *cycle)
 {
@@ -662,7 +663,6 @@ ngx_http_lkk_init_process(ngx_cycle_t *cycle)
     ngx_http_lkk_loc_conf_t    *llcf;
     ngx_http_lkk_main_conf_t   *lmcf;
     ngx_http_conf_ctx_t        *ctx;
-    ngx_core_conf_t            *ccf;
 
     if (ngx_process != NGX_PROCESS_WORKER
         && ngx_process != NGX_PROCESS_SINGLE)
@@ -719,11 +719,6 @@ ngx_http_lkk_init_process(ngx_cycle_t *cycle)
 
     /* the core's lines go to this cycle's error log, with nginx's levels */
     lkk_set_logger(ngx_http_lkk_log, cycle->log);
-
-    /* the CPUs are shared out between the workers for password hashing */
-    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
-    lkk_set_worker_processes(ccf->worker_processes > 0
-                             ? (unsigned) ccf->worker_processes : 1);
 
     w->app = lkk_app_create((const char *) w->config_file, w->error,
                             sizeof(w->error));

@@ -1,8 +1,13 @@
 // The fair slots of the Argon2 hashes (lkk/turns.h): first come, first served, never more at
-// once than there are slots.
+// once than there are slots, across the processes that share them, and nothing lost when one of
+// those processes dies.
 #include "lkk/turns.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -60,6 +65,173 @@ TEST(Turns, NeverMoreAtOnceThanSlots) {
     for (auto& t : threads) t.join();
     EXPECT_EQ(most.load(), 2);
     EXPECT_EQ(inside.load(), 0);
+}
+
+// Counters that forked children write and the parent reads.
+struct Seen {
+    std::atomic<int> inside{0};
+    std::atomic<int> most{0};
+};
+
+Seen* shared_seen() {
+    void* mem =
+        mmap(nullptr, sizeof(Seen), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) return nullptr;
+    return new (mem) Seen;
+}
+
+void note_inside(Seen& seen) {
+    const int now = ++seen.inside;
+    int most = seen.most.load();
+    while (now > most && !seen.most.compare_exchange_weak(most, now)) {
+    }
+}
+
+void wait_until_waiting(Turns& turns, uint64_t n) {
+    while (turns.waiting() != n) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+int exit_code(pid_t pid) {
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// The workers of one server: four processes hashing at once never run more than the 2 slots.
+TEST(Turns, SharedSlotsBoundEveryProcessTogether) {
+    Turns* turns = Turns::create_shared(2);
+    Seen* seen = shared_seen();
+    ASSERT_NE(turns, nullptr);
+    ASSERT_NE(seen, nullptr);
+    std::vector<pid_t> children;
+    for (int i = 0; i < 4; ++i) {
+        const pid_t pid = fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            alarm(10);  // a child that hangs dies rather than outlive the test
+            for (int k = 0; k < 30; ++k) {
+                turns->acquire();
+                note_inside(*seen);
+                usleep(300);
+                --seen->inside;
+                turns->release();
+            }
+            _exit(0);
+        }
+        children.push_back(pid);
+    }
+    for (pid_t pid : children) EXPECT_EQ(exit_code(pid), 0);
+    EXPECT_EQ(seen->most.load(), 2);
+    EXPECT_EQ(seen->inside.load(), 0);
+    EXPECT_EQ(turns->waiting(), 0u);
+}
+
+// One busy process may take every slot while the others idle.
+TEST(Turns, OneProcessMayHoldEverySharedSlot) {
+    Turns* turns = Turns::create_shared(2);
+    ASSERT_NE(turns, nullptr);
+    const pid_t idle = fork();
+    ASSERT_GE(idle, 0);
+    if (idle == 0) {
+        alarm(10);
+        pause();
+        _exit(0);
+    }
+    alarm(10);  // a hang fails the test instead of the suite's timeout
+    turns->acquire();
+    std::thread second([&] { turns->acquire(); });
+    second.join();
+    EXPECT_EQ(turns->waiting(), 0u);
+    turns->release();
+    turns->release();
+    alarm(0);
+    kill(idle, SIGKILL);
+    exit_code(idle);
+}
+
+// A worker killed while hashing: its slot is free again for the others.
+TEST(Turns, TheSlotOfAProcessThatDiedIsTakenBack) {
+    Turns* turns = Turns::create_shared(1);
+    ASSERT_NE(turns, nullptr);
+    int pipe_fds[2];
+    ASSERT_EQ(pipe(pipe_fds), 0);
+    const pid_t holder = fork();
+    ASSERT_GE(holder, 0);
+    if (holder == 0) {
+        alarm(10);
+        turns->acquire();
+        char c = 'h';
+        (void)!write(pipe_fds[1], &c, 1);
+        pause();
+        _exit(0);
+    }
+    char c = 0;
+    ASSERT_EQ(read(pipe_fds[0], &c, 1), 1);
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    kill(holder, SIGKILL);
+    EXPECT_EQ(exit_code(holder), 128 + SIGKILL);
+    alarm(10);
+    turns->acquire();  // within Turns::kRecheck
+    turns->release();
+    alarm(0);
+    EXPECT_EQ(turns->waiting(), 0u);
+}
+
+// A worker killed while it waited for its turn: the turns behind it are not held up.
+TEST(Turns, TheTurnOfAProcessThatDiedWaitingIsSkipped) {
+    Turns* turns = Turns::create_shared(1);
+    ASSERT_NE(turns, nullptr);
+    turns->acquire();
+    const pid_t waiter = fork();
+    ASSERT_GE(waiter, 0);
+    if (waiter == 0) {
+        alarm(10);
+        turns->acquire();
+        _exit(3);  // never reached: killed while waiting
+    }
+    wait_until_waiting(*turns, 1);
+    const pid_t next = fork();
+    ASSERT_GE(next, 0);
+    if (next == 0) {
+        alarm(10);
+        turns->acquire();
+        turns->release();
+        _exit(0);
+    }
+    wait_until_waiting(*turns, 2);
+    kill(waiter, SIGKILL);
+    EXPECT_EQ(exit_code(waiter), 128 + SIGKILL);
+    turns->release();
+    alarm(10);
+    EXPECT_EQ(exit_code(next), 0);
+    alarm(0);
+    EXPECT_EQ(turns->waiting(), 0u);
+}
+
+// Processes killed at any moment, inside the lock too (a robust mutex): the slots still work.
+TEST(Turns, ProcessesKilledAtAnyMomentLeaveTheSlotsWorking) {
+    Turns* turns = Turns::create_shared(1);
+    ASSERT_NE(turns, nullptr);
+    for (int i = 0; i < 20; ++i) {
+        const pid_t busy = fork();
+        ASSERT_GE(busy, 0);
+        if (busy == 0) {
+            alarm(10);
+            for (;;) {
+                turns->acquire();
+                turns->release();
+            }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5 + i));
+        kill(busy, SIGKILL);
+        EXPECT_EQ(exit_code(busy), 128 + SIGKILL);
+    }
+    alarm(10);
+    turns->acquire();
+    turns->release();
+    alarm(0);
+    EXPECT_EQ(turns->waiting(), 0u);
 }
 
 }  // namespace

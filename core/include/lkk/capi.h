@@ -55,7 +55,9 @@ typedef void (*lkk_log_fn)(void* ctx, int level, const char* msg, size_t len);
 /* Process-wide; may be called from any thread; NULL restores stderr. */
 void lkk_set_logger(lkk_log_fn fn, void* ctx) LKK_NOEXCEPT;
 
-/* Once per process while it is still single-threaded (libcurl, OpenSSL). Idempotent. */
+/* Once in the server's parent while it is still single-threaded, before it forks the workers
+ * (libcurl, OpenSSL, and the password-hashing slots every worker shares: one per CPU for the
+ * whole server). Idempotent. */
 void lkk_global_init(void) LKK_NOEXCEPT;
 
 /* Largest request body the application accepts; the glue does not read bigger ones. */
@@ -65,11 +67,6 @@ size_t lkk_max_body_bytes(void) LKK_NOEXCEPT;
  * Answers 0 when it is fine; otherwise 1 and "FILE:LINE:COLUMN: message" in err
  * (always NUL-terminated, truncated to errlen). */
 int lkk_settings_check(const char* path, char* err, size_t errlen) LKK_NOEXCEPT;
-
-/* How many processes of the server run the portal at once (nginx: worker_processes), so that
- * the CPUs are shared out between them for password hashing: each process runs at most
- * max(1, CPUs / processes) Argon2 hashes at a time. Per process, before lkk_app_create(). */
-void lkk_set_worker_processes(unsigned processes) LKK_NOEXCEPT;
 
 /* Loads the settings and creates the application (per worker process, after fork).
  * NULL on failure with a human message in err ("schema is behind: run lkk-admin migrate"). */

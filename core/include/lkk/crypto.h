@@ -23,11 +23,12 @@ Result<std::string> hash_password(std::string_view password, const Argon2Params&
 // A malformed encoded string simply does not match.
 bool verify_password(std::string_view password, const std::string& encoded);
 
-// How many processes of this server hash passwords at once (nginx's worker_processes). Each
-// process then runs at most max(1, CPUs / processes) Argon2 runs at a time, so the machine as a
-// whole runs about as many as it has CPUs. Call it before the first hash (a worker's start);
-// later calls change nothing. Without it a process counts as alone (lkk-admin, tests).
-void set_hashing_processes(unsigned processes);
+// Makes the slots of the Argon2 runs (one per CPU) shared with every process forked afterwards,
+// so the server's workers together run at most as many hashes at once as the machine has CPUs,
+// whichever of them the logins reach. Call it in the parent, before the fork (nginx's master,
+// Apache's parent); later calls keep the slots made by the first. Without it a process hashes
+// as if alone (lkk-admin, tests).
+void share_hash_slots() noexcept;
 
 // True when the encoded hash was made with other parameters (or is unreadable), so a login
 // that just verified the password should store a fresh hash.

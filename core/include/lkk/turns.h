@@ -1,50 +1,69 @@
-// Slots taken in the order they were asked for: a counting semaphore that is fair. The Argon2
-// hash slots (crypto.cpp) are one: with std::counting_semaphore a waiting login could lose its
-// turn to later ones again and again during a storm of logins, and wait many rounds.
+// Slots taken in the order they were asked for: a counting semaphore that is fair, for the
+// threads of one process or of several. The Argon2 hash slots (crypto.cpp) are one.
+//
+// - Fair: with std::counting_semaphore a waiting login could lose its turn to later ones again
+//   and again during a storm of logins, and wait many rounds.
+// - Shared: the web server's parent makes one before it forks its workers (create_shared), so
+//   the machine runs at most as many hashes as it has CPUs, whichever worker the logins reach.
+//   With a count per process, the logins that all landed on one nginx worker (nginx does not
+//   spread connections evenly) got 1 of 2 CPUs while the other worker idled.
+// - Safe when a process dies: the slots it held and the turns it waited for are taken back by
+//   the others within kRecheck (by process id), and the lock is a robust mutex. Waiters sleep on
+//   a futex of their own, so a process that dies while waiting leaves nothing behind that
+//   another must wait for (a process-shared condition variable would).
 #pragma once
 
-#include <condition_variable>
+#include <pthread.h>
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
 #include <cstdint>
-#include <mutex>
 
 namespace lkk {
 
 class Turns {
   public:
-    explicit Turns(unsigned slots) : free_(slots) {}
+    static constexpr unsigned kMaxSlots = 256;
+    static constexpr uint32_t kMaxWaiting = 4096;  // more waiters than this queue for a ticket
+    static constexpr std::chrono::milliseconds kRecheck{100};
+
+    // In this process's memory: the slots of its threads.
+    explicit Turns(unsigned slots);
+    ~Turns();
     Turns(const Turns&) = delete;
     Turns& operator=(const Turns&) = delete;
 
+    // In memory shared with every process forked afterwards (never unmapped: the children keep
+    // using it). nullptr when the system refuses the mapping.
+    static Turns* create_shared(unsigned slots) noexcept;
+
     // Blocks until every earlier caller has had its slot and a slot is free.
-    void acquire() {
-        std::unique_lock lock(mutex_);
-        const uint64_t ticket = next_++;
-        changed_.wait(lock, [&] { return ticket == serving_ && free_ > 0; });
-        ++serving_;
-        --free_;
-        if (free_ > 0) changed_.notify_all();  // the next ticket may take another free slot
-    }
-
-    void release() {
-        {
-            const std::lock_guard lock(mutex_);
-            ++free_;
-        }
-        changed_.notify_all();
-    }
-
+    void acquire();
+    // Gives back a slot this process holds.
+    void release();
     // Callers that asked and have not got their slot yet.
-    uint64_t waiting() {
-        const std::lock_guard lock(mutex_);
-        return next_ - serving_;
-    }
+    uint64_t waiting();
 
   private:
-    std::mutex mutex_;
-    std::condition_variable changed_;
-    unsigned free_;
-    uint64_t next_ = 0;     // the ticket the next caller gets
-    uint64_t serving_ = 0;  // the ticket whose turn it is
+    class Lock;
+    struct Waiter {
+        pid_t pid;
+        std::atomic<uint32_t> wake;  // a futex word: bumped when it may be this waiter's turn
+    };
+
+    void lock();
+    void unlock();
+    int take_slot(pid_t pid);
+    void wake_next();
+    void take_back_from_the_dead();
+
+    pthread_mutex_t mutex_;
+    unsigned slots_;
+    pid_t holders_[kMaxSlots] = {};     // 0: free
+    uint64_t next_ = 0;                 // the ticket the next caller gets
+    uint64_t serving_ = 0;              // the ticket whose turn it is
+    Waiter waiters_[kMaxWaiting] = {};  // ticket t waits at t % kMaxWaiting
 };
 
 }  // namespace lkk
