@@ -49,7 +49,7 @@ def wrk(port, path, cookie=None, connections=32):
 
 def start_portal(server, server_extra=""):
     """A started portal with one subscriber who linked an account; answers (portal, cookie)."""
-    portal = harness.Portal(threads=8, workers=2, server=server, server_extra=server_extra,
+    portal = harness.Portal(threads=None, workers=2, server=server, server_extra=server_extra,
                             settings={"throttle": {"login_attempts_per_ip": 100000}})
     portal.start()
     try:

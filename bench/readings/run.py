@@ -1,13 +1,13 @@
 """Readings benchmark (issue 9 part 7): meter reading submissions per second by 64 concurrent
 logged-in subscribers, and that rate as a ratio of the registry page's rate in the same run.
 
-Starts the real nginx + module through the integration harness (8 pool threads, 2 workers)
-on each backend asked for: SQLite, and MariaDB + Redis (needs LKK_TEST_MYSQL_URL and
-LKK_TEST_REDIS_URL, e.g. from scripts/services.sh). It imports 64 billing accounts with one
-meter each, registers, confirms and logs in 64 subscribers (each links its own account), and
-opens the readings window for the whole month. Then wrk runs with 64 threads of one
-connection each, so that every connection is its own subscriber with its own session, CSRF
-token and meter (bench/readings/subscribers.lua):
+Starts the real nginx + module through the integration harness (2 workers, the pool the module
+declares itself) on each backend asked for: SQLite, and MariaDB + Redis (needs
+LKK_TEST_MYSQL_URL and LKK_TEST_REDIS_URL, e.g. from scripts/services.sh). It imports 64
+billing accounts with one meter each, registers, confirms and logs in 64 subscribers (each
+links its own account), and opens the readings window for the whole month. Then wrk runs with
+64 threads of one connection each, so that every connection is its own subscriber with its own
+session, CSRF token and meter (bench/readings/subscribers.lua):
   readings  POST /lkk/accounts/{id}/readings   a new value each time (replaces the month's
                                                reading, audited), answered 303
   registry  GET  /lkk/accounts                 the same 64 sessions
@@ -86,7 +86,7 @@ def wrk(port, mode, subs_file):
 
 
 def measure(backend):
-    portal = harness.Portal(threads=8, workers=2, backend=backend, settings={
+    portal = harness.Portal(threads=None, workers=2, backend=backend, settings={
         "readings": {"window_start_day": 1, "window_end_day": 31},
         "throttle": {"login_attempts_per_ip": 100000}})
     portal.start()
