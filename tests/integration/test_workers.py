@@ -1,0 +1,139 @@
+"""The server's worker processes share the Argon2 hash slots (README "Directives": as many hashes
+at once as the machine has CPUs, whichever worker the logins reach; lkk/turns.h).
+
+A worker killed while its threads hash (the OOM killer, a crash) must not take its slots with
+it: the slots live in memory the master (Apache: the parent) mapped before it forked the
+workers, so a slot that stayed taken would block every later login of every worker for good.
+Here nginx runs 2 workers (Apache: its children) with an Argon2 cost of about two seconds
+per hash; twice as many logins as CPUs are posted, and while they hash every worker is killed with
+SIGKILL. The master starts new workers, and as many logins again are all answered (400: no
+such subscriber) within seconds. And while five logins per CPU hash (about two seconds
+each), no more of the workers' threads use the CPUs over half a second than the slots can
+explain.
+
+Runs on nginx (py_test_workers) and on Apache's mpm_prefork (py_test_workers_apache_prefork).
+"""
+
+import os
+import signal
+import threading
+import time
+import unittest
+
+import harness
+from harness import PortalTestCase
+CPUS = os.cpu_count() or 1
+# About two seconds per hash on this machine's cores.
+SLOWER_ARGON2 = {"argon2_memory_kib": 65536, "argon2_iterations": 24}
+
+
+class Logins:
+    """n logins of e-mails nobody has, posted at once from threads; an answer is (status) or
+    the exception the request raised (a worker killed under it)."""
+
+    def __init__(self, portal, n):
+        self.forms = []
+        for _ in range(n):
+            b = portal.browser()
+            self.forms.append((b, b.get("").csrf()))
+        self.answers = [None] * n
+        self.threads = [threading.Thread(target=self.post, args=(i,)) for i in range(n)]
+        for t in self.threads:
+            t.start()
+
+    def post(self, i):
+        b, csrf = self.forms[i]
+        try:
+            r = b.post("login", {"email": "nobody-%d@example.org" % i, "password": "wrong-one1",
+                                 "csrf": csrf})
+            self.answers[i] = r.status
+        except Exception as e:  # noqa: BLE001 - a killed worker resets the connection
+            self.answers[i] = e
+
+    def join(self, seconds):
+        deadline = time.time() + seconds
+        for t in self.threads:
+            t.join(max(0.0, deadline - time.time()))
+        return self.answers
+
+
+class KilledWorkers(PortalTestCase):
+    portal_kwargs = {"workers": 2, "settings": {"passwords": SLOWER_ARGON2,
+                                                "throttle": {"login_attempts_per_ip": 1000}}}
+
+    killed = []
+
+    def tearDown(self):
+        # The workers this test killed are reported by the master; nothing else may be.
+        problems = [line for line in self.portal.problems()
+                    if not any(str(pid) in line for pid in self.killed)]
+        self.assertEqual(problems, [], "error.log has problems")
+
+    def new_workers(self, old, seconds=20):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            pids = self.portal.worker_pids()
+            if pids and not set(pids) & set(old):
+                return pids
+            time.sleep(0.1)
+        self.fail("no new workers after %d s: %s" % (seconds, self.portal.worker_pids()))
+
+    def cpu_ticks(self):
+        """{(pid, tid): user + system clock ticks} of every thread of every worker."""
+        ticks = {}
+        for pid in self.portal.worker_pids():
+            try:
+                tasks = os.listdir("/proc/%d/task" % pid)
+            except FileNotFoundError:
+                continue
+            for tid in tasks:
+                try:
+                    with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                except FileNotFoundError:
+                    continue
+                ticks[(pid, tid)] = int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks
+
+    def test_the_workers_together_hash_at_most_as_many_at_once_as_cpus(self):
+        # Five logins per CPU, each hash about two seconds. Apache's prefork children once had
+        # a slot each (CPUs / children, at least 1): all of them would have hashed at once,
+        # sharing the CPUs, each thread getting a fifth of one over the half second measured.
+        n = 5 * CPUS
+        logins = Logins(self.portal, n)
+        time.sleep(0.5)
+        before = self.cpu_ticks()
+        time.sleep(0.5)
+        after = self.cpu_ticks()
+        hz = os.sysconf("SC_CLK_TCK")
+        busy = [k for k, t in after.items() if t - before.get(k, t) >= 0.05 * hz]
+        self.assertEqual(logins.join(120), [400] * n)
+        # Those hashing, and at most one more per slot whose hash ended within the half second.
+        self.assertGreaterEqual(len(busy), 1)
+        self.assertLessEqual(len(busy), 2 * CPUS,
+                             "threads that used CPU while %d logins hashed" % n)
+
+    def test_a_worker_killed_while_hashing_leaves_no_slot_taken(self):
+        p = self.portal
+        before = p.worker_pids()
+        self.assertGreaterEqual(len(before), 2 if harness.SERVER == "nginx" else 1)
+
+        # Every slot taken (each hash takes about a second), more logins waiting for a turn.
+        hashing = Logins(p, 2 * CPUS)
+        time.sleep(0.5)
+        type(self).killed = before
+        for pid in before:
+            os.kill(pid, signal.SIGKILL)
+        hashing.join(30)
+        self.new_workers(before)
+
+        # A slot left taken by a dead worker would hold these up for good.
+        started = time.time()
+        answers = Logins(p, 2 * CPUS).join(60)
+        self.assertEqual(answers, [400] * (2 * CPUS),
+                         "logins after the workers died (%.1f s): %s"
+                         % (time.time() - started, answers))
+
+
+if __name__ == "__main__":
+    unittest.main()
