@@ -111,18 +111,16 @@ Cabinet::Cabinet(const Settings& settings, Storage& storage, SessionStore& sessi
 Cabinet::~Cabinet() = default;
 
 std::string Cabinet::confirm_link(std::string_view token) const {
-    return settings_.portal.base_url + settings_.portal.base_path +
-           "/confirm?token=" + std::string(token);
+    return settings_.portal.link("/confirm?token=" + std::string(token));
 }
 std::string Cabinet::reset_link(std::string_view token) const {
-    return settings_.portal.base_url + settings_.portal.base_path +
-           "/password/reset?token=" + std::string(token);
+    return settings_.portal.link("/password/reset?token=" + std::string(token));
 }
 std::string Cabinet::login_link() const {
-    return settings_.portal.base_url + settings_.portal.base_path + "/";
+    return settings_.portal.link("/");
 }
 std::string Cabinet::forgot_link() const {
-    return settings_.portal.base_url + settings_.portal.base_path + "/password/forgot";
+    return settings_.portal.link("/password/forgot");
 }
 
 Status Cabinet::audit(std::optional<int64_t> user_id, std::string event, const RequestContext& ctx,

@@ -60,7 +60,7 @@ Result<Cabinet::Mail> Cabinet::render_mail(std::string_view name, Locale locale,
     data.set("support_email", settings_.portal.support_email);
     data.set("login_link", login_link());
     data.set("forgot_link", forgot_link());
-    data.set("base_url", settings_.portal.base_url + settings_.portal.base_path + "/");
+    data.set("base_url", settings_.portal.link("/"));
     auto mail = (*set)->render_mail(name, data);
     if (!mail) return mail.error();
     return Mail{std::move(mail->subject), std::move(mail->body)};

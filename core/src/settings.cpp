@@ -365,6 +365,15 @@ Result<Settings, SettingsError> load(const std::string& text, const std::string&
 
 }  // namespace
 
+std::string Settings::Portal::link(std::string_view path) const {
+    std::string_view base = base_path;
+    while (!base.empty() && base.back() == '/') base.remove_suffix(1);
+    std::string out;
+    out.reserve(base_url.size() + base.size() + path.size());
+    out.append(base_url).append(base).append(path);
+    return out;
+}
+
 std::string SettingsError::to_string() const {
     if (line <= 0) return file + ": " + message;
     return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;

@@ -139,6 +139,18 @@ link_account_window = "3d"
     EXPECT_EQ(s.throttle.link_account_window, 3 * 86400);
 }
 
+// Every link a mail carries is made here: the base URL, the base path, then the page.
+TEST(Settings, PortalLinksJoinTheBaseUrlThePathAndThePage) {
+    Settings::Portal portal;
+    portal.base_url = "https://lkk.example.org";
+    portal.base_path = "/cabinet/gas";
+    EXPECT_EQ(portal.link("/"), "https://lkk.example.org/cabinet/gas/");
+    EXPECT_EQ(portal.link("/confirm?token=abc"),
+              "https://lkk.example.org/cabinet/gas/confirm?token=abc");
+    portal.base_path = "/lkk/";  // as set by code; the settings file drops the slash itself
+    EXPECT_EQ(portal.link("/accounts"), "https://lkk.example.org/lkk/accounts");
+}
+
 TEST(Settings, TheExampleFileLoadsWithDefaults) {
     auto r = load_settings_file(LKK_SOURCE_DIR "/conf-examples/lkk.toml");
     ASSERT_TRUE(r.ok()) << r.error().to_string();

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "lkk/status.h"
 
@@ -19,6 +20,9 @@ struct Settings {
         std::string time_zone = "Europe/Simferopol";
         std::string consent_file;  // empty: the built-in consent document
         std::string consent_version = "1";
+        // An absolute link into the portal, as mails carry them: base_url + base_path + path
+        // (path starts with '/': "/", "/accounts", "/confirm?token=...").
+        std::string link(std::string_view path) const;
     } portal;
     struct StorageCfg {
         std::string url = "sqlite:/var/lib/lkk/lkk.db";

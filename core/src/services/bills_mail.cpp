@@ -52,14 +52,13 @@ bool parse_bill_source(std::string_view s, int64_t& user_id, int64_t& link_id,
 
 Result<OutboxMail> Bills::bill_mail(const TemplateSet& templates, const BillRecipient& r,
                                     const std::string& unsubscribe_link) {
-    std::string base = settings_.portal.base_url + settings_.portal.base_path;
-    while (!base.empty() && base.back() == '/') base.pop_back();
     TemplateData data(TemplateData::type::object);
     data.set("month", readings::dotted_month(r.period));
     data.set("account", r.account_number);
     data.set("office", r.office_name);
-    data.set("bill_link", base + "/accounts/" + std::to_string(r.link_id) + "/bill/" + r.period);
-    data.set("settings_link", base + "/settings");
+    data.set("bill_link",
+             settings_.portal.link("/accounts/" + std::to_string(r.link_id) + "/bill/" + r.period));
+    data.set("settings_link", settings_.portal.link("/settings"));
     data.set("unsubscribe_link", unsubscribe_link);
     data.set("support_email", settings_.portal.support_email);
     auto text = templates.render_mail("mail_bill.txt", data);

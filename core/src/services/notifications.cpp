@@ -47,9 +47,7 @@ Status Notifications::save_preferences(int64_t user_id, const NotificationPrefer
 }
 
 std::string Notifications::unsubscribe_link(const std::string& token) const {
-    std::string base = settings_.portal.base_path;
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    return settings_.portal.base_url + base + "/unsubscribe?t=" + token;
+    return settings_.portal.link("/unsubscribe?t=" + token);
 }
 
 // The record goes first: a second host racing this one waits on its UNIQUE key until this

@@ -36,14 +36,12 @@ std::optional<std::string> reminder_period(int64_t now, const Settings& settings
 
 Result<OutboxMail> Notifications::readings_mail(const readings::Window& window,
                                                 const std::string& link) {
-    std::string base = settings_.portal.base_url + settings_.portal.base_path;
-    while (!base.empty() && base.back() == '/') base.pop_back();
     TemplateData data(TemplateData::type::object);
     data.set("window_start", readings::dotted_date(window.start));
     data.set("window_end", readings::dotted_date(window.end));
     data.set("month", readings::dotted_month(window.period));
-    data.set("accounts_link", base + "/accounts");
-    data.set("settings_link", base + "/settings");
+    data.set("accounts_link", settings_.portal.link("/accounts"));
+    data.set("settings_link", settings_.portal.link("/settings"));
     data.set("unsubscribe_link", link);
     data.set("support_email", settings_.portal.support_email);
     auto text = templates_.render_mail("mail_readings_reminder.txt", data);
