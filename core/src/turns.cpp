@@ -99,7 +99,8 @@ void Turns::acquire() {
     next_ = ticket + 1;
     for (;;) {
         if (ticket == serving_) {
-            if (int slot = take_slot(pid); slot >= 0) {
+            if (pid_t* slot = free_slot()) {
+                *slot = pid;
                 ++serving_;
                 wake_next();  // another slot may be free for the next ticket
                 return;
@@ -126,17 +127,15 @@ uint64_t Turns::waiting() {
     return next_ - serving_;
 }
 
-int Turns::take_slot(pid_t pid) {
-    auto* free = std::find(holders_, holders_ + slots_, 0);
-    if (free == holders_ + slots_) return -1;
-    *free = pid;
-    return static_cast<int>(free - holders_);
+pid_t* Turns::free_slot() {
+    pid_t* free = std::find(holders_, holders_ + slots_, 0);
+    return free == holders_ + slots_ ? nullptr : free;
 }
 
 // Under the lock: tells the waiter whose turn it is, if a slot is free for it.
 void Turns::wake_next() {
     if (serving_ == next_) return;
-    if (std::find(holders_, holders_ + slots_, 0) == holders_ + slots_) return;
+    if (free_slot() == nullptr) return;
     Waiter& w = waiters_[serving_ % kMaxWaiting];
     w.wake.fetch_add(1);
     futex_wake(w.wake);

@@ -54,7 +54,7 @@ class Turns {
 
     void lock();
     void unlock();
-    int take_slot(pid_t pid);
+    pid_t* free_slot();  // under the lock; nullptr: every slot is held
     void wake_next();
     void take_back_from_the_dead();
 
