@@ -107,8 +107,17 @@ void lkk_global_init(void) noexcept {
     } catch (...) {
         // std::call_once may throw std::system_error; libcurl then initialises lazily.
     }
-    // Mapped before the fork, so every worker takes its turns in the same slots.
+    // Mapped before the fork, so every worker takes its turns in the same slots (unless the
+    // glue gave its own memory with lkk_hash_slots_init).
     lkk::crypto::share_hash_slots();
+}
+
+size_t lkk_hash_slots_size(void) noexcept {
+    return lkk::crypto::hash_slots_size();
+}
+
+int lkk_hash_slots_init(void* mem, size_t size) noexcept {
+    return lkk::crypto::share_hash_slots(mem, size) ? 0 : -1;
 }
 
 size_t lkk_max_body_bytes(void) noexcept {

@@ -155,11 +155,26 @@ class TokenBytes {
     uint64_t epoch_ = 0;
 };
 
+unsigned hash_slots_wanted() {
+    return std::max(1U, std::thread::hardware_concurrency());
+}
+
 }  // namespace
 
 void share_hash_slots() noexcept {
     if (g_shared_slots.load() != nullptr) return;  // made by an earlier read of the settings
-    g_shared_slots.store(Turns::create_shared(std::max(1U, std::thread::hardware_concurrency())));
+    g_shared_slots.store(Turns::create_shared(hash_slots_wanted()));
+}
+
+bool share_hash_slots(void* mem, size_t size) noexcept {
+    Turns* placed = Turns::place_shared(mem, size, hash_slots_wanted());
+    if (placed == nullptr) return false;
+    g_shared_slots.store(placed);
+    return true;
+}
+
+size_t hash_slots_size() noexcept {
+    return sizeof(Turns);
 }
 
 // Argon2id with a fresh salt per password, so equal passwords never share a hash.

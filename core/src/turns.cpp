@@ -81,7 +81,29 @@ Turns* Turns::create_shared(unsigned slots) noexcept {
     void* mem =
         mmap(nullptr, sizeof(Turns), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED) return nullptr;
-    return new (mem) Turns(slots);
+    return place_shared(mem, sizeof(Turns), slots);
+}
+
+// What another build would lay out differently: the sizes the slots and the queue have.
+uint64_t Turns::layout() noexcept {
+    return (uint64_t{sizeof(Turns)} << 32) ^ (uint64_t{kMaxSlots} << 16) ^ kMaxWaiting;
+}
+
+Turns* Turns::place_shared(void* mem, size_t size, unsigned slots) noexcept {
+    if (mem == nullptr || size < sizeof(Turns) ||
+        reinterpret_cast<uintptr_t>(mem) % alignof(Turns) != 0) {
+        return nullptr;
+    }
+    auto* there = static_cast<Turns*>(mem);
+    if (there->magic_ == kMagic && there->layout_ == layout()) return there;
+    const auto* bytes = static_cast<const unsigned char*>(mem);
+    if (std::any_of(bytes, bytes + sizeof(Turns), [](unsigned char b) { return b != 0; })) {
+        return nullptr;
+    }
+    auto* made = new (mem) Turns(slots);
+    made->layout_ = layout();
+    made->magic_ = kMagic;
+    return made;
 }
 
 void Turns::acquire() {

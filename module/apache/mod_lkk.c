@@ -19,18 +19,20 @@
  *
  * The metrics live in anonymous APR shared memory that the parent creates in post_config,
  * before it forks: every child counts into the same block. The block is kept in the process
- * pool, which outlives configuration reads and graceful restarts, so the counts do too.
+ * pool, which outlives configuration reads and graceful restarts, so the counts do too. The
+ * Argon2 hash slots that all children share are kept the same way, so that after a graceful
+ * restart the old children still hashing and the new ones take turns in the same slots.
  */
 
 /* httpd.h first: the other headers use its types */
 #include "httpd.h"
 
+#include "ap_mpm.h"
 #include "http_config.h"
 #include "http_core.h"
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
-#include "ap_mpm.h"
 
 #include "apr_atomic.h"
 #include "apr_shm.h"
@@ -73,6 +75,7 @@ static lkk_child_t* lkk_child;
 static void* lkk_metrics_mem;
 
 #define LKK_METRICS_KEY "lkk_metrics_shm"
+#define LKK_HASH_SLOTS_KEY "lkk_hash_slots_shm"
 
 /* ------------------------------------------------------------------------------------------
  * Configuration
@@ -122,35 +125,36 @@ static int lkk_pre_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp
     return OK;
 }
 
-/* The shared metrics block: made once per Apache parent and found again in the process pool on
- * every later configuration read (the module itself is unloaded and loaded in between). */
-static void lkk_metrics_setup(server_rec* s) {
+/* Shared memory of the Apache parent for its whole life: made at the first configuration read
+ * and found again in the process pool at every later one (the module itself is unloaded and
+ * loaded in between, so it cannot keep a pointer). fill() makes the memory what this build
+ * wants; when it refuses what an earlier read left (another build's layout), a fresh block
+ * replaces it. NULL: no memory (logged as what_is_lost). */
+static void* lkk_parent_shm(server_rec* s, const char* key, apr_size_t size,
+                            int (*fill)(void* mem, size_t size), const char* what_is_lost) {
     apr_pool_t* pool = s->process->pool;
-    apr_size_t size = lkk_metrics_block_size();
     apr_shm_t* shm;
     apr_status_t rv;
     void* data = NULL;
 
-    lkk_metrics_mem = NULL;
-
-    apr_pool_userdata_get(&data, LKK_METRICS_KEY, pool);
+    apr_pool_userdata_get(&data, key, pool);
     shm = data;
-    if (shm == NULL || apr_shm_size_get(shm) < size) {
-        rv = apr_shm_create(&shm, size, NULL, pool);
-        if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
-                         "lkk: no shared memory for the metrics: lkk-metrics shows zeros");
-            return;
-        }
-        apr_pool_userdata_set(shm, LKK_METRICS_KEY, apr_pool_cleanup_null, pool);
+    if (shm != NULL && apr_shm_size_get(shm) >= size &&
+        fill(apr_shm_baseaddr_get(shm), apr_shm_size_get(shm)) == 0) {
+        return apr_shm_baseaddr_get(shm);
     }
-
-    if (lkk_metrics_init(apr_shm_baseaddr_get(shm), apr_shm_size_get(shm)) != 0) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
-                     "lkk: cannot set up the metrics block: lkk-metrics shows zeros");
-        return;
+    rv = apr_shm_create(&shm, size, NULL, pool);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, "lkk: no shared memory: %s", what_is_lost);
+        return NULL;
     }
-    lkk_metrics_mem = apr_shm_baseaddr_get(shm);
+    apr_pool_userdata_set(shm, key, apr_pool_cleanup_null, pool);
+    if (fill(apr_shm_baseaddr_get(shm), apr_shm_size_get(shm)) != 0) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "lkk: cannot set up shared memory: %s",
+                     what_is_lost);
+        return NULL;
+    }
+    return apr_shm_baseaddr_get(shm);
 }
 
 /* libcurl and OpenSSL want their global init while the process has a single thread: the
@@ -161,8 +165,12 @@ static int lkk_post_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptem
     (void)plog;
     (void)ptemp;
     if (lkk_settings_file != NULL) {
+        /* Before lkk_global_init, which would otherwise map slots of its own. */
+        lkk_parent_shm(s, LKK_HASH_SLOTS_KEY, lkk_hash_slots_size(), lkk_hash_slots_init,
+                       "each configuration read hashes in slots of its own");
         lkk_global_init();
-        lkk_metrics_setup(s);
+        lkk_metrics_mem = lkk_parent_shm(s, LKK_METRICS_KEY, lkk_metrics_block_size(),
+                                         lkk_metrics_init, "lkk-metrics shows zeros");
     }
     return OK;
 }

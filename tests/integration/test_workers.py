@@ -9,7 +9,8 @@ per hash; twice as many logins as CPUs are posted, and while they hash every wor
 SIGKILL. The master starts new workers, and as many logins again are all answered (400: no
 such subscriber) within seconds. And while five logins per CPU hash (about two seconds
 each), no more of the workers' threads use the CPUs over half a second than the slots can
-explain.
+explain, also across a graceful restart (nginx: SIGHUP, Apache: SIGUSR1), while the workers
+of the old generation finish their hashes beside the new ones.
 
 Runs on nginx (py_test_workers) and on Apache's mpm_prefork (py_test_workers_apache_prefork).
 """
@@ -78,9 +79,9 @@ class KilledWorkers(PortalTestCase):
             time.sleep(0.1)
         self.fail("no new workers after %d s: %s" % (seconds, self.portal.worker_pids()))
 
-    def cpu_ticks(self):
-        """{(pid, tid): user + system clock ticks} of every thread of every worker."""
-        ticks = {}
+    def thread_stats(self):
+        """(pid, tid, the fields of /proc/PID/task/TID/stat after the name) of every thread of
+        every worker; a thread or worker gone meanwhile is left out."""
         for pid in self.portal.worker_pids():
             try:
                 tasks = os.listdir("/proc/%d/task" % pid)
@@ -89,11 +90,14 @@ class KilledWorkers(PortalTestCase):
             for tid in tasks:
                 try:
                     with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
-                        fields = f.read().rsplit(")", 1)[1].split()
+                        yield pid, tid, f.read().rsplit(")", 1)[1].split()
                 except FileNotFoundError:
                     continue
-                ticks[(pid, tid)] = int(fields[11]) + int(fields[12])  # utime, stime
-        return ticks
+
+    def cpu_ticks(self):
+        """{(pid, tid): user + system clock ticks} of every thread of every worker."""
+        return {(pid, tid): int(fields[11]) + int(fields[12])  # utime, stime
+                for pid, tid, fields in self.thread_stats()}
 
     def test_the_workers_together_hash_at_most_as_many_at_once_as_cpus(self):
         # Five logins per CPU, each hash about two seconds. Apache's prefork children once had
@@ -112,6 +116,35 @@ class KilledWorkers(PortalTestCase):
         self.assertGreaterEqual(len(busy), 1)
         self.assertLessEqual(len(busy), 2 * CPUS,
                              "threads that used CPU while %d logins hashed" % n)
+
+    def running_threads(self, seconds=1.0, every=0.02):
+        """The median, over samples every 20 ms, of how many of the workers' threads were
+        running or ready to run (state R): the hashing ones, and now and then an event loop."""
+        counts = []
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            counts.append(sum(fields[0] == "R" for _, _, fields in self.thread_stats()))
+            time.sleep(every)
+        return sorted(counts)[len(counts) // 2]
+
+    def test_after_a_graceful_restart_the_old_and_new_workers_share_the_slots(self):
+        # Apache unloads the module between configuration reads; slots mapped again at each
+        # read would let the new children hash beside the old ones still finishing theirs.
+        p = self.portal
+        old = p.worker_pids()
+        first = Logins(p, 2 * CPUS)  # every slot taken by the old workers, as many waiting
+        time.sleep(0.5)
+        os.kill(p.master_pid, signal.SIGUSR1 if harness.SERVER == "apache" else signal.SIGHUP)
+        deadline = time.time() + 20
+        while not set(p.worker_pids()) - set(old):
+            self.assertLess(time.time(), deadline, "no new workers after the restart")
+            time.sleep(0.05)
+        second = Logins(p, 2 * CPUS)  # the new workers
+        time.sleep(0.5)
+        running = self.running_threads()
+        self.assertEqual(first.join(120), [400] * (2 * CPUS))
+        self.assertEqual(second.join(120), [400] * (2 * CPUS))
+        self.assertLessEqual(running, CPUS, "threads hashing at once across the restart")
 
     def test_a_worker_killed_while_hashing_leaves_no_slot_taken(self):
         p = self.portal

@@ -2,6 +2,7 @@
 // drives it: settings check for `nginx -t`, application start, a request in plain
 // (pointer, length) strings, the response read back through the accessors, NULL handles.
 #include "lkk/capi.h"
+#include "lkk/crypto.h"
 #include "temp_dir.h"
 
 #include <gtest/gtest.h>
@@ -14,6 +15,7 @@
 #include <fstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -170,6 +172,30 @@ TEST(CapiUnavailable, A503PageWithRetryAfterWithoutAnApplication) {
     EXPECT_EQ(header(response, "Content-Type"), "text/html; charset=utf-8");
     EXPECT_NE(text(lkk_response_body(response)).find("временно недоступен"), std::string::npos);
     lkk_response_free(response);
+}
+
+// What Apache's glue does at every configuration read: the same kept memory is given again and
+// accepted; memory holding something else is refused, so the glue makes a fresh block.
+TEST(CapiHashSlots, TheSameMemoryIsAcceptedAtEveryReadAndOtherContentIsRefused) {
+    const size_t size = lkk_hash_slots_size();
+    ASSERT_GT(size, 0u);
+    // Kept for the process's life, as Apache keeps it: the hashes below take their turns in it.
+    static void* const kept = std::calloc(1, size);
+    ASSERT_NE(kept, nullptr);
+    EXPECT_EQ(lkk_hash_slots_init(nullptr, size), -1);
+    EXPECT_EQ(lkk_hash_slots_init(kept, size - 1), -1);
+    ASSERT_EQ(lkk_hash_slots_init(kept, size), 0);
+    ASSERT_EQ(lkk_hash_slots_init(kept, size), 0);  // the next read
+    lkk_global_init();                              // keeps them: no slots of its own
+
+    std::vector<unsigned char> other(size, 0);
+    other[size / 2] = 1;
+    EXPECT_EQ(lkk_hash_slots_init(other.data(), size), -1);
+
+    const lkk::crypto::Argon2Params cheap{8, 1, 1};
+    auto hashed = lkk::crypto::hash_password("correct horse", cheap);
+    ASSERT_TRUE(hashed.ok());
+    EXPECT_TRUE(lkk::crypto::verify_password("correct horse", hashed.value()));
 }
 
 // What the glue does: memory for the block (a shared zone in nginx), init in the master,

@@ -12,6 +12,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -147,6 +149,44 @@ TEST(Turns, OneProcessMayHoldEverySharedSlot) {
     alarm(0);
     kill(idle, SIGKILL);
     exit_code(idle);
+}
+
+// Apache's parent places the slots in memory it keeps across configuration reads: a later
+// read finds the same slots, with what the children of the earlier one hold, instead of new
+// ones beside them. Memory holding anything else is refused and left as it was.
+TEST(Turns, PlacedAgainInTheSameMemoryTheSlotsAreTheSame) {
+    std::vector<std::byte> too_small(sizeof(Turns) - 1);
+    EXPECT_EQ(Turns::place_shared(too_small.data(), too_small.size(), 1), nullptr);
+    EXPECT_EQ(Turns::place_shared(nullptr, sizeof(Turns), 1), nullptr);
+
+    void* mem =
+        mmap(nullptr, sizeof(Turns), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_NE(mem, MAP_FAILED);
+    Turns* first = Turns::place_shared(mem, sizeof(Turns), 1);
+    ASSERT_EQ(first, mem);
+    first->acquire();  // an old child, hashing through the restart
+
+    Turns* again = Turns::place_shared(mem, sizeof(Turns), 1);
+    ASSERT_EQ(again, first);
+    std::atomic<bool> got{false};
+    std::thread newcomer([&] {
+        again->acquire();
+        got = true;
+        again->release();
+    });
+    while (again->waiting() != 1) std::this_thread::yield();
+    EXPECT_FALSE(got.load()) << "the one slot was taken twice";
+    first->release();
+    newcomer.join();
+    EXPECT_TRUE(got.load());
+    munmap(mem, sizeof(Turns));
+
+    std::vector<unsigned char> other(sizeof(Turns) + 8, 0);
+    other[sizeof(Turns) / 2] = 0x5a;
+    auto* aligned =
+        reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(other.data()) + 7) & ~uintptr_t{7});
+    EXPECT_EQ(Turns::place_shared(aligned, sizeof(Turns), 1), nullptr);
+    EXPECT_EQ(other[sizeof(Turns) / 2], 0x5a);
 }
 
 // A worker killed while hashing: its slot is free again for the others.

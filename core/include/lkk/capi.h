@@ -60,6 +60,17 @@ void lkk_set_logger(lkk_log_fn fn, void* ctx) LKK_NOEXCEPT;
  * whole server). Idempotent. */
 void lkk_global_init(void) LKK_NOEXCEPT;
 
+/* A glue whose module is unloaded between configuration reads (Apache) keeps the hash slots in
+ * shared memory it owns for the server's life, and gives it here on every read before
+ * lkk_global_init: the slots an earlier read made are found again, so the children of the old
+ * generation still hashing after a graceful restart and the new ones share the same slots (and
+ * no read maps memory that is never freed). New memory must be zeros, aligned to 8 bytes.
+ * Answers 0, or -1 (nothing changed) when mem is NULL, smaller than lkk_hash_slots_size(),
+ * misaligned, or holds anything else, such as another build's slots: give fresh memory then.
+ * nginx keeps the module loaded and need not call it: lkk_global_init maps the slots itself. */
+size_t lkk_hash_slots_size(void) LKK_NOEXCEPT;
+int lkk_hash_slots_init(void* mem, size_t size) LKK_NOEXCEPT;
+
 /* Largest request body the application accepts; the glue does not read bigger ones. */
 size_t lkk_max_body_bytes(void) LKK_NOEXCEPT;
 

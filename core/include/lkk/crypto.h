@@ -2,6 +2,7 @@
 // CSPRNG through OpenSSL; nothing here keeps state, so it is safe on any thread.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -29,6 +30,13 @@ bool verify_password(std::string_view password, const std::string& encoded);
 // Apache's parent); later calls keep the slots made by the first. Without it a process hashes
 // as if alone (lkk-admin, tests).
 void share_hash_slots() noexcept;
+// The same in shared memory the caller keeps for the server's life (hash_slots_size() bytes,
+// zeros when new): a module unloaded between configuration reads (Apache) finds the slots the
+// earlier reads made there, instead of mapping new ones that the workers of the last generation
+// do not see. Call it before share_hash_slots(). False: mem is unusable (too small,
+// misaligned, another build's slots), and nothing changed.
+bool share_hash_slots(void* mem, size_t size) noexcept;
+size_t hash_slots_size() noexcept;
 
 // True when the encoded hash was made with other parameters (or is unreadable), so a login
 // that just verified the password should store a fresh hash.

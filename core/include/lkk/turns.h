@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 
 namespace lkk {
@@ -37,6 +38,11 @@ class Turns {
     // In memory shared with every process forked afterwards (never unmapped: the children keep
     // using it). nullptr when the system refuses the mapping.
     static Turns* create_shared(unsigned slots) noexcept;
+    // In shared memory the caller keeps (Apache's parent, across configuration reads): the slots
+    // already there when an earlier placement left them, so the workers of every generation take
+    // their turns in the same slots; new ones in memory that is all zeros. nullptr when mem is
+    // too small or misaligned, or holds anything else (another build's slots, still in use).
+    static Turns* place_shared(void* mem, size_t size, unsigned slots) noexcept;
 
     // Blocks until every earlier caller has had its slot and a slot is free.
     void acquire();
@@ -58,6 +64,11 @@ class Turns {
     void wake_next();
     void take_back_from_the_dead();
 
+    static constexpr uint64_t kMagic = 0x736e7275546b6b6cULL;  // "lkkTurns"
+    static uint64_t layout() noexcept;
+
+    uint64_t magic_ = 0;  // kMagic and layout() once place_shared has made them
+    uint64_t layout_ = 0;
     pthread_mutex_t mutex_;
     unsigned slots_;
     pid_t holders_[kMaxSlots] = {};     // 0: free
