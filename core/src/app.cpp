@@ -325,12 +325,10 @@ HttpResponse Portal::dispatch(Exchange& x) {
 }
 
 HttpResponse Portal::dispatch_html(Exchange& x) {
+    x.html = true;
     if (auto it = x.cookies.find(std::string(kCsrfCookie));
         it != x.cookies.end() && crypto::looks_like_token(it->second)) {
-        x.anon_csrf = it->second;
-    } else {
-        x.anon_csrf = crypto::random_token();
-        x.anon_csrf_is_new = true;
+        x.anon_csrf_sent = it->second;
     }
     auto query = http::parse_query(x.http.query);
     if (!query.ok()) return error_page(x, 400, ErrorPage::bad_request);

@@ -22,6 +22,7 @@
 #include "lkk/app.h"
 #include "lkk/cabinet.h"
 #include "lkk/clock.h"
+#include "lkk/crypto.h"
 #include "lkk/health.h"
 #include "lkk/http_parse.h"
 #include "lkk/log.h"
@@ -50,11 +51,25 @@ struct Exchange {
     RequestContext ctx;
     std::string session_cookie;             // raw lkk_session value when sent
     std::optional<CurrentSession> session;  // resolved when the cookie names a live session
-    std::string anon_csrf;                  // the double-submit token of anonymous forms
-    bool anon_csrf_is_new = false;          // not sent by the browser: set it in the reply
+    bool html = false;                      // dispatch_html() took it: its pages have forms
+    std::string anon_csrf_sent;             // the lkk_csrf cookie the browser sent, if a token
     std::vector<std::string> set_cookies;   // Set-Cookie values added by the route
     // The route label of lkk_requests_total (set by match()).
     metrics::Route metric = metrics::Route::other;
+
+    // The double-submit token of anonymous forms: the one the browser sent, or one made for
+    // this reply (set in it as a cookie) the first time a page of dispatch_html() asks. A page
+    // for a logged-in user carries the session's token instead and makes none; the error pages
+    // dispatch() answers before (outside the base path, 405 on the stylesheet) carry none.
+    const std::string& anon_csrf() const {
+        if (!anon_csrf_sent.empty() || !html) return anon_csrf_sent;
+        if (anon_csrf_made.empty()) anon_csrf_made = crypto::random_token();
+        return anon_csrf_made;
+    }
+    const std::string& anon_csrf_to_set() const { return anon_csrf_made; }
+
+  private:
+    mutable std::string anon_csrf_made;
 };
 
 // The kinds of error page (templates/<locale>/error.html has one section for each).

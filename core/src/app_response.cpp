@@ -73,7 +73,7 @@ TemplateData Portal::page_data(const Exchange& x) const {
 }
 
 std::string Portal::csrf_for_page(const Exchange& x) const {
-    return x.session ? x.session->session.csrf : x.anon_csrf;
+    return x.session ? x.session->session.csrf : x.anon_csrf();
 }
 
 // SPEC 4 headers, on every HTML reply including redirects and error pages.
@@ -85,7 +85,9 @@ void Portal::add_security_headers(HttpResponse& r) const {
 }
 
 void Portal::add_cookies(const Exchange& x, HttpResponse& r) const {
-    if (x.anon_csrf_is_new) r.headers.emplace_back("Set-Cookie", csrf_cookie(x.anon_csrf));
+    if (!x.anon_csrf_to_set().empty()) {
+        r.headers.emplace_back("Set-Cookie", csrf_cookie(x.anon_csrf_to_set()));
+    }
     for (const std::string& c : x.set_cookies) r.headers.emplace_back("Set-Cookie", c);
 }
 
@@ -245,7 +247,7 @@ bool Portal::csrf_ok(const Exchange& x, CsrfKind kind, const http::Form& form) c
     }
     // The double-submit cookie must have come from the browser: a token we only just made
     // up for this reply proves nothing.
-    return !x.anon_csrf_is_new && crypto::constant_time_equal(*sent, x.anon_csrf);
+    return !x.anon_csrf_sent.empty() && crypto::constant_time_equal(*sent, x.anon_csrf_sent);
 }
 
 Result<http::Form, HttpResponse> Portal::accept_form(Exchange& x, CsrfKind kind,

@@ -471,6 +471,31 @@ TEST_F(AppTest, FormPostsWithoutAValidCsrfTokenAre403) {
     EXPECT_EQ(logged.get("/lkk/accounts").status, 200);  // still logged in
 }
 
+// The anonymous double-submit cookie is set by the pages whose forms need it, once: a cabinet
+// page carries the session's token and sets none (no token made for nothing, one header less
+// on every view), and the token a browser sent back is kept.
+TEST_F(AppTest, OnlyAnonymousPagesSetTheCsrfCookieAndOnlyWhenNoneWasSent) {
+    Browser b(*app_);
+    HttpResponse first = b.get("/lkk/");
+    const std::string set = cookie_named(first, "lkk_csrf");
+    ASSERT_FALSE(set.empty());
+    EXPECT_EQ(set.substr(0, 9 + 43), "lkk_csrf=" + csrf_of(first));
+    HttpResponse again = b.get("/lkk/register");
+    EXPECT_EQ(cookie_named(again, "lkk_csrf"), "");
+    EXPECT_EQ(csrf_of(again), csrf_of(first));
+
+    Browser logged = logged_in("onlyanon@example.org");
+    HttpRequest view;
+    view.method = "GET";
+    view.path = "/lkk/accounts";
+    view.cookie = "lkk_session=" + logged.jar()["lkk_session"];  // no lkk_csrf sent
+    HttpResponse page = logged.request(view);
+    EXPECT_EQ(page.status, 200);
+    EXPECT_EQ(cookie_named(page, "lkk_csrf"), "");
+    EXPECT_FALSE(csrf_of(page).empty());  // the session's, for the logout form
+    EXPECT_NE(csrf_of(page), csrf_of(first));
+}
+
 TEST_F(AppTest, OversizedWrongTypeAndMalformedBodiesAreRefused) {
     Browser b(*app_);
     HttpResponse page = b.get("/lkk/register");
