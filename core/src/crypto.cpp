@@ -17,8 +17,13 @@
 #include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <limits>
+#include <mutex>
 #include <string>
+#include <system_error>
 #include <thread>
 
 namespace lkk::crypto {
@@ -48,62 +53,114 @@ bool take_param(std::string_view& text, std::string_view name, uint32_t& out) {
 // process hashes alone (lkk-admin, tests, a server that never called it).
 std::atomic<Turns*> g_shared_slots{nullptr};
 
+// The threads of this process that run its Argon2 computations, made as they are needed (at
+// most one per slot the process holds at once) and kept. They run at a lower priority
+// (kHashNice) for their whole life, so the event loops keep the CPU they need and static files
+// stay fast during a login storm. The pool thread that asks waits for its hash: its own
+// priority never changes, which matters because an unprivileged worker could not raise it
+// again once lowered, and every later page of that thread would run at the lower priority.
+class Hashers {
+  public:
+    // Runs job on a hashing thread and returns when it is done; on the calling thread when no
+    // thread can be made.
+    static void run(const std::function<void()>& job) {
+        Hashers& h = mine();
+        Job mine_to_do{&job};
+        {
+            std::unique_lock lock(h.mu_);
+            // Every idle thread already has a job waiting for it: one more thread.
+            if (h.idle_ <= h.queue_.size() && !h.spawn()) {
+                lock.unlock();
+                job();
+                return;
+            }
+            h.queue_.push_back(&mine_to_do);
+            h.work_.notify_one();
+            h.finished_.wait(lock, [&] { return mine_to_do.done; });
+        }
+    }
+
+  private:
+    static constexpr int kHashNice = 5;
+    struct Job {
+        const std::function<void()>* fn;
+        bool done = false;
+    };
+
+    explicit Hashers(pid_t pid) : pid_(pid) {}
+
+    // One per process: after a fork the child starts afresh (the threads stayed behind in the
+    // parent). Never destroyed, as its detached threads wait on it until the process exits.
+    static Hashers& mine() {
+        static std::mutex made_mu;
+        static Hashers* made = nullptr;
+        const pid_t pid = getpid();
+        const std::lock_guard lock(made_mu);
+        if (made == nullptr || made->pid_ != pid) made = new Hashers(pid);
+        return *made;
+    }
+
+    // Under mu_. False when the system refuses a thread.
+    bool spawn() {
+        try {
+            std::thread(&Hashers::serve, this).detach();
+        } catch (const std::system_error&) {
+            return false;
+        }
+        ++idle_;
+        return true;
+    }
+
+    void serve() {
+        // setpriority(PRIO_PROCESS, tid) sets one thread's nice value on Linux (setpriority(2)).
+        errno = 0;
+        const int now = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+        if (errno == 0) {
+            setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), std::min(now + kHashNice, 19));
+        }
+        std::unique_lock lock(mu_);
+        for (;;) {
+            work_.wait(lock, [&] { return !queue_.empty(); });
+            Job* job = queue_.front();
+            queue_.pop_front();
+            --idle_;
+            lock.unlock();
+            (*job->fn)();  // the Argon2 calls: C, no exceptions
+            lock.lock();
+            ++idle_;
+            job->done = true;
+            finished_.notify_all();
+        }
+    }
+
+    const pid_t pid_;
+    std::mutex mu_;
+    std::condition_variable work_;
+    std::condition_variable finished_;
+    std::deque<Job*> queue_;
+    unsigned idle_ = 0;  // threads waiting for work
+};
+
 // At most as many Argon2 runs at once on the machine as it has CPUs (issue 11): each run fills
 // its memory cost (19 MiB by default) with random accesses, so more runs than cores only evict
 // one another from the caches and every login gets slower. The slots are shared by all the
 // server's processes (share_hash_slots), so the logins of one busy worker may use every CPU
-// while the others idle; the pool threads beyond that wait here, in the order they came.
-//
-// While it hashes, a thread also runs at a lower priority (kHashNice), so the event loops keep
-// the CPU they need and static files stay fast during a login storm. A thread that may not
-// raise its priority again afterwards (an unprivileged worker) stays low; it is lowered once.
-class HashSlot {
-  public:
-    HashSlot() {
-        slots().acquire();
-        lower();
-    }
-    ~HashSlot() {
-        restore();
-        slots().release();
-    }
-    HashSlot(const HashSlot&) = delete;
-    HashSlot& operator=(const HashSlot&) = delete;
-
-  private:
-    static constexpr int kHashNice = 5;
+// while the others idle; the pool threads beyond that wait here, in the order they came. The
+// computation itself runs on a hashing thread (Hashers).
+void hash_in_a_slot(const std::function<void()>& job) {
     // Taken in order (lkk/turns.h), so no login waits for more than its place in the queue.
-    static Turns& slots() {
-        if (Turns* shared = g_shared_slots.load()) return *shared;
+    Turns* slots = g_shared_slots.load();
+    if (slots == nullptr) {
         static Turns mine(std::max(1U, std::thread::hardware_concurrency()));
-        return mine;
+        slots = &mine;
     }
-    // setpriority(PRIO_PROCESS, tid) sets one thread's nice value on Linux (setpriority(2)).
-    void lower() {
-        if (lowered_) return;
-        errno = 0;
-        const int now = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
-        if (errno != 0) return;
-        if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), std::min(now + kHashNice, 19)) ==
-            0) {
-            lowered_ = true;
-            previous_ = now;
-            restore_ = true;
-        }
-    }
-    void restore() {
-        if (!restore_) return;
-        restore_ = false;
-        if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), previous_) == 0)
-            lowered_ = false;
-    }
-    static thread_local bool lowered_;
-    static thread_local int previous_;
-    bool restore_ = false;
-};
-
-thread_local bool HashSlot::lowered_ = false;
-thread_local int HashSlot::previous_ = 0;
+    slots->acquire();
+    struct Release {
+        Turns* slots;
+        ~Release() { slots->release(); }
+    } release{slots};
+    Hashers::run(job);
+}
 
 // OpenSSL 3's RAND_bytes costs about as much for 32 bytes as for a kilobyte (its provider
 // layers, a lock, a getpid), and the start page asks for a token on every anonymous view: so
@@ -189,10 +246,12 @@ Result<std::string> hash_password(std::string_view password, const Argon2Params&
     const size_t len = argon2_encodedlen(params.iterations, params.memory_kib, params.parallelism,
                                          kSaltBytes, kHashBytes, Argon2_id);
     std::string encoded(len, '\0');
-    const HashSlot slot;
-    const int rc = argon2id_hash_encoded(params.iterations, params.memory_kib, params.parallelism,
-                                         password.data(), password.size(), salt.data(), salt.size(),
-                                         kHashBytes, encoded.data(), encoded.size());
+    int rc = ARGON2_OK;
+    hash_in_a_slot([&] {
+        rc = argon2id_hash_encoded(params.iterations, params.memory_kib, params.parallelism,
+                                   password.data(), password.size(), salt.data(), salt.size(),
+                                   kHashBytes, encoded.data(), encoded.size());
+    });
     if (rc != ARGON2_OK) {
         return Status::Internal(std::string("argon2id: ") + argon2_error_message(rc));
     }
@@ -204,8 +263,10 @@ Result<std::string> hash_password(std::string_view password, const Argon2Params&
 bool verify_password(std::string_view password, const std::string& encoded) {
     if (password.size() > std::numeric_limits<uint32_t>::max()) return false;
     if (encoded.rfind("$argon2id$", 0) != 0) return false;
-    const HashSlot slot;
-    return argon2id_verify(encoded.c_str(), password.data(), password.size()) == ARGON2_OK;
+    int rc = ARGON2_OK;
+    hash_in_a_slot(
+        [&] { rc = argon2id_verify(encoded.c_str(), password.data(), password.size()); });
+    return rc == ARGON2_OK;
 }
 
 // Reads "$argon2id$v=19$m=M,t=T,p=P$" so a changed cost in the settings upgrades hashes as
