@@ -256,8 +256,9 @@ def report(runs, argon2, rss, big, load, problems):
               % (ARGON2["argon2_memory_kib"], ARGON2["argon2_iterations"],
                  ARGON2["argon2_parallelism"], os.cpu_count(), raw,
                  " ".join("%.1f" % x for x in argon2)))
-    print("%-8s %-9s %10s %9s %10s %8s  %s" % ("backend", "page", "req/s", "p99 ms", "vs static",
-                                              "non-2xx", "rounds req/s"))
+    print("%-8s %-9s %10s %9s %10s %10s %8s  %s" % ("backend", "page", "req/s", "p99 ms",
+                                                    "vs static", "same round", "non-2xx",
+                                                    "rounds req/s"))
     for backend, pages in runs.items():
         out = {}
         static = median([x[0] for x in pages["static"]])
@@ -267,18 +268,22 @@ def report(runs, argon2, rss, big, load, problems):
             rates = [x[0] for x in pages[page]]
             rate, p99 = median(rates), median([x[1] for x in pages[page]])
             bad = sum(x[2] for x in pages[page])
+            # Each run against the baseline measured in the same round (a minute apart at most),
+            # so that the machine's drift over the rounds cancels: the median of those ratios.
             if page == "login":
-                ratio = median([x[0] / r for x, r in zip(pages[page], pages["raw"])])
+                ratio = paired = median([x[0] / r for x, r in zip(pages[page], pages["raw"])])
             else:
                 ratio = rate / static if static else float("nan")
+                paired = median([x[0] / s[0] for x, s in zip(pages[page], pages["static"])])
             out[page] = {"rps": rates, "p99_ms": [x[1] for x in pages[page]], "non_2xx": bad,
                          "median_rps": rate, "median_p99_ms": p99,
-                         "ratio": ratio, "ratio_of": "argon2_raw" if page == "login" else "static"}
+                         "ratio": ratio, "ratio_same_round": paired,
+                         "ratio_of": "argon2_raw" if page == "login" else "static"}
             if page == "login":
                 out[page]["argon2_raw_bracketing_each_run"] = pages["raw"]
-            print("%-8s %-9s %10.0f %9.2f %9.3fx%s %8d  %s"
-                  % (backend, page, rate, p99, ratio, "A" if page == "login" else " ", bad,
-                     " ".join("%.0f" % x for x in rates)))
+            print("%-8s %-9s %10.0f %9.2f %9.3fx%s %9.3fx %8d  %s"
+                  % (backend, page, rate, p99, ratio, "A" if page == "login" else " ", paired,
+                     bad, " ".join("%.0f" % x for x in rates)))
         figures["backends"][backend] = out
         if not pages["static_p99_alone"]:
             continue
@@ -286,8 +291,11 @@ def report(runs, argon2, rss, big, load, problems):
         loaded = median(pages["static_p99_login"])
         out["static_p99_ms_alone"] = pages["static_p99_alone"]
         out["static_p99_ms_under_login"] = pages["static_p99_login"]
-        print("%-8s static p99 alone %.2f ms, under login load %.2f ms (%.2fx)"
-              % (backend, alone, loaded, loaded / alone))
+        paired = median([b / a for a, b in zip(pages["static_p99_alone"],
+                                               pages["static_p99_login"])])
+        out["static_p99_ratio_same_round"] = paired
+        print("%-8s static p99 alone %.2f ms, under login load %.2f ms (%.2fx; same round %.2fx)"
+              % (backend, alone, loaded, loaded / alone, paired))
         if backend in rss:
             before, after, growth, requests = rss[backend]
             out["rss"] = {"before_kib": before, "after_kib": after,
@@ -295,7 +303,8 @@ def report(runs, argon2, rss, big, load, problems):
             print("%-8s worker RSS %d -> %d KiB over %d registry requests (largest growth of "
                   "one worker %d KiB)" % (backend, before, after, requests, growth))
     print("(A: login as a ratio of the raw Argon2id rate around it, median of the rounds' "
-          "ratios; the others of the static file)")
+          "ratios; the others of the static file: the medians' ratio, and the median of each "
+          "round's ratio to the static run of that round)")
     if big:
         print("registry with 1M users + 1M accounts: %.0f req/s vs %.0f almost empty: %.3fx"
               % (median(big["big_rps"]), median(big["empty_rps"]), big["ratio"]))
