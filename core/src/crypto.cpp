@@ -53,6 +53,11 @@ bool take_param(std::string_view& text, std::string_view name, uint32_t& out) {
 // process hashes alone (lkk-admin, tests, a server that never called it).
 std::atomic<Turns*> g_shared_slots{nullptr};
 
+// One slot per CPU for the whole server.
+unsigned hash_slots_wanted() {
+    return std::max(1U, std::thread::hardware_concurrency());
+}
+
 // The threads of this process that run its Argon2 computations, made as they are needed (at
 // most one per slot the process holds at once) and kept. They run at a lower priority
 // (kHashNice) for their whole life, so the event loops keep the CPU they need and static files
@@ -151,7 +156,7 @@ void hash_in_a_slot(const std::function<void()>& job) {
     // Taken in order (lkk/turns.h), so no login waits for more than its place in the queue.
     Turns* slots = g_shared_slots.load();
     if (slots == nullptr) {
-        static Turns mine(std::max(1U, std::thread::hardware_concurrency()));
+        static Turns mine(hash_slots_wanted());
         slots = &mine;
     }
     slots->acquire();
@@ -211,10 +216,6 @@ class TokenBytes {
     size_t used_ = kBlock;  // nothing drawn yet
     uint64_t epoch_ = 0;
 };
-
-unsigned hash_slots_wanted() {
-    return std::max(1U, std::thread::hardware_concurrency());
-}
 
 }  // namespace
 
