@@ -177,6 +177,23 @@ class SmtpSink:
         raise AssertionError("expected %d mail(s) to %s, got %d" % (count, to, len(msgs)))
 
 
+def thread_stats(pids):
+    """(pid, tid, the fields of /proc/PID/task/TID/stat after the name: [0] the state, [11]
+    and [12] utime and stime, [16] the nice value) of every thread of the processes pids; a
+    thread or process gone meanwhile is left out."""
+    for pid in pids:
+        try:
+            tasks = os.listdir("/proc/%d/task" % pid)
+        except FileNotFoundError:
+            continue
+        for tid in tasks:
+            try:
+                with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                    yield pid, tid, f.read().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue
+
+
 def post_all_at_once(forms, path, fields):
     """POSTs fields (with each form's own csrf) from every (Browser, csrf) in forms at the same
     instant, one thread each; answers each one's (status, text), or (0, exception)."""

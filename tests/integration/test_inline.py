@@ -167,13 +167,9 @@ class ModuleDeclaredPool(PortalTestCase):
         self.assertIn('action="/lkk/logout"', r.text)
         expected = min(32, max(4, 2 * os.sysconf("SC_NPROCESSORS_ONLN")))
         (pid,) = self.portal.worker_pids()
-
-        def nice(tid):  # the 19th field of stat(5)
-            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
-                return int(f.read().rsplit(")", 1)[1].split()[16])
-
-        tasks = os.listdir("/proc/%d/task" % pid)
-        hashing = [t for t in tasks if nice(t) == min(nice(str(pid)) + 5, 19)]
+        nice = {tid: int(fields[16]) for _, tid, fields in harness.thread_stats([pid])}
+        tasks = list(nice)
+        hashing = [t for t in tasks if nice[t] == min(nice[str(pid)] + 5, 19)]
         # The registration's password hash ran on a hashing thread, at nice +5 (at most one per
         # CPU are made).
         self.assertGreaterEqual(len(hashing), 1)

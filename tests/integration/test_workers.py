@@ -80,19 +80,8 @@ class KilledWorkers(PortalTestCase):
         self.fail("no new workers after %d s: %s" % (seconds, self.portal.worker_pids()))
 
     def thread_stats(self):
-        """(pid, tid, the fields of /proc/PID/task/TID/stat after the name) of every thread of
-        every worker; a thread or worker gone meanwhile is left out."""
-        for pid in self.portal.worker_pids():
-            try:
-                tasks = os.listdir("/proc/%d/task" % pid)
-            except FileNotFoundError:
-                continue
-            for tid in tasks:
-                try:
-                    with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
-                        yield pid, tid, f.read().rsplit(")", 1)[1].split()
-                except FileNotFoundError:
-                    continue
+        """harness.thread_stats of every worker."""
+        return harness.thread_stats(self.portal.worker_pids())
 
     def cpu_ticks(self):
         """{(pid, tid): user + system clock ticks} of every thread of every worker."""
