@@ -27,22 +27,22 @@ HttpResponse Portal::get_accounts(Exchange& x) {
     auto balances = money_pages_->registry_balances(links.value());
     if (!balances.ok()) return failure_page(x, balances.error());
     TemplateData d = page_data(x);
-    TemplateData list(TemplateData::type::list);
+    kainjow::mustache::list list;
+    list.reserve(links->size());
     const std::string just_linked(x.query.value("linked"));
     for (size_t i = 0; i < links->size(); ++i) {
         const LinkedAccount& l = (*links)[i];
-        TemplateData item(TemplateData::type::object);
-        item.set("link_id", std::to_string(l.link_id));
-        item.set("account_number", l.account.account_number);
-        item.set("office_name", l.office.name);
-        item.set("address", l.account.address);
-        item.set("balance", (*balances)[i]);
-        list.push_back(item);
+        TemplateData& item = list.emplace_back(TemplateData::type::object);
+        put(item, "link_id", std::to_string(l.link_id));
+        put(item, "account_number", l.account.account_number);
+        put(item, "office_name", l.office.name);
+        put(item, "address", l.account.address);
+        put(item, "balance", std::move((*balances)[i]));
         // The confirmation names the account from the registry, never from the query.
-        if (just_linked == std::to_string(l.link_id)) d.set("linked", l.account.account_number);
+        if (just_linked == std::to_string(l.link_id)) put(d, "linked", l.account.account_number);
     }
-    d.set("has_accounts", !links.value().empty());
-    d.set("accounts", list);
+    put(d, "has_accounts", !links.value().empty());
+    put(d, "accounts", TemplateData(list));
     if (x.query.value("unlinked") == "1") d.set("unlinked", true);
     if (x.query.value("changed") == "1") d.set("password_changed", true);
     return html(x, 200, "accounts.html", d);

@@ -60,14 +60,14 @@ std::string display_date(std::string_view iso_date) {
 // logged in, and the CSRF token the page's forms carry.
 TemplateData Portal::page_data(const Exchange& x) const {
     TemplateData d(TemplateData::type::object);
-    d.set("base", base_);
-    d.set("support_email", settings_.portal.support_email);
-    d.set("lang", std::string(locale_name(locale())));
-    d.set("min_length", std::to_string(settings_.passwords.min_length));
-    d.set("csrf", csrf_for_page(x));
+    put(d, "base", base_);
+    put(d, "support_email", settings_.portal.support_email);
+    put(d, "lang", std::string(locale_name(locale())));
+    put(d, "min_length", std::to_string(settings_.passwords.min_length));
+    put(d, "csrf", csrf_for_page(x));
     if (x.session) {
-        d.set("logged_in", true);
-        d.set("user_email", x.session->user.email);
+        put(d, "logged_in", true);
+        put(d, "user_email", x.session->user.email);
     }
     return d;
 }

@@ -25,6 +25,12 @@ namespace lkk {
 
 using TemplateData = kainjow::mustache::data;
 
+// object.set(name, value) without kainjow's copies (set() copies value, which callers mostly
+// build as a temporary, and copies its key twice): for the data of every page view.
+inline void put(TemplateData& object, const std::string& name, TemplateData value) {
+    if (object.is_object()) object[name] = std::move(value);
+}
+
 // Text made safe inside HTML or XML markup and attribute values: & < > " ' as entities. The
 // same bytes as {{ }} in a template.
 std::string escape_html(std::string_view text);
