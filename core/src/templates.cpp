@@ -1,6 +1,8 @@
 // The template set: built-in templates, admin overrides, mustache rendering with partials.
 #include "lkk/templates.h"
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -126,6 +128,87 @@ std::atomic<uint64_t> g_next_set_id{1};
 thread_local std::map<uint64_t, std::map<std::string, std::unique_ptr<Parsed>, std::less<>>>
     t_parsed;
 
+// The layout around every page (render_page) costs more to render with kainjow than most pages
+// themselves, yet it varies only with the title, the login state and three values that are
+// the same bytes wherever they stand: the page, the CSRF token and the e-mail. So each thread
+// renders it once per title and login state with markers in place of those three, and later
+// pages are that frame with the markers replaced. Only a layout whose every tag allows this is
+// framed (frame_keys); an admin's layout that reads anything else is rendered whole each time.
+constexpr std::string_view kContent = "content", kCsrf = "csrf", kEmail = "user_email";
+constexpr char kMark = '\x01';  // markers: kMark, the slot's letter, kMark
+
+// The names of kFrameKeys the layout reads, or nullopt when it reads anything else, content
+// other than unescaped, csrf or user_email other than escaped, changes delimiters or names a
+// dotted path. Conservative by design: what it refuses is merely rendered whole.
+std::optional<std::vector<std::string>> frame_keys(const std::string& layout) {
+    static const std::array<std::string_view, 6> kFrameKeys = {
+        "title", "base", "support_email", "lang", "min_length", "logged_in"};
+    if (layout.find(kMark) != std::string::npos) return std::nullopt;
+    std::vector<std::string> keys;
+    size_t from = 0;
+    while (true) {
+        const size_t open = layout.find("{{", from);
+        if (open == std::string::npos) break;
+        const bool triple = layout.compare(open, 3, "{{{") == 0;
+        const size_t close = layout.find(triple ? "}}}" : "}}", open);
+        if (close == std::string::npos) return std::nullopt;
+        std::string_view inner(layout.data() + open + (triple ? 3 : 2),
+                               close - open - (triple ? 3 : 2));
+        from = close + (triple ? 3 : 2);
+        char sigil = ' ';
+        if (!triple && !inner.empty() &&
+            std::string_view("!=>&#^/").find(inner[0]) != std::string_view::npos) {
+            sigil = inner[0];
+            inner.remove_prefix(1);
+        }
+        if (sigil == '!') continue;
+        if (sigil == '=' || sigil == '>') return std::nullopt;
+        while (!inner.empty() && (inner.front() == ' ' || inner.front() == '\t'))
+            inner.remove_prefix(1);
+        while (!inner.empty() && (inner.back() == ' ' || inner.back() == '\t'))
+            inner.remove_suffix(1);
+        if (inner.empty() || inner.find_first_of(".!=>&#^/{}") != std::string_view::npos)
+            return std::nullopt;
+        const bool raw = triple || sigil == '&', escaped = !triple && sigil == ' ';
+        if (inner == kContent) {
+            if (!raw) return std::nullopt;
+        } else if (inner == kCsrf || inner == kEmail) {
+            if (!escaped) return std::nullopt;
+        } else if (std::find(kFrameKeys.begin(), kFrameKeys.end(), inner) != kFrameKeys.end()) {
+            if (std::find(keys.begin(), keys.end(), inner) == keys.end()) keys.emplace_back(inner);
+        } else {
+            return std::nullopt;
+        }
+    }
+    return keys;
+}
+
+// A rendered layout cut at its markers: text, then what stands at the marker ('\0' after
+// the last piece).
+using Frame = std::vector<std::pair<std::string, char>>;
+thread_local std::map<uint64_t, std::map<std::string, Frame, std::less<>>> t_frames;
+
+Frame cut_at_markers(const std::string& text) {
+    Frame frame;
+    size_t from = 0;
+    while (true) {
+        const size_t at = text.find(kMark, from);
+        if (at == std::string::npos || at + 2 >= text.size() || text[at + 2] != kMark) {
+            frame.emplace_back(text.substr(from), '\0');
+            return frame;
+        }
+        frame.emplace_back(text.substr(from, at - from), text[at + 1]);
+        from = at + 3;
+    }
+}
+
+// Whether value can stand in the frame for its marker: without a marker of its own, and not
+// blank, since kainjow drops a line that holds a section tag and blanks only.
+bool fits_a_slot(const std::string& value) {
+    return value.find(kMark) == std::string::npos &&
+           value.find_first_not_of(" \t") != std::string::npos;
+}
+
 }  // namespace
 
 // kainjow's html_escape, byte for byte, but it appends the runs between the five special
@@ -209,6 +292,8 @@ Result<TemplateSet> TemplateSet::load(Locale locale, const std::string& override
         }
         set.expanded_[name] = std::move(expanded.value());
     }
+    if (auto layout = set.expanded_.find("layout.html"); layout != set.expanded_.end())
+        set.frame_keys_ = frame_keys(layout->second);
     set.id_ = g_next_set_id.fetch_add(1);
     return set;
 }
@@ -260,15 +345,73 @@ Result<std::string> TemplateSet::render_with(std::string_view name, const Templa
     }
 }
 
+std::optional<std::string> TemplateSet::framed(const TemplateData& data, const std::string& title,
+                                               const std::string& content) const {
+    if (!frame_keys_ || !fits_a_slot(content)) return std::nullopt;
+    // The key: each value the layout reads, length first so that no two keys run together.
+    std::string key;
+    for (const std::string& name : *frame_keys_) {
+        const TemplateData* v = name == "title" ? nullptr : data.get(name);
+        const std::string* text = name == "title" ? &title : nullptr;
+        if (v != nullptr && v->is_string()) text = &v->string_value();
+        if (text != nullptr) {
+            if (text->find(kMark) != std::string::npos) return std::nullopt;
+            key += std::to_string(text->size()) + ':' + *text;
+        } else if (v == nullptr || v->is_bool()) {
+            key += v == nullptr ? '-' : v->is_true() ? 't' : 'f';
+        } else {
+            return std::nullopt;  // a list or an object: the layout would walk it
+        }
+    }
+    // csrf and user_email: a marker when given as text that fits, their absence is keyed.
+    std::array<const std::string*, 2> slots{};
+    for (size_t i = 0; i < 2; ++i) {
+        const TemplateData* v = data.get(std::string(i == 0 ? kCsrf : kEmail));
+        if (v == nullptr) {
+            key += '-';
+        } else if (v->is_string() && fits_a_slot(v->string_value())) {
+            slots[i] = &v->string_value();
+            key += '+';
+        } else {
+            return std::nullopt;
+        }
+    }
+    if (t_frames.size() > 16) t_frames.clear();  // sets of applications that are gone
+    auto& mine = t_frames[id_];
+    auto it = mine.find(key);
+    if (it == mine.end()) {
+        if (mine.size() >= 256) mine.clear();  // titles of error pages, one per message
+        TemplateData top(TemplateData::type::object);
+        put(top, "title", title);
+        put(top, std::string(kContent), std::string{kMark, 'c', kMark});
+        if (slots[0] != nullptr) put(top, std::string(kCsrf), std::string{kMark, 's', kMark});
+        if (slots[1] != nullptr) put(top, std::string(kEmail), std::string{kMark, 'e', kMark});
+        auto whole = render_with("layout.html", data, &top);
+        if (!whole.ok()) return std::nullopt;  // rendered whole again, which reports it
+        it = mine.emplace(key, cut_at_markers(whole.value())).first;
+    }
+    std::string out;
+    out.reserve(it->second.front().first.size() * 2 + content.size());
+    for (const auto& [text, slot] : it->second) {
+        out += text;
+        if (slot == 'c') out += content;
+        if (slot == 's' && slots[0] != nullptr) out += escape_html(*slots[0]);
+        if (slot == 'e' && slots[1] != nullptr) out += escape_html(*slots[1]);
+    }
+    return out;
+}
+
 Result<std::string> TemplateSet::render_page(std::string_view page,
                                              const TemplateData& data) const {
     auto content = render(page, data);
     if (!content.ok()) return content;
     try {
+        std::string title = first_heading(content.value());
+        if (auto page_in_frame = framed(data, title, content.value())) return *page_in_frame;
         // The layout sees data under these two, without a copy of data.
         TemplateData top(TemplateData::type::object);
-        top.set("title", first_heading(content.value()));
-        top.set("content", content.value());
+        put(top, "title", std::move(title));
+        put(top, "content", std::move(content.value()));
         return render_with("layout.html", data, &top);
     } catch (const std::exception& e) {
         return Status::Internal(std::string("layout: ") + e.what());

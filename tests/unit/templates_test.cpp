@@ -44,6 +44,71 @@ TEST(TemplateSet, BuiltInPagesRenderInsideTheLayoutWithEscaping) {
     EXPECT_FALSE(set->render("nothing.html", sample()).ok());
 }
 
+// The layout is rendered whole with kainjow: title and content given as data on top.
+std::string whole_layout(const TemplateSet& set, const TemplateData& data, const std::string& title,
+                         const std::string& content) {
+    TemplateData d(data);
+    d.set("title", title);
+    d.set("content", content);
+    auto out = set.render("layout.html", d);
+    return out.ok() ? out.value() : "render failed: " + out.error().message();
+}
+
+// render_page keeps the built-in layout rendered once per title and login state and puts the
+// page, the CSRF token and the e-mail into it: the bytes must be those of rendering it whole,
+// for every token and e-mail, escaped, across logins and logouts.
+TEST(TemplateSet, TheLayoutFromAFrameIsTheLayoutRenderedWhole) {
+    TempDir dir;
+    fs::create_directories(dir.path() + "/ru");
+    std::ofstream(dir.path() + "/ru/help.html")
+        << "<h1>Справка &amp; {{base}}</h1>\n<p>{{csrf}}</p>\n";
+    auto set = TemplateSet::load(Locale::ru, dir.path());
+    ASSERT_TRUE(set.ok()) << set.error().message();
+    int logged_in_pages = 0;
+    for (const std::string csrf : {"tok1", "tok2", "a&b<c>\"'", "tok1", " ", ""}) {
+        for (const std::string email : {"", "o'neil&co@example.org", "ivanov@example.org"}) {
+            TemplateData d = sample();
+            d.set("csrf", csrf);
+            if (!email.empty()) {
+                d.set("logged_in", true);
+                d.set("user_email", email);
+            }
+            auto content = set->render("help.html", d);
+            ASSERT_TRUE(content.ok());
+            auto page = set->render_page("help.html", d);
+            ASSERT_TRUE(page.ok());
+            EXPECT_EQ(page.value(), whole_layout(*set, d, "Справка &amp; /lkk", content.value()))
+                << "csrf [" << csrf << "] email [" << email << "]";
+            if (!email.empty() && page.value().find(kainjow::mustache::html_escape(csrf) + "\">") !=
+                                      std::string::npos) {
+                ++logged_in_pages;  // the logout form of the menu carries the token
+            }
+        }
+    }
+    EXPECT_EQ(logged_in_pages, 12);  // the menu is on every logged-in page
+}
+
+// A layout that reads anything else is rendered whole every time: a value that changed
+// between two views shows at once, and {{{csrf}}} is not escaped.
+TEST(TemplateSet, AnAdminLayoutThatReadsMoreIsRenderedWholeEachTime) {
+    TempDir dir;
+    fs::create_directories(dir.path() + "/ru");
+    std::ofstream(dir.path() + "/ru/layout.html")
+        << "<title>{{{title}}}</title>{{phone}}|{{{csrf}}}|{{#logged_in}}in{{/logged_in}}|"
+           "{{{content}}}";
+    std::ofstream(dir.path() + "/ru/help.html") << "<h1>Справка</h1>";
+    auto set = TemplateSet::load(Locale::ru, dir.path());
+    ASSERT_TRUE(set.ok()) << set.error().message();
+    for (const std::string phone : {"8-800", "8-900"}) {
+        TemplateData d = sample();
+        d.set("phone", phone);
+        d.set("csrf", std::string("a&b"));
+        auto page = set->render_page("help.html", d);
+        ASSERT_TRUE(page.ok());
+        EXPECT_EQ(page.value(), "<title>Справка</title>" + phone + "|a&b||<h1>Справка</h1>");
+    }
+}
+
 // The set escapes with its own function: the same bytes as kainjow's html_escape, for every
 // special character, at the ends, doubled, and in UTF-8 text.
 TEST(TemplateSet, EscapesExactlyAsMustacheDoes) {

@@ -15,8 +15,10 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "lkk/locale.h"
 #include "lkk/status.h"
@@ -73,7 +75,15 @@ class TemplateSet {
     Result<std::string> render_with(std::string_view name, const TemplateData& data,
                                     const TemplateData* top) const;
 
+    // render_page()'s layout from a frame this thread rendered before for the same title and
+    // the same values of frame_keys_, or nothing when the layout cannot be framed.
+    std::optional<std::string> framed(const TemplateData& data, const std::string& title,
+                                      const std::string& content) const;
+
     Locale locale_ = Locale::ru;
+    // The names the layout reads besides content, csrf and user_email, when it reads nothing
+    // else and those three only as {{{content}}}, {{csrf}} and {{user_email}}; else nullopt.
+    std::optional<std::vector<std::string>> frame_keys_;
     uint64_t id_ = 0;  // tells this set's parsed templates apart in the per-thread cache
     std::map<std::string, std::string, std::less<>> files_;     // name in the set -> text
     std::map<std::string, std::string, std::less<>> expanded_;  // templates, partials inlined
