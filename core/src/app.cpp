@@ -172,6 +172,9 @@ Portal::Portal(Settings settings, std::unique_ptr<Storage> storage,
     money_pages_->add_routes(html_routes_, api_routes_);
     bill_pages_ = std::make_unique<BillPages>(*this, settings_, *storage_, clock_);
     bill_pages_->add_routes(html_routes_, api_routes_);
+    for (std::vector<Route>* table : {&html_routes_, &api_routes_}) {
+        for (Route& r : *table) r.segments = segments(r.pattern).size();
+    }
 }
 
 Portal::~Portal() = default;
@@ -268,6 +271,7 @@ const Route* Portal::match(const std::vector<Route>& table, Exchange& x, std::st
     const Route* found = nullptr;
     allow.clear();
     for (const Route& r : table) {
+        if (r.segments != path.size()) continue;
         std::optional<int64_t> id;
         std::string month;
         if (!pattern_matches(r.pattern, path, id, month)) continue;

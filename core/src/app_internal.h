@@ -107,6 +107,9 @@ struct Route {
     Handler handler = nullptr;
     // Routes of the feature files (their own classes, e.g. ReadingsPages) instead of handler.
     std::function<HttpResponse(Exchange&)> call = {};
+    // The pattern's '/'-separated segments, counted once the tables are complete: match()
+    // passes over the routes of another length without reading their patterns.
+    size_t segments = 0;
 };
 
 // The string fields of a JSON API body (and the body, for anything else it carries).
