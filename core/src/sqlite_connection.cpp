@@ -2,7 +2,10 @@
 // translation of SQLite result codes into Status.
 #include "sqlite_connection.h"
 
+#include <pthread.h>
 #include <unistd.h>
+
+#include <atomic>
 
 #include <string>
 
@@ -57,7 +60,24 @@ struct ResetOnExit {
     }
 };
 
+std::atomic<long> g_pid{0};  // 0: not known in this process yet
+
+void forget_pid() {
+    g_pid.store(0, std::memory_order_relaxed);
+}
+
 }  // namespace
+
+long process_id() {
+    long pid = g_pid.load(std::memory_order_relaxed);
+    if (pid == 0) {
+        static const int registered = pthread_atfork(nullptr, nullptr, forget_pid);
+        static_cast<void>(registered);
+        pid = static_cast<long>(getpid());
+        g_pid.store(pid, std::memory_order_relaxed);
+    }
+    return pid;
+}
 
 int64_t Row::integer(int col) const {
     return sqlite3_column_int64(stmt_, col);
@@ -89,7 +109,7 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& path) {
     sqlite3_extended_result_codes(db, 1);
     // Two writers wait for each other (up to 5 s) instead of failing at once.
     sqlite3_busy_timeout(db, 5000);
-    std::unique_ptr<Connection> conn(new Connection(db, static_cast<long>(getpid())));
+    std::unique_ptr<Connection> conn(new Connection(db, process_id()));
     // WAL lets readers run beside one writer; NORMAL sync is durable enough under WAL
     // (a power cut may lose the last commits, never corrupt the file).
     // Several processes opening a new file at once (nginx workers, Apache's prefork children)

@@ -36,6 +36,11 @@ class Row final : public db::Row {
     sqlite3_stmt* stmt_;
 };
 
+// getpid() without a system call on every request: kept until the next fork() (a handler
+// registered with pthread_atfork forgets it in the child; glibc drops the handler when the
+// module is unloaded).
+long process_id();
+
 class Connection final : public db::Connection {
   public:
     // Opens (creating if needed) the database file with the pragmas every connection needs.

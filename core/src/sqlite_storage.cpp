@@ -1,6 +1,5 @@
 // The SQLite backend (the embedded default): opening the file and a connection per thread
 // that is never used across fork(). Everything else is the shared SQL code (sql_storage.h).
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -29,7 +28,7 @@ class SqliteStorage final : public SqlStorage {
         return std::unique_ptr<db::Connection>(std::move(c.value()));
     }
     bool foreign(const db::Connection& c) const override {
-        return static_cast<const sqlite::Connection&>(c).owner_pid() != static_cast<long>(getpid());
+        return static_cast<const sqlite::Connection&>(c).owner_pid() != sqlite::process_id();
     }
 
   private:

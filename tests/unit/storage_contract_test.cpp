@@ -1757,6 +1757,37 @@ TEST(SqliteStorage, ThreadConnectionOpensLazilyAndRetries) {
     EXPECT_TRUE(seen.has_value());
 }
 
+// A connection opened before fork() is the parent's: the child (an nginx worker forked by the
+// master that had used the storage) opens its own. Seen here because the child's open fails
+// once the file is gone, where the parent's inherited connection would still answer.
+TEST(SqliteStorage, AChildOfForkNeverUsesTheParentsConnection) {
+    TempDir dir;
+    const std::filesystem::path db_dir = std::filesystem::path(dir.path()) / "db";
+    const std::filesystem::path moved = std::filesystem::path(dir.path()) / "moved";
+    std::filesystem::create_directory(db_dir);
+    auto st = open_storage("sqlite:" + (db_dir / "lkk.db").string());
+    ASSERT_TRUE(st.ok());
+    ASSERT_TRUE((*st)->insert_user("parent@example.org", "h", 1).ok());
+    std::filesystem::rename(db_dir, moved);
+    for (int round = 0; round < 2; ++round) {  // the second child's parent has forked before
+        const pid_t pid = fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            const Status s = (*st)->ping();
+            _exit(s.code() == StatusCode::unavailable ? 0 : 1);
+        }
+        int status = 0;
+        ASSERT_EQ(waitpid(pid, &status, 0), pid);
+        ASSERT_TRUE(WIFEXITED(status));
+        EXPECT_EQ(WEXITSTATUS(status), 0) << "round " << round;
+    }
+    EXPECT_TRUE((*st)->ping().ok());  // the parent still has its own
+    std::filesystem::rename(moved, db_dir);
+    auto u = (*st)->find_user_by_email("parent@example.org");
+    ASSERT_TRUE(u.ok());
+    EXPECT_TRUE(u->has_value());
+}
+
 // Two nginx workers are two processes on one file: their transactions must queue on the
 // lock (busy_timeout, BEGIN IMMEDIATE) instead of failing with "database is locked".
 TEST(SqliteStorage, TwoProcessesWriteAtOnce) {
