@@ -1728,27 +1728,39 @@ TEST(SqliteStorage, ReopensAnExistingFile) {
     EXPECT_EQ((*u)->email, "keep@example.org");
 }
 
+// A SQLite file in a folder that a test moves away and back, with one user in it.
+struct MovableDatabase {
+    TempDir dir;
+    std::filesystem::path db_dir = std::filesystem::path(dir.path()) / "db";
+    std::filesystem::path moved = std::filesystem::path(dir.path()) / "moved";
+    std::unique_ptr<Storage> storage;
+
+    explicit MovableDatabase(const std::string& user) {
+        std::filesystem::create_directory(db_dir);
+        auto st = open_storage("sqlite:" + (db_dir / "lkk.db").string());
+        if (st.ok()) storage = std::move(st.value());
+        if (storage && !storage->insert_user(user, "h", 1).ok()) storage.reset();
+    }
+    void move_away() { std::filesystem::rename(db_dir, moved); }
+    void bring_back() { std::filesystem::rename(moved, db_dir); }
+};
+
 // Connections are opened lazily per thread and a failed open is not remembered: a thread
 // that first comes while the database is unreachable gets unavailable (503), and the same
 // thread works once the file is back, with no restart.
 TEST(SqliteStorage, ThreadConnectionOpensLazilyAndRetries) {
-    TempDir dir;
-    const std::filesystem::path db_dir = std::filesystem::path(dir.path()) / "db";
-    const std::filesystem::path moved = std::filesystem::path(dir.path()) / "moved";
-    std::filesystem::create_directory(db_dir);
-    auto st = open_storage("sqlite:" + (db_dir / "lkk.db").string());
-    ASSERT_TRUE(st.ok());
-    ASSERT_TRUE((*st)->insert_user("first@example.org", "h", 1).ok());
-
-    std::filesystem::rename(db_dir, moved);
+    MovableDatabase db("first@example.org");
+    ASSERT_TRUE(db.storage);
+    Storage* st = db.storage.get();
+    db.move_away();
     Status while_gone;
     Status after_return;
     std::optional<User> seen;
     std::thread worker([&] {
-        while_gone = (*st)->ping();
-        std::filesystem::rename(moved, db_dir);
-        after_return = (*st)->ping();
-        auto u = (*st)->find_user_by_email("first@example.org");
+        while_gone = st->ping();
+        db.bring_back();
+        after_return = st->ping();
+        auto u = st->find_user_by_email("first@example.org");
         if (u.ok()) seen = *u;
     });
     worker.join();
@@ -1761,19 +1773,15 @@ TEST(SqliteStorage, ThreadConnectionOpensLazilyAndRetries) {
 // master that had used the storage) opens its own. Seen here because the child's open fails
 // once the file is gone, where the parent's inherited connection would still answer.
 TEST(SqliteStorage, AChildOfForkNeverUsesTheParentsConnection) {
-    TempDir dir;
-    const std::filesystem::path db_dir = std::filesystem::path(dir.path()) / "db";
-    const std::filesystem::path moved = std::filesystem::path(dir.path()) / "moved";
-    std::filesystem::create_directory(db_dir);
-    auto st = open_storage("sqlite:" + (db_dir / "lkk.db").string());
-    ASSERT_TRUE(st.ok());
-    ASSERT_TRUE((*st)->insert_user("parent@example.org", "h", 1).ok());
-    std::filesystem::rename(db_dir, moved);
+    MovableDatabase db("parent@example.org");
+    ASSERT_TRUE(db.storage);
+    Storage* st = db.storage.get();
+    db.move_away();
     for (int round = 0; round < 2; ++round) {  // the second child's parent has forked before
         const pid_t pid = fork();
         ASSERT_GE(pid, 0);
         if (pid == 0) {
-            const Status s = (*st)->ping();
+            const Status s = st->ping();
             _exit(s.code() == StatusCode::unavailable ? 0 : 1);
         }
         int status = 0;
@@ -1781,9 +1789,9 @@ TEST(SqliteStorage, AChildOfForkNeverUsesTheParentsConnection) {
         ASSERT_TRUE(WIFEXITED(status));
         EXPECT_EQ(WEXITSTATUS(status), 0) << "round " << round;
     }
-    EXPECT_TRUE((*st)->ping().ok());  // the parent still has its own
-    std::filesystem::rename(moved, db_dir);
-    auto u = (*st)->find_user_by_email("parent@example.org");
+    EXPECT_TRUE(st->ping().ok());  // the parent still has its own
+    db.bring_back();
+    auto u = st->find_user_by_email("parent@example.org");
     ASSERT_TRUE(u.ok());
     EXPECT_TRUE(u->has_value());
 }
