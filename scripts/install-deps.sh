@@ -18,7 +18,7 @@ PACKAGES=(
   libargon2-dev libssl-dev libcurl4-openssl-dev libicu-dev
   libkainjow-mustache-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
   python3 python3-aiosmtpd
-  wrk time
+  wrk time valgrind
   libqrencode-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core poppler-utils zbar-tools
   galera-4 redis-sentinel prometheus
   debhelper dpkg-dev fakeroot lintian

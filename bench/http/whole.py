@@ -19,8 +19,10 @@ and, right before and right after each login run, the raw Argon2id rate of the s
 many threads as CPUs (build/ci/bench/argon2/lkk-argon2-rate, libargon2 directly; the machine's
 own rate drifts by a third within minutes here, so each login run is set against the mean of
 the two that bracket it), and a static file's p99 (wrk -t1 -c8) alone and while logins saturate
-the pool. Each figure is the median of the rounds (login: of the rounds' ratios). After the
-rounds, each backend's registry page runs until 200k requests and the workers' RSS is read
+the pool. The login runs also read the workers' CPU time per thread: the milliseconds per
+login on the hashing threads and on all the others (what a login costs besides Argon2, which
+holds whatever the machine's speed). Each figure is the median of the rounds (login: of the
+rounds' ratios). After the rounds, each backend's registry page runs until 200k requests and the workers' RSS is read
 before and after. With --big a third portal (MariaDB + Redis) gets 1M users and 1M billing
 accounts, and its registry rate is set against the almost empty MariaDB portal's.
 Prints a table and writes the figures as JSON (--json, default bench-whole.json).
@@ -49,6 +51,9 @@ ARGS.add_argument("--backends", default="sqlite,mysql",
 ARGS.add_argument("--pages", default=None,
                   help="comma-separated subset of the pages to run (default all; the RSS "
                        "stage runs only with all)")
+ARGS.add_argument("--instructions", action="store_true",
+                  help="only count the instructions per request of each page under callgrind "
+                       "(valgrind), a figure that does not drift with the machine")
 ARGS.add_argument("build_dir", nargs="?")
 OPTS = ARGS.parse_args()
 harness = benchlib.harness(OPTS.build_dir)
@@ -128,6 +133,28 @@ class Site:
         os.environ.update(self.login_env)
         return wrk(self.portal.port, "/lkk/login", connections=16, seconds=seconds, lua=LOGIN_LUA)
 
+    def cpu_ticks(self):
+        """The workers' CPU ticks so far: (on the hashing threads, on all the others). The
+        hashing threads are the ones at nice +5 (core/src/crypto.cpp)."""
+        hashing = other = 0
+        for _, _, fields in harness.thread_stats(self.portal.worker_pids()):
+            ticks = int(fields[11]) + int(fields[12])
+            if int(fields[16]) == 5:
+                hashing += ticks
+            else:
+                other += ticks
+        return hashing, other
+
+    def login_with_cpu(self):
+        """login()'s figures, and the workers' CPU milliseconds per login (hashing, the rest):
+        what a login costs besides Argon2, whatever the machine's speed was meanwhile."""
+        before = self.cpu_ticks()
+        figures = self.login()
+        after = self.cpu_ticks()
+        per_login = [(b - a) * 1000.0 / os.sysconf("SC_CLK_TCK") / max(figures[3], 1)
+                     for a, b in zip(before, after)]
+        return figures, per_login
+
     def rss_kib(self):
         total = {}
         for pid in self.portal.worker_pids():
@@ -184,6 +211,85 @@ def seed_big(site):
     site.portal.sql("; ".join(sql))
 
 
+INSTRUCTION_REQUESTS = 1000
+
+
+def instructions(site):
+    """{page: instructions per request} of the pages other than login, counted by callgrind in
+    a one-process copy of the site's nginx (the same settings and database): user-space
+    instructions of the event loop and the pool threads together, the mean over
+    INSTRUCTION_REQUESTS keep-alive requests after 20 to warm up (timers, such as the mail
+    queue's poll, run meanwhile too: their share shrinks with the count)."""
+    import http.client
+    port = harness.free_port()
+    work = tempfile.mkdtemp(prefix="lkk-callgrind-")
+    with open(site.portal.nginx_conf) as f:
+        conf = f.read()
+    conf = conf.replace("worker_processes 2;", "worker_processes 1; master_process off; "
+                        "daemon off;")
+    conf = conf.replace("listen 127.0.0.1:%d;" % site.portal.port, "listen 127.0.0.1:%d;" % port)
+    conf = conf.replace("pid %s/nginx.pid;" % site.portal.dir, "pid %s/nginx.pid;" % work)
+    conf = conf.replace("access_log %s/access.log;" % site.portal.dir,
+                        "access_log %s/access.log;" % work)
+    conf_path = os.path.join(work, "nginx.conf")
+    with open(conf_path, "w") as f:
+        f.write(conf)
+    out = os.path.join(work, "callgrind.out")
+    server = subprocess.Popen(["valgrind", "--tool=callgrind", "--instr-atstart=no",
+                               "--callgrind-out-file=" + out, "/usr/sbin/nginx", "-p", work,
+                               "-c", conf_path], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    counts = {}
+    try:
+        for _ in range(600):
+            try:
+                http.client.HTTPConnection("127.0.0.1", port, timeout=2).request("HEAD", "/")
+                break
+            except OSError:
+                time.sleep(0.1)
+        control = ["callgrind_control"]
+        subprocess.run(control + ["-i", "on", str(server.pid)], check=True,
+                       stdout=subprocess.DEVNULL)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+        def get(path, cookie):
+            conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+            r = conn.getresponse()
+            r.read()
+            return r.status
+
+        for n, (page, (path, cookie)) in enumerate(site.paths().items(), start=1):
+            statuses = {get(path, cookie) for _ in range(20)}
+            subprocess.run(control + ["-z", str(server.pid)], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            statuses |= {get(path, cookie) for _ in range(INSTRUCTION_REQUESTS)}
+            subprocess.run(control + ["--dump=" + page, str(server.pid)], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            assert statuses == {200}, "%s answered %s" % (path, statuses)
+            with open("%s.%d" % (out, n)) as f:
+                total = next(int(line.split()[1]) for line in f if line.startswith("summary:"))
+            counts[page] = total / INSTRUCTION_REQUESTS
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    return counts
+
+
+def instructions_only(sites):
+    figures = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "requests_per_page": INSTRUCTION_REQUESTS, "instructions_per_request": {}}
+    print("%-8s %-9s %14s %10s" % ("backend", "page", "instr/request", "vs static"))
+    for backend, site in sites.items():
+        counts = instructions(site)
+        figures["instructions_per_request"][backend] = counts
+        for page, n in counts.items():
+            print("%-8s %-9s %14.0f %9.2fx" % (backend, page, n, n / counts["static"]))
+    with open(OPTS.json, "w") as f:
+        json.dump(figures, f, indent=1)
+    print("figures written to %s" % OPTS.json)
+    return 0
+
+
 def median(values):
     return statistics.median(values) if values else None
 
@@ -193,7 +299,10 @@ def main():
     try:
         for backend in OPTS.backends.split(","):
             sites[backend] = Site(backend)
-        runs = {b: {p: [] for p in PAGES + ("static_p99_alone", "static_p99_login", "raw")}
+        if OPTS.instructions:
+            return instructions_only(sites)
+        runs = {b: {p: [] for p in PAGES + ("static_p99_alone", "static_p99_login", "raw",
+                                            "login_cpu_ms")}
                 for b in sites}
         argon2 = []
         load = [os.getloadavg()[0]]
@@ -204,7 +313,9 @@ def main():
                         runs[backend][page].append(wrk(site.portal.port, path, cookie))
                 if "login" in RUN:
                     before = argon2_rate()
-                    runs[backend]["login"].append(site.login())
+                    figures, cpu = site.login_with_cpu()
+                    runs[backend]["login"].append(figures)
+                    runs[backend]["login_cpu_ms"].append(cpu)
                     after = argon2_rate()
                     argon2 += [before, after]
                     runs[backend]["raw"].append((before + after) / 2)
@@ -284,6 +395,16 @@ def report(runs, argon2, rss, big, load, problems):
             print("%-8s %-9s %10.0f %9.2f %9.3fx%s %9.3fx %8d  %s"
                   % (backend, page, rate, p99, ratio, "A" if page == "login" else " ", paired,
                      bad, " ".join("%.0f" % x for x in rates)))
+            if page == "login" and pages["login_cpu_ms"]:
+                hashing = median([c[0] for c in pages["login_cpu_ms"]])
+                around = median([c[1] for c in pages["login_cpu_ms"]])
+                out[page]["worker_cpu_ms_per_login"] = {
+                    "hashing_threads": [c[0] for c in pages["login_cpu_ms"]],
+                    "other_threads": [c[1] for c in pages["login_cpu_ms"]],
+                    "share_outside_argon2": around / (hashing + around)}
+                print("%-8s login CPU per login: %.1f ms hashing, %.2f ms around the hash "
+                      "(%.1f%% of the workers' CPU outside Argon2)"
+                      % (backend, hashing, around, 100 * around / (hashing + around)))
         figures["backends"][backend] = out
         if not pages["static_p99_alone"]:
             continue
