@@ -162,6 +162,31 @@ TEST(CalendarYear, UsesThePortalTimeZone) {
     EXPECT_EQ(calendar_year(new_year_utc - 1800, "No/Such_Zone"), 2025);
 }
 
+// Each thread keeps the calendar of the zone it was last asked for: a different zone next is
+// a different date at once, and threads do not share one.
+TEST(CalendarYear, LocalDatesSwitchZonesAndThreadsKeepTheirOwn) {
+    const int64_t t = utc_new_year(2026) - 1800;  // 23:30 UTC on 31 December 2025
+    const auto check = [t](int rounds) {
+        int wrong = 0;
+        for (int i = 0; i < rounds; ++i) {
+            const CivilDate msk = local_date(t, "Europe/Simferopol");
+            const CivilDate utc = local_date(t + i, "UTC");
+            const CivilDate vla = local_date(t - 36000, "Asia/Vladivostok");  // 03:30, +10
+            if (msk.year != 2026 || msk.month != 1 || msk.day != 1) ++wrong;
+            if (utc.year != 2025 || utc.month != 12 || utc.day != 31) ++wrong;
+            if (vla.year != 2025 || vla.month != 12 || vla.day != 31) ++wrong;
+        }
+        return wrong;
+    };
+    EXPECT_EQ(check(3), 0);
+    int other_thread = -1;
+    std::thread worker([&] { other_thread = check(200); });
+    const int this_thread = check(200);
+    worker.join();
+    EXPECT_EQ(this_thread, 0);
+    EXPECT_EQ(other_thread, 0);
+}
+
 TEST_F(CabinetTest, FullFlowFromRegistrationToUnlink) {
     Reply reg =
         cabinet_->register_user("  Ivanov@Example.ORG ", "secret12", "secret12", true, ctx_);
