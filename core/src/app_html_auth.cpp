@@ -14,7 +14,7 @@ HttpResponse Portal::get_start(Exchange& x) {
     if (x.session) return redirect(x, base_ + "/accounts");
     TemplateData d = page_data(x);
     if (x.query.value("reset") == "done") d.set("password_was_reset", true);
-    return login_view(x, 200, d);
+    return login_view(x, 200, std::move(d));
 }
 
 // The form posts to /login; a person who types that address lands on the start screen.
@@ -24,9 +24,9 @@ HttpResponse Portal::get_login(Exchange& x) {
 
 // Only "wrong e-mail or password" on failure (SPEC 4); success gets a fresh session id.
 HttpResponse Portal::post_login(Exchange& x) {
-    auto form =
-        accept_form(x, CsrfKind::anonymous, {"email", "password"},
-                    [this](Exchange& e, int s, TemplateData d) { return login_view(e, s, d); });
+    auto form = accept_form(
+        x, CsrfKind::anonymous, {"email", "password"},
+        [this](Exchange& e, int s, TemplateData d) { return login_view(e, s, std::move(d)); });
     if (!form.ok()) return form.error();
     const std::string email(form->value("email"));
     LoginReply reply = cabinet_.login(email, form->value("password"), x.ctx);
@@ -44,13 +44,13 @@ HttpResponse Portal::post_login(Exchange& x) {
         }
         case Outcome::form_error:
             put_field_errors(d, reply, {"email", "password"});
-            return login_view(x, 400, d);
+            return login_view(x, 400, std::move(d));
         case Outcome::wrong_credentials:
             d.set("error", std::string(outcome_message(reply.outcome).in(locale())));
-            return login_view(x, 400, d);
+            return login_view(x, 400, std::move(d));
         case Outcome::not_confirmed:
             d.set("not_confirmed", true);
-            return login_view(x, 403, d);
+            return login_view(x, 403, std::move(d));
         case Outcome::throttled:
             return throttled_form(x, std::bind_front(&Portal::login_view, this), d,
                                   reply.retry_after);
@@ -118,7 +118,7 @@ HttpResponse Portal::get_confirm(Exchange& x) {
     switch (reply.outcome) {
         case Outcome::ok:
             d.set("confirmed", true);
-            return login_view(x, 200, d);
+            return login_view(x, 200, std::move(d));
         case Outcome::invalid_token:
         case Outcome::form_error:
             return html(x, 400, "confirm_failed.html", d);
