@@ -22,8 +22,8 @@ the two that bracket it), and a static file's p99 (wrk -t1 -c8) alone and while 
 the pool. The login runs also read the workers' CPU time per thread: the milliseconds per
 login on the hashing threads and on all the others (what a login costs besides Argon2, which
 holds whatever the machine's speed). Each figure is the median of the rounds (login: of the
-rounds' ratios). After the rounds, each backend's registry page runs until 200k requests and the workers' RSS is read
-before and after. With --big a third portal (MariaDB + Redis) gets 1M users and 1M billing
+rounds' ratios). After the rounds, each backend's registry page runs until 200k requests and
+the workers' RSS is read before and after. With --big a third portal (MariaDB + Redis) gets 1M users and 1M billing
 accounts, and its registry rate is set against the almost empty MariaDB portal's.
 Prints a table and writes the figures as JSON (--json, default bench-whole.json).
   /usr/bin/python3 bench/http/whole.py [--big] [--json FILE] [--backends sqlite,mysql]
@@ -241,15 +241,10 @@ def instructions(site):
                               stderr=subprocess.DEVNULL)
     counts = {}
     try:
-        for _ in range(600):
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=2).request("HEAD", "/")
-                break
-            except OSError:
-                time.sleep(0.1)
+        assert harness.wait_port(port, timeout=60), "nginx under callgrind does not listen"
         control = ["callgrind_control"]
         subprocess.run(control + ["-i", "on", str(server.pid)], check=True,
-                       stdout=subprocess.DEVNULL)
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
         def get(path, cookie):
