@@ -128,6 +128,15 @@ std::atomic<uint64_t> g_next_set_id{1};
 thread_local std::map<uint64_t, std::map<std::string, std::unique_ptr<Parsed>, std::less<>>>
     t_parsed;
 
+// This thread's part, for the set id, of a per-thread cache (t_parsed, t_frames). Sets of
+// applications that are gone stay behind; a thread rarely sees more than one or two, so
+// forgetting them all now and then is enough.
+template <class Part>
+Part& part_of_set(std::map<uint64_t, Part>& per_set, uint64_t id) {
+    if (per_set.size() > 16 && !per_set.contains(id)) per_set.clear();
+    return per_set[id];
+}
+
 // The layout around every page (render_page) costs more to render with kainjow than most pages
 // themselves, yet it varies only with the title, the login state and three values that are
 // the same bytes wherever they stand: the page, the CSRF token and the e-mail. So each thread
@@ -316,15 +325,9 @@ Result<std::string> TemplateSet::render_with(std::string_view name, const Templa
     auto source = expanded_.find(name);
     if (source == expanded_.end()) return Status::Internal("no template " + std::string(name));
     try {
-        auto& mine = t_parsed[id_];
+        auto& mine = part_of_set(t_parsed, id_);
         auto it = mine.find(name);
         if (it == mine.end()) {
-            // Sets of applications that are gone stay behind; a thread rarely sees more than
-            // one or two, so forgetting them all now and then is enough.
-            if (t_parsed.size() > 16) {
-                t_parsed.clear();
-                return render_with(name, data, top);
-            }
             it = mine.emplace(std::string(name), std::make_unique<Parsed>(source->second)).first;
             it->second->set_custom_escape(
                 [](const std::string& text) { return escape_html(text); });
@@ -376,8 +379,7 @@ std::optional<std::string> TemplateSet::framed(const TemplateData& data, const s
             return std::nullopt;
         }
     }
-    if (t_frames.size() > 16) t_frames.clear();  // sets of applications that are gone
-    auto& mine = t_frames[id_];
+    auto& mine = part_of_set(t_frames, id_);
     auto it = mine.find(key);
     if (it == mine.end()) {
         if (mine.size() >= 256) mine.clear();  // titles of error pages, one per message
