@@ -56,15 +56,14 @@ CivilDate local_date(int64_t unix_seconds, const std::string& time_zone) {
         zone = time_zone;
     }
     UErrorCode status = kept ? U_ZERO_ERROR : U_INTERNAL_PROGRAM_ERROR;
-    icu::GregorianCalendar* calendar = kept.get();
     if (U_SUCCESS(status)) {
-        calendar->setTime(static_cast<UDate>(unix_seconds) * 1000.0, status);
+        kept->setTime(static_cast<UDate>(unix_seconds) * 1000.0, status);
     }
     CivilDate d;
     if (U_SUCCESS(status)) {
-        d.year = calendar->get(UCAL_EXTENDED_YEAR, status);
-        d.month = calendar->get(UCAL_MONTH, status) + 1;
-        d.day = calendar->get(UCAL_DATE, status);
+        d.year = kept->get(UCAL_EXTENDED_YEAR, status);
+        d.month = kept->get(UCAL_MONTH, status) + 1;
+        d.day = kept->get(UCAL_DATE, status);
     }
     if (U_FAILURE(status)) {
         // Cannot happen with a GMT fallback; answer the UTC date computed by hand
