@@ -104,6 +104,21 @@ def wait_port(port, timeout=15.0):
     return False
 
 
+def wait_no_connections(port, timeout=15.0):
+    """Waits until no TCP connection on 127.0.0.1:port is open on the server's side (only the
+    listening socket, and TIME_WAIT, which is the kernel's alone). True once that holds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with open("/proc/net/tcp") as f:
+            rows = [line.split() for line in f.readlines()[1:]]
+        # columns: sl local_address rem_address st ...; st 0A is LISTEN, 06 is TIME_WAIT
+        if not [r for r in rows if int(r[1].split(":")[1], 16) == port
+                and r[3] not in ("0A", "06")]:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def servers_required():
     """In CI (CI=true) and under scripts/test.sh, which starts MariaDB and Redis, a suite that
     needs them must run: a missing server is a failure there, not a skip."""

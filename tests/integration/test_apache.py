@@ -22,7 +22,7 @@ import unittest
 import urllib.parse
 
 from harness import (ADMIN, APACHE, APACHE_MODULE, SRC, Portal, PortalTestCase, free_port,
-                     module_env, require_servers)
+                     module_env, require_servers, wait_no_connections)
 
 EXAMPLES = os.path.join(SRC, "conf-examples")
 SESSION_COOKIE = "lkk_session"  # core/src/app_response.cpp, kSessionCookie
@@ -222,8 +222,21 @@ class Restarts(unittest.TestCase):
             self.assertNotEqual(p.worker_pids(), before, "no new children after SIGUSR1")
             self.assertEqual(p.browser().get("/lkk/").status, 200)
 
+            # A full restart kills the children at once. Apache's event MPM then closes the
+            # sockets its workers still hold from the main thread, which races with a worker
+            # freeing its connection (close_worker_sockets() against the worker's pool): under
+            # ASan one child in about 15 died in apr_os_sock_get() in that race, with no frame
+            # of ours on any thread. So the full restart is sent when no connection is open,
+            # and the portal is asked again only once the new children are there.
+            self.assertTrue(wait_no_connections(p.port), "Apache still holds a connection")
+            before = p.worker_pids()
             os.kill(p.master_pid, signal.SIGHUP)
             deadline = time.time() + 15
+            while time.time() < deadline and (not set(p.worker_pids()).isdisjoint(before)
+                                              or not p.worker_pids()):
+                time.sleep(0.1)
+            self.assertTrue(set(p.worker_pids()).isdisjoint(before),
+                            "no new children after SIGHUP")
             status = 0
             while time.time() < deadline and status != 200:
                 try:
