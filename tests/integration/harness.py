@@ -600,6 +600,9 @@ Include {snippet}
                 self.write_nginx_conf()
             r = subprocess.run(cmd, capture_output=True, text=True, env=self.env())
         if r.returncode != 0:
+            # The launcher may fail after the daemon went to the background (a sanitizer's
+            # report at its exit): that server must not live on as an orphan with its children.
+            self.kill_leftover(os.path.join(self.dir, pid_file))
             raise RuntimeError("%s failed to start: %s %s\n%s"
                                % (self.server, r.stdout, r.stderr, self.error_log()))
         if not wait_port(self.port):
@@ -616,6 +619,22 @@ Include {snippet}
             time.sleep(0.05)
         self.initial_workers = self.worker_pids()
         return self
+
+    @staticmethod
+    def kill_leftover(pid_file):
+        time.sleep(0.5)  # a daemon writes its pid file just after the launcher returns
+        try:
+            with open(pid_file) as f:
+                master = int(f.read().strip())
+        except (OSError, ValueError):
+            return
+        r = subprocess.run(["ps", "--ppid", str(master), "-o", "pid="], capture_output=True,
+                           text=True)
+        for pid in [master] + [int(p) for p in r.stdout.split()]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def worker_pids(self):
         r = subprocess.run(["ps", "--ppid", str(self.master_pid), "-o", "pid=,args="],
