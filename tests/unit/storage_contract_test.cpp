@@ -3,6 +3,7 @@
 // and codes and compare counts as differences, so they also pass on a shared database that
 // earlier runs left rows in.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1794,6 +1795,19 @@ TEST(SqliteStorage, AChildOfForkNeverUsesTheParentsConnection) {
     auto u = st->find_user_by_email("parent@example.org");
     ASSERT_TRUE(u.ok());
     EXPECT_TRUE(u->has_value());
+}
+
+// SQLite's statistics of its allocations take one mutex of the process on every allocation of
+// every thread: the storage turns them off before the process's first connection, so
+// sqlite3_memory_used() stays 0 however much the queries allocate.
+TEST(SqliteStorage, KeepsNoAllocationStatisticsBehindAGlobalLock) {
+    TempDir dir;
+    auto st = open_storage("sqlite:" + dir.path() + "/lkk.db");
+    ASSERT_TRUE(st.ok()) << st.error().message();
+    auto u = (*st)->find_user_by_email("nobody@example.org");
+    ASSERT_TRUE(u.ok());
+    EXPECT_FALSE(u->has_value());
+    EXPECT_EQ(sqlite3_memory_used(), 0);
 }
 
 // Two nginx workers are two processes on one file: their transactions must queue on the
