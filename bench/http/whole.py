@@ -23,8 +23,9 @@ the pool. The login runs also read the workers' CPU time per thread: the millise
 login on the hashing threads and on all the others (what a login costs besides Argon2, which
 holds whatever the machine's speed). Each figure is the median of the rounds (login: of the
 rounds' ratios). After the rounds, each backend's registry page runs until 200k requests and
-the workers' RSS is read before and after. With --big a third portal (MariaDB + Redis) gets 1M users and 1M billing
-accounts, and its registry rate is set against the almost empty MariaDB portal's.
+the workers' RSS is read before and after. With --big a third portal (MariaDB + Redis) gets 1M
+users and 1M billing accounts, and its registry rate is set against the almost empty MariaDB
+portal's.
 Prints a table and writes the figures as JSON (--json, default bench-whole.json).
   /usr/bin/python3 bench/http/whole.py [--big] [--json FILE] [--backends sqlite,mysql]
                                       [--pages login,registry,...] [BUILD_DIR]

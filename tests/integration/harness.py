@@ -620,17 +620,19 @@ Include {snippet}
         self.initial_workers = self.worker_pids()
         return self
 
-    @staticmethod
-    def kill_leftover(pid_file):
+    def kill_leftover(self, pid_file):
         time.sleep(0.5)  # a daemon writes its pid file just after the launcher returns
         try:
             with open(pid_file) as f:
-                master = int(f.read().strip())
+                self.master_pid = int(f.read().strip())
         except (OSError, ValueError):
             return
-        r = subprocess.run(["ps", "--ppid", str(master), "-o", "pid="], capture_output=True,
-                           text=True)
-        for pid in [master] + [int(p) for p in r.stdout.split()]:
+        self.kill_hard(self.worker_pids())
+        self.master_pid = None
+
+    def kill_hard(self, children):
+        """SIGKILL to the master and its children, so that none lives on as an orphan."""
+        for pid in [self.master_pid] + children:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -687,11 +689,7 @@ Include {snippet}
                 # death for a word from the master that never comes).
                 sys.stderr.write("harness: %s %d did not stop gracefully in 15 s; killed\n"
                                  % (self.server, self.master_pid))
-                for pid in [self.master_pid] + children:
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
+                self.kill_hard(children)
             self.master_pid = None
         if self.sink and self.own_sink:
             self.sink.stop()

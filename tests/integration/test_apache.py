@@ -232,11 +232,11 @@ class Restarts(unittest.TestCase):
             before = p.worker_pids()
             os.kill(p.master_pid, signal.SIGHUP)
             deadline = time.time() + 15
-            while time.time() < deadline and (not set(p.worker_pids()).isdisjoint(before)
-                                              or not p.worker_pids()):
+            now = p.worker_pids()
+            while time.time() < deadline and (not now or not set(now).isdisjoint(before)):
                 time.sleep(0.1)
-            self.assertTrue(set(p.worker_pids()).isdisjoint(before),
-                            "no new children after SIGHUP")
+                now = p.worker_pids()
+            self.assertTrue(now and set(now).isdisjoint(before), "no new children after SIGHUP")
             status = 0
             while time.time() < deadline and status != 200:
                 try:
