@@ -137,11 +137,11 @@ class Site:
 
     def cpu_ticks(self):
         """The workers' CPU ticks so far: (on the hashing threads, on all the others). The
-        hashing threads are the ones at nice +5 (core/src/crypto.cpp)."""
+        hashing threads are the ones under SCHED_IDLE (core/src/crypto.cpp)."""
         hashing = other = 0
         for _, _, fields in harness.thread_stats(self.portal.worker_pids()):
             ticks = int(fields[11]) + int(fields[12])
-            if int(fields[16]) == 5:
+            if harness.is_hashing_thread(fields):
                 hashing += ticks
             else:
                 other += ticks

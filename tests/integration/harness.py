@@ -194,8 +194,8 @@ class SmtpSink:
 
 def thread_stats(pids):
     """(pid, tid, the fields of /proc/PID/task/TID/stat after the name: [0] the state, [11]
-    and [12] utime and stime, [16] the nice value) of every thread of the processes pids; a
-    thread or process gone meanwhile is left out."""
+    and [12] utime and stime, [16] the nice value, [38] the scheduling policy) of every thread
+    of the processes pids; a thread or process gone meanwhile is left out."""
     for pid in pids:
         try:
             tasks = os.listdir("/proc/%d/task" % pid)
@@ -207,6 +207,15 @@ def thread_stats(pids):
                     yield pid, tid, f.read().rsplit(")", 1)[1].split()
             except FileNotFoundError:
                 continue
+
+
+SCHED_IDLE = 5  # sched.h
+
+
+def is_hashing_thread(fields):
+    """Whether thread_stats() fields are those of a portal's Argon2 hashing thread: the only
+    threads under SCHED_IDLE (core/src/crypto.cpp)."""
+    return int(fields[38]) == SCHED_IDLE
 
 
 def post_all_at_once(forms, path, fields):

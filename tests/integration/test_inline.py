@@ -167,11 +167,11 @@ class ModuleDeclaredPool(PortalTestCase):
         self.assertIn('action="/lkk/logout"', r.text)
         expected = min(32, max(4, 2 * os.sysconf("SC_NPROCESSORS_ONLN")))
         (pid,) = self.portal.worker_pids()
-        nice = {tid: int(fields[16]) for _, tid, fields in harness.thread_stats([pid])}
-        tasks = list(nice)
-        hashing = [t for t in tasks if nice[t] == min(nice[str(pid)] + 5, 19)]
-        # The registration's password hash ran on a hashing thread, at nice +5 (at most one per
-        # CPU are made).
+        stats = {tid: fields for _, tid, fields in harness.thread_stats([pid])}
+        tasks = list(stats)
+        hashing = [t for t in tasks if harness.is_hashing_thread(stats[t])]
+        # The registration's password hash ran on a hashing thread, under SCHED_IDLE (at most
+        # one per CPU are made).
         self.assertGreaterEqual(len(hashing), 1)
         self.assertLessEqual(len(hashing), os.sysconf("SC_NPROCESSORS_ONLN"))
         threads = len(tasks) - len(hashing)
