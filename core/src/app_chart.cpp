@@ -51,15 +51,15 @@ int64_t put_month_bars(TemplateData& data, const std::vector<MonthBar>& bars,
         const int height =
             std::max(1, static_cast<int>(b.value * (kChartHeight - kChartTop) / top));
         TemplateData bar(TemplateData::type::object);
-        bar.set("x", std::to_string(index * slot + 1));
-        bar.set("y", std::to_string(kChartHeight - height));
-        bar.set("width", std::to_string(slot - 2));
-        bar.set("height", std::to_string(height));
-        bar.set("label", b.label);
-        list.push_back(bar);
+        put(bar, "x", std::to_string(index * slot + 1));
+        put(bar, "y", std::to_string(kChartHeight - height));
+        put(bar, "width", std::to_string(slot - 2));
+        put(bar, "height", std::to_string(height));
+        put(bar, "label", b.label);
+        push(list, std::move(bar));
     }
-    data.set("bars", list);
-    data.set("has_bars", top > 0);
+    put(data, "bars", std::move(list));
+    put(data, "has_bars", top > 0);
     return top;
 }
 

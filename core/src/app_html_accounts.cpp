@@ -27,24 +27,24 @@ HttpResponse Portal::get_accounts(Exchange& x) {
     auto balances = money_pages_->registry_balances(links.value());
     if (!balances.ok()) return failure_page(x, balances.error());
     TemplateData d = page_data(x);
-    kainjow::mustache::list list;
-    list.reserve(links->size());
+    TemplateData list(TemplateData::type::list);
     const std::string just_linked(x.query.value("linked"));
     for (size_t i = 0; i < links->size(); ++i) {
         const LinkedAccount& l = (*links)[i];
-        TemplateData& item = list.emplace_back(TemplateData::type::object);
+        TemplateData item(TemplateData::type::object);
         put(item, "link_id", std::to_string(l.link_id));
         put(item, "account_number", l.account.account_number);
         put(item, "office_name", l.office.name);
         put(item, "address", l.account.address);
         put(item, "balance", std::move((*balances)[i]));
+        push(list, std::move(item));
         // The confirmation names the account from the registry, never from the query.
         if (just_linked == std::to_string(l.link_id)) put(d, "linked", l.account.account_number);
     }
     put(d, "has_accounts", !links.value().empty());
-    put(d, "accounts", TemplateData(list));
-    if (x.query.value("unlinked") == "1") d.set("unlinked", true);
-    if (x.query.value("changed") == "1") d.set("password_changed", true);
+    put(d, "accounts", std::move(list));
+    if (x.query.value("unlinked") == "1") put(d, "unlinked", true);
+    if (x.query.value("changed") == "1") put(d, "password_changed", true);
     return html(x, 200, "accounts.html", d);
 }
 
@@ -121,15 +121,15 @@ HttpResponse Portal::get_account(Exchange& x) {
     if (!details.ok()) return failure_page(x, details.error());
     const LinkedAccount& l = details.value();
     TemplateData d = page_data(x);
-    d.set("link_id", std::to_string(l.link_id));
-    d.set("account_number", l.account.account_number);
-    d.set("office_name", l.office.name);
-    d.set("office_phones", l.office.phones);
-    d.set("address", l.account.address);
-    if (l.account.balance) d.set("balance", rules::format_kopecks(*l.account.balance));
+    put(d, "link_id", std::to_string(l.link_id));
+    put(d, "account_number", l.account.account_number);
+    put(d, "office_name", l.office.name);
+    put(d, "office_phones", l.office.phones);
+    put(d, "address", l.account.address);
+    if (l.account.balance) put(d, "balance", rules::format_kopecks(*l.account.balance));
     if (!l.account.last_payment_date.empty()) {
-        d.set("last_payment", rules::format_kopecks(l.account.last_payment));
-        d.set("last_payment_date", display_date(l.account.last_payment_date));
+        put(d, "last_payment", rules::format_kopecks(l.account.last_payment));
+        put(d, "last_payment_date", display_date(l.account.last_payment_date));
     }
     if (Status s = readings_pages_->add_account_meters(x.session->user.id, x.id, d); !s.ok()) {
         return failure_page(x, s);

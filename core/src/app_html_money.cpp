@@ -55,8 +55,8 @@ void MoneyPages::add_routes(std::vector<Route>&, std::vector<Route>& api) {
 
 TemplateData MoneyPages::balance_data(Kopecks balance) const {
     TemplateData b(TemplateData::type::object);
-    b.set("balance_text", money::balance_text(balance, portal_.locale()));
-    b.set(balance_kind_name(money::balance_kind(balance)), true);
+    put(b, "balance_text", money::balance_text(balance, portal_.locale()));
+    put(b, balance_kind_name(money::balance_kind(balance)), true);
     return b;
 }
 
@@ -84,49 +84,50 @@ Status MoneyPages::add_account_money(int64_t user_id, int64_t link_id, TemplateD
     auto acc = statements_.account(user_id, link_id);
     if (!acc) return acc.error();
     TemplateData m(TemplateData::type::object);
-    m.set("has_statements", acc->latest.has_value());
+    put(m, "has_statements", acc->latest.has_value());
     if (acc->latest) {
         // The statement's balance replaces the one of the billing file on the page.
-        data.set("balance", false);
-        m.set("balance", balance_data(acc->latest->closing_balance));
-        m.set("balance_month", month_text(acc->latest->period));
+        put(data, "balance", false);
+        put(m, "balance", balance_data(acc->latest->closing_balance));
+        put(m, "balance_month", month_text(acc->latest->period));
         TemplateData rows(TemplateData::type::list);
         std::vector<MonthBar> bars;
         for (auto it = acc->history.rbegin(); it != acc->history.rend(); ++it) {
             const Statement& s = *it;
             TemplateData row(TemplateData::type::object);
-            row.set("month", month_text(s.period));
+            put(row, "month", month_text(s.period));
             // A month's bill exists once the office's payment requisites are set.
             if (acc->account.office.requisites.complete()) {
-                row.set("bill_href", bill_path(portal_.base_, link_id, s.period));
+                put(row, "bill_href", bill_path(portal_.base_, link_id, s.period));
             }
-            row.set("accrued", money::format_number(s.accrued));
-            row.set("paid", money::format_number(s.paid));
-            row.set("balance", money::format_number(s.closing_balance));
-            row.set("consumption", s.consumption ? m3_text(*s.consumption, ',') : "—");
-            rows.push_back(row);
+            put(row, "accrued", money::format_number(s.accrued));
+            put(row, "paid", money::format_number(s.paid));
+            put(row, "balance", money::format_number(s.closing_balance));
+            put(row, "consumption", s.consumption ? m3_text(*s.consumption, ',') : "—");
+            push(rows, std::move(row));
             bars.push_back(
                 {s.period, s.accrued, month_text(s.period) + ": " + money::format(s.accrued)});
         }
-        m.set("history", rows);
+        put(m, "history", std::move(rows));
         const int64_t top =
             put_month_bars(m, bars, acc->latest->period, statements::kHistoryMonths);
-        m.set("chart_max", money::format(top));
-        m.set("chart_from", month_text(readings::period_before(acc->latest->period,
-                                                               statements::kHistoryMonths - 1)));
-        m.set("chart_to", month_text(acc->latest->period));
+        put(m, "chart_max", money::format(top));
+        put(m, "chart_from",
+            month_text(
+                readings::period_before(acc->latest->period, statements::kHistoryMonths - 1)));
+        put(m, "chart_to", month_text(acc->latest->period));
     }
     TemplateData payments(TemplateData::type::list);
     for (const Payment& p : acc->payments) {
         TemplateData row(TemplateData::type::object);
-        row.set("date", display_date(p.date));
-        row.set("amount", money::format(p.amount));
-        if (!p.channel.empty()) row.set("channel", p.channel);
-        payments.push_back(row);
+        put(row, "date", display_date(p.date));
+        put(row, "amount", money::format(p.amount));
+        if (!p.channel.empty()) put(row, "channel", p.channel);
+        push(payments, std::move(row));
     }
-    m.set("has_payments", !acc->payments.empty());
-    m.set("payments", payments);
-    data.set("money", m);
+    put(m, "has_payments", !acc->payments.empty());
+    put(m, "payments", std::move(payments));
+    put(data, "money", std::move(m));
     return Status::Ok();
 }
 

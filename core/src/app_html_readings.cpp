@@ -82,34 +82,34 @@ std::string ReadingsPages::date_text(int64_t unix_seconds) const {
 
 TemplateData ReadingsPages::window_data(const Window& w) const {
     TemplateData d(TemplateData::type::object);
-    d.set("window_open", w.open);
-    d.set("window_start", display_date(iso_date(w.start)));
-    d.set("window_end", display_date(iso_date(w.end)));
-    d.set("window_next", display_date(iso_date(w.next_start)));
-    d.set("window_start_day", std::to_string(settings_.readings.window_start_day));
-    d.set("window_end_day", std::to_string(settings_.readings.window_end_day));
+    put(d, "window_open", w.open);
+    put(d, "window_start", display_date(iso_date(w.start)));
+    put(d, "window_end", display_date(iso_date(w.end)));
+    put(d, "window_next", display_date(iso_date(w.next_start)));
+    put(d, "window_start_day", std::to_string(settings_.readings.window_start_day));
+    put(d, "window_end_day", std::to_string(settings_.readings.window_end_day));
     return d;
 }
 
 TemplateData ReadingsPages::meter_data(const MeterView& v, const Window& w) const {
     TemplateData m(TemplateData::type::object);
-    m.set("meter_id", std::to_string(v.meter.id));
-    m.set("serial", v.meter.serial);
-    if (!v.meter.name.empty()) m.set("meter_name", v.meter.name);
-    if (!v.meter.model.empty()) m.set("model", v.meter.model);
+    put(m, "meter_id", std::to_string(v.meter.id));
+    put(m, "serial", v.meter.serial);
+    if (!v.meter.name.empty()) put(m, "meter_name", v.meter.name);
+    if (!v.meter.model.empty()) put(m, "model", v.meter.model);
     if (v.last) {
-        m.set("last_value", value_text(v.last->value));
-        m.set("last_date", date_text(v.last->submitted_at));
+        put(m, "last_value", value_text(v.last->value));
+        put(m, "last_date", date_text(v.last->submitted_at));
     }
     if (v.this_month) {
-        m.set("month_value", value_text(v.this_month->value));
-        m.set("month_date", date_text(v.this_month->submitted_at));
+        put(m, "month_value", value_text(v.this_month->value));
+        put(m, "month_date", date_text(v.this_month->submitted_at));
     }
     if (!v.meter.verification_due.empty()) {
-        m.set("verification_due", display_date(v.meter.verification_due));
-        m.set(verification_key(v.verification), true);
+        put(m, "verification_due", display_date(v.meter.verification_due));
+        put(m, verification_key(v.verification), true);
     }
-    m.set("open", w.open);
+    put(m, "open", w.open);
     return m;
 }
 
@@ -117,10 +117,10 @@ Status ReadingsPages::add_account_meters(int64_t user_id, int64_t link_id, Templ
     auto acc = readings_.account(user_id, link_id);
     if (!acc) return acc.error();
     TemplateData list(TemplateData::type::list);
-    for (const MeterView& v : acc->meters) list.push_back(meter_data(v, acc->window));
-    data.set("has_meters", !acc->meters.empty());
-    data.set("meters", list);
-    data.set("window", window_data(acc->window));
+    for (const MeterView& v : acc->meters) push(list, meter_data(v, acc->window));
+    put(data, "has_meters", !acc->meters.empty());
+    put(data, "meters", std::move(list));
+    put(data, "window", window_data(acc->window));
     return Status::Ok();
 }
 
@@ -134,10 +134,10 @@ HttpResponse ReadingsPages::readings_view(Exchange& x, int status, const std::st
     auto history = readings_.history(*acc);
     if (!history) return portal_.failure_page(x, history.error());
     TemplateData d = portal_.page_data(x);
-    d.set("link_id", std::to_string(acc->account.link_id));
-    d.set("account_number", acc->account.account.account_number);
-    d.set("window", window_data(acc->window));
-    d.set("has_meters", !acc->meters.empty());
+    put(d, "link_id", std::to_string(acc->account.link_id));
+    put(d, "account_number", acc->account.account.account_number);
+    put(d, "window", window_data(acc->window));
+    put(d, "has_meters", !acc->meters.empty());
     const std::string saved(x.query.value("saved"));
     TemplateData meters(TemplateData::type::list);
     for (size_t i = 0; i < acc->meters.size(); ++i) {
@@ -147,32 +147,33 @@ HttpResponse ReadingsPages::readings_view(Exchange& x, int status, const std::st
             // The form shown again: what was typed, its error or the confirmation asked for.
             for (const char* key :
                  {"value", "value_error", "confirm", "confirm_consumption", "rollover"}) {
-                if (const TemplateData* f = form.get(key)) m.set(key, *f);
+                if (const TemplateData* f = form.get(key)) put(m, key, *f);
             }
         }
         // The confirmation of a redirect names the meter and the consumption from the
         // database, never from the query.
         if (!saved.empty() && saved == v.meter.serial && v.this_month) {
             TemplateData ok(TemplateData::type::object);
-            ok.set("value", value_text(v.this_month->value));
+            put(ok, "value", value_text(v.this_month->value));
             if (v.last) {
-                ok.set("consumption", value_text(consumption_between(
-                                          v.last->value, v.this_month->value, v.meter.digits)));
+                put(ok, "consumption",
+                    value_text(
+                        consumption_between(v.last->value, v.this_month->value, v.meter.digits)));
             }
-            m.set("saved", ok);
-            d.set("saved_serial", v.meter.serial);
+            put(m, "saved", std::move(ok));
+            put(d, "saved_serial", v.meter.serial);
         }
         const MeterHistory& h = (*history)[i];
         TemplateData rows(TemplateData::type::list);
         for (auto it = h.rows.rbegin(); it != h.rows.rend(); ++it) {
             const HistoryRow& r = *it;
             TemplateData row(TemplateData::type::object);
-            row.set("month", month_text(r.period));
-            row.set("value", value_text(r.reading.value));
-            row.set("consumption", r.consumption ? value_text(*r.consumption) : "—");
-            row.set(r.reading.source == ReadingSource::utility ? "utility" : "subscriber", true);
-            row.set("date", date_text(r.reading.submitted_at));
-            rows.push_back(row);
+            put(row, "month", month_text(r.period));
+            put(row, "value", value_text(r.reading.value));
+            put(row, "consumption", r.consumption ? value_text(*r.consumption) : "—");
+            put(row, r.reading.source == ReadingSource::utility ? "utility" : "subscriber", true);
+            put(row, "date", date_text(r.reading.submitted_at));
+            push(rows, std::move(row));
         }
         std::vector<MonthBar> bars;
         for (const HistoryRow& r : h.rows) {
@@ -181,14 +182,14 @@ HttpResponse ReadingsPages::readings_view(Exchange& x, int status, const std::st
                             month_text(r.period) + ": " + value_text(*r.consumption) + " м³"});
         }
         const int64_t top = put_month_bars(m, bars, acc->window.period, kHistoryMonths);
-        m.set("history", rows);
-        m.set("has_history", !h.rows.empty());
-        m.set("chart_max", value_text(top));
-        m.set("chart_from", month_text(period_before(acc->window.period, kHistoryMonths - 1)));
-        m.set("chart_to", month_text(acc->window.period));
-        meters.push_back(m);
+        put(m, "history", std::move(rows));
+        put(m, "has_history", !h.rows.empty());
+        put(m, "chart_max", value_text(top));
+        put(m, "chart_from", month_text(period_before(acc->window.period, kHistoryMonths - 1)));
+        put(m, "chart_to", month_text(acc->window.period));
+        push(meters, std::move(m));
     }
-    d.set("meters", meters);
+    put(d, "meters", std::move(meters));
     return portal_.html(x, status, "readings.html", d);
 }
 

@@ -33,6 +33,15 @@ inline void put(TemplateData& object, const std::string& name, TemplateData valu
     if (object.is_object()) object[name] = std::move(value);
 }
 
+// list.push_back(item) without kainjow's copy (push_back() copies item with every key and
+// value, and so does making a TemplateData of a kainjow list): for the lists of page views.
+inline void push(TemplateData& list, TemplateData item) {
+    // kainjow lends its list out as const only, but the list itself is not a const object.
+    if (list.is_list()) {
+        const_cast<kainjow::mustache::list&>(list.list_value()).push_back(std::move(item));
+    }
+}
+
 // Text made safe inside HTML or XML markup and attribute values: & < > " ' as entities. The
 // same bytes as {{ }} in a template.
 std::string escape_html(std::string_view text);
