@@ -76,6 +76,10 @@ std::string Portal::csrf_for_page(const Exchange& x) const {
     return x.session ? x.session->session.csrf : x.anon_csrf();
 }
 
+// Room for the headers of a page or a redirect: Content-Type, Cache-Control, Location, the
+// four of add_security_headers() and the cookies, so the list is not moved as it grows.
+constexpr size_t kPageHeaders = 10;
+
 // SPEC 4 headers, on every HTML reply including redirects and error pages.
 void Portal::add_security_headers(HttpResponse& r) const {
     r.headers.emplace_back("Content-Security-Policy", kContentSecurityPolicy);
@@ -126,6 +130,7 @@ HttpResponse Portal::html(Exchange& x, int status, std::string_view page,
     }
     HttpResponse r;
     r.status = status;
+    r.headers.reserve(kPageHeaders);
     r.headers.emplace_back("Content-Type", "text/html; charset=utf-8");
     r.headers.emplace_back("Cache-Control", "no-store");
     add_security_headers(r);
@@ -137,6 +142,7 @@ HttpResponse Portal::html(Exchange& x, int status, std::string_view page,
 HttpResponse Portal::redirect(Exchange& x, const std::string& location, int status) {
     HttpResponse r;
     r.status = status;
+    r.headers.reserve(kPageHeaders);
     r.headers.emplace_back("Location", location);
     r.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
     r.headers.emplace_back("Cache-Control", "no-store");
