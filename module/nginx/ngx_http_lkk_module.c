@@ -1511,15 +1511,10 @@ ngx_http_lkk_header_ok(lkk_str *name, lkk_str *value)
         }
     }
 
-    for (i = 0; i < value->len; i++) {
-        if (value->data[i] == '\r' || value->data[i] == '\n'
-            || value->data[i] == '\0')
-        {
-            return 0;
-        }
-    }
-
-    return 1;
+    /* memchr looks at a word or more at a time: a page's policy header is long */
+    return memchr(value->data, '\r', value->len) == NULL
+           && memchr(value->data, '\n', value->len) == NULL
+           && memchr(value->data, '\0', value->len) == NULL;
 }
 
 
