@@ -64,7 +64,7 @@ unsigned hash_slots_wanted() {
 // whole life: any other thread that becomes runnable, an event loop woken by a request above
 // all, takes their CPU at once, so static files stay fast during a login storm. (Under nice +5,
 // the scheduler lets a hash finish its time slice first: a static file's p99 under login load
-// was 1.7 to 2.3 times its p99 alone, 1.6 times under SCHED_IDLE, issue 11.) The price: while
+// was a median 1.97 times its p99 alone, 1.60 times under SCHED_IDLE; issue 11.) The price: while
 // other work keeps every CPU busy, hashes wait; the pool threads waiting for them then serve
 // no pages, which frees the CPUs again. Where the system refuses SCHED_IDLE, nice +5. The pool
 // thread that asks waits for its hash: its own priority never changes, which matters because
