@@ -31,15 +31,16 @@ HttpResponse Portal::get_accounts(Exchange& x) {
     const std::string just_linked(x.query.value("linked"));
     for (size_t i = 0; i < links->size(); ++i) {
         const LinkedAccount& l = (*links)[i];
+        const std::string link_id = std::to_string(l.link_id);
+        // The confirmation names the account from the registry, never from the query.
+        if (just_linked == link_id) put(d, "linked", l.account.account_number);
         TemplateData item(TemplateData::type::object);
-        put(item, "link_id", std::to_string(l.link_id));
+        put(item, "link_id", link_id);
         put(item, "account_number", l.account.account_number);
         put(item, "office_name", l.office.name);
         put(item, "address", l.account.address);
         put(item, "balance", std::move((*balances)[i]));
         push(list, std::move(item));
-        // The confirmation names the account from the registry, never from the query.
-        if (just_linked == std::to_string(l.link_id)) put(d, "linked", l.account.account_number);
     }
     put(d, "has_accounts", !links.value().empty());
     put(d, "accounts", std::move(list));
