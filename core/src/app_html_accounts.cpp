@@ -12,8 +12,8 @@ namespace {
 // The office to call, as the link page shows it.
 TemplateData office_contact(const Office& office) {
     TemplateData o(TemplateData::type::object);
-    o.set("office_name", office.name);
-    o.set("office_phones", office.phones);
+    put(o, "office_name", office.name);
+    put(o, "office_phones", office.phones);
     return o;
 }
 
@@ -59,12 +59,12 @@ HttpResponse Portal::link_view(Exchange& x, int status, TemplateData data) {
     TemplateData list(TemplateData::type::list);
     for (const Office& o : offices.value()) {
         TemplateData item(TemplateData::type::object);
-        item.set("code", o.code);
-        item.set("name", o.name);
-        if (o.code == selected) item.set("selected", true);
-        list.push_back(item);
+        put(item, "code", o.code);
+        put(item, "name", o.name);
+        if (o.code == selected) put(item, "selected", true);
+        push(list, std::move(item));
     }
-    data.set("offices", list);
+    put(data, "offices", std::move(list));
     return html(x, status, "link.html", data);
 }
 
@@ -91,23 +91,23 @@ HttpResponse Portal::post_link(Exchange& x) {
         return redirect(x, base_ + "/accounts?linked=" + std::to_string(reply.linked->link_id));
     }
     TemplateData d = page_data(x);
-    d.set("office", office);
-    d.set("account", account);
-    d.set("surname", surname);
-    d.set("amount", amount);
+    put(d, "office", office);
+    put(d, "account", account);
+    put(d, "surname", surname);
+    put(d, "amount", amount);
     switch (reply.outcome) {
         case Outcome::form_error:
             put_field_errors(d, reply, {"office", "account", "surname", "amount"});
             return view(x, 400, d);
         case Outcome::mismatch:
             // SPEC 3: never say which of number, surname or amount was wrong.
-            d.set("mismatch", reply.office ? office_contact(*reply.office) : TemplateData(true));
+            put(d, "mismatch", reply.office ? office_contact(*reply.office) : TemplateData(true));
             return view(x, 422, d);
         case Outcome::already_linked:
-            d.set("error", std::string(outcome_message(reply.outcome).in(locale())));
+            put(d, "error", std::string(outcome_message(reply.outcome).in(locale())));
             return view(x, 409, d);
         case Outcome::throttled: {
-            d.set("throttled", reply.office ? office_contact(*reply.office) : TemplateData(true));
+            put(d, "throttled", reply.office ? office_contact(*reply.office) : TemplateData(true));
             return throttled_form(x, view, d, reply.retry_after);
         }
         default:

@@ -13,7 +13,7 @@ HttpResponse Portal::login_view(Exchange& x, int status, TemplateData data) {
 HttpResponse Portal::get_start(Exchange& x) {
     if (x.session) return redirect(x, base_ + "/accounts");
     TemplateData d = page_data(x);
-    if (x.query.value("reset") == "done") d.set("password_was_reset", true);
+    if (x.query.value("reset") == "done") put(d, "password_was_reset", true);
     return login_view(x, 200, std::move(d));
 }
 
@@ -32,7 +32,7 @@ HttpResponse Portal::post_login(Exchange& x) {
     LoginReply reply = cabinet_.login(email, form->value("password"), x.ctx);
 
     TemplateData d = page_data(x);
-    d.set("email", email);
+    put(d, "email", email);
     switch (reply.outcome) {
         case Outcome::ok: {
             if (!reply.session) return failure_page(x, Status::Internal("login without a session"));
@@ -46,10 +46,10 @@ HttpResponse Portal::post_login(Exchange& x) {
             put_field_errors(d, reply, {"email", "password"});
             return login_view(x, 400, std::move(d));
         case Outcome::wrong_credentials:
-            d.set("error", std::string(outcome_message(reply.outcome).in(locale())));
+            put(d, "error", std::string(outcome_message(reply.outcome).in(locale())));
             return login_view(x, 400, std::move(d));
         case Outcome::not_confirmed:
-            d.set("not_confirmed", true);
+            put(d, "not_confirmed", true);
             return login_view(x, 403, std::move(d));
         case Outcome::throttled:
             return throttled_form(x, std::bind_front(&Portal::login_view, this), d,
@@ -96,13 +96,13 @@ HttpResponse Portal::post_register(Exchange& x) {
             // echoed and the CSRF token is the one the browser already had.
             return html(x, 200, "check_mail.html", d);
         case Outcome::form_error:
-            d.set("email", email);
-            if (consent) d.set("consent", true);
+            put(d, "email", email);
+            if (consent) put(d, "consent", true);
             put_field_errors(d, reply, {"email", "password", "password_confirm", "consent"});
             return view(x, 400, d);
         case Outcome::throttled: {
-            d.set("email", email);
-            if (consent) d.set("consent", true);
+            put(d, "email", email);
+            if (consent) put(d, "consent", true);
             return throttled_form(x, view, d, reply.retry_after);
         }
         default:
@@ -117,14 +117,14 @@ HttpResponse Portal::get_confirm(Exchange& x) {
     TemplateData d = page_data(x);
     switch (reply.outcome) {
         case Outcome::ok:
-            d.set("confirmed", true);
+            put(d, "confirmed", true);
             return login_view(x, 200, std::move(d));
         case Outcome::invalid_token:
         case Outcome::form_error:
             return html(x, 400, "confirm_failed.html", d);
         case Outcome::link_replaced:
             // Not "invalid": the person learns why, and that the newest mail has the link.
-            d.set("replaced", true);
+            put(d, "replaced", true);
             return html(x, 410, "confirm_failed.html", d);
         default:
             return outcome_failure_page(x, reply);
@@ -170,11 +170,11 @@ HttpResponse Portal::post_email_only(Exchange& x, std::string_view form_page,
         case Outcome::ok:
             return html(x, 200, done_page, d);
         case Outcome::form_error:
-            d.set("email", email);
+            put(d, "email", email);
             put_field_errors(d, reply, {"email"});
             return view(x, 400, d);
         case Outcome::throttled: {
-            d.set("email", email);
+            put(d, "email", email);
             return throttled_form(x, view, d, reply.retry_after);
         }
         default:
@@ -191,7 +191,7 @@ HttpResponse Portal::get_reset(Exchange& x) {
     Reply reply = cabinet_.check_reset_token(token);
     switch (reply.outcome) {
         case Outcome::ok:
-            d.set("token", token);
+            put(d, "token", token);
             return html(x, 200, "reset.html", d);
         case Outcome::invalid_token:
         case Outcome::form_error:
@@ -204,7 +204,7 @@ HttpResponse Portal::get_reset(Exchange& x) {
 // Consumes the token (only here); the token travels in a hidden field, the query is a fallback.
 HttpResponse Portal::post_reset(Exchange& x) {
     const FormView view = [this](Exchange& e, int s, TemplateData d) {
-        if (d.get("token") == nullptr) d.set("token", std::string(e.query.value("token")));
+        if (d.get("token") == nullptr) put(d, "token", std::string(e.query.value("token")));
         return html(e, s, "reset.html", d);
     };
     auto form = accept_form(x, CsrfKind::anonymous, {"password", "password_confirm"}, view);
@@ -215,7 +215,7 @@ HttpResponse Portal::post_reset(Exchange& x) {
     if (token.empty()) return html(x, 400, "reset_failed.html", d);
     Reply reply = cabinet_.reset_password(token, form->value("password"),
                                           form->value("password_confirm"), x.ctx);
-    d.set("token", token);
+    put(d, "token", token);
     switch (reply.outcome) {
         case Outcome::ok:
             // Every session of the cabinet has ended, this browser's too.

@@ -15,17 +15,17 @@ TemplateData rows_data(const std::vector<bill::SheetRow>& rows) {
     TemplateData list(TemplateData::type::list);
     for (const bill::SheetRow& r : rows) {
         TemplateData row(TemplateData::type::object);
-        row.set("label", r.label);
-        row.set("value", r.value);
-        if (r.strong) row.set("strong", true);
-        list.push_back(row);
+        put(row, "label", r.label);
+        put(row, "value", r.value);
+        if (r.strong) put(row, "strong", true);
+        push(list, std::move(row));
     }
     return list;
 }
 
 TemplateData strings_data(const std::vector<std::string>& cells) {
     TemplateData list(TemplateData::type::list);
-    for (const std::string& c : cells) list.push_back(TemplateData(c));
+    for (const std::string& c : cells) push(list, TemplateData(c));
     return list;
 }
 
@@ -77,32 +77,32 @@ HttpResponse BillPages::get_page(Exchange& x) {
     if (!code) return portal_.failure_page(x, code.error());
 
     TemplateData d = portal_.page_data(x);
-    d.set("link_id", std::to_string(x.id));
-    d.set("period", x.month);
-    d.set("title", sheet->title);
-    d.set("subtitle", sheet->subtitle);
+    put(d, "link_id", std::to_string(x.id));
+    put(d, "period", x.month);
+    put(d, "title", sheet->title);
+    put(d, "subtitle", sheet->subtitle);
     TemplateData sections(TemplateData::type::list);
     for (const bill::SheetSection& s : sheet->sections) {
         TemplateData section(TemplateData::type::object);
-        section.set("heading", s.heading);
-        section.set("rows", rows_data(s.rows));
-        sections.push_back(section);
+        put(section, "heading", s.heading);
+        put(section, "rows", rows_data(s.rows));
+        push(sections, std::move(section));
     }
-    d.set("sections", sections);
-    d.set("readings_heading", sheet->readings.heading);
-    d.set("readings_columns", strings_data(sheet->readings.columns));
+    put(d, "sections", std::move(sections));
+    put(d, "readings_heading", sheet->readings.heading);
+    put(d, "readings_columns", strings_data(sheet->readings.columns));
     TemplateData rows(TemplateData::type::list);
     for (const auto& r : sheet->readings.rows) {
         TemplateData row(TemplateData::type::object);
-        row.set("cells", strings_data(r));
-        rows.push_back(row);
+        put(row, "cells", strings_data(r));
+        push(rows, std::move(row));
     }
-    d.set("readings_rows", rows);
-    d.set("has_readings", !sheet->readings.rows.empty());
-    d.set("readings_empty", sheet->readings.empty_text);
-    d.set("qr_svg", bill::qr_svg(*code, sheet->qr_caption));
-    d.set("qr_caption", sheet->qr_caption);
-    d.set("footer", sheet->footer);
+    put(d, "readings_rows", std::move(rows));
+    put(d, "has_readings", !sheet->readings.rows.empty());
+    put(d, "readings_empty", sheet->readings.empty_text);
+    put(d, "qr_svg", bill::qr_svg(*code, sheet->qr_caption));
+    put(d, "qr_caption", sheet->qr_caption);
+    put(d, "footer", sheet->footer);
     return portal_.html(x, 200, "bill.html", d);
 }
 

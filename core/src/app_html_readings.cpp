@@ -213,17 +213,17 @@ HttpResponse ReadingsPages::post_readings(Exchange& x) {
     SubmitReply reply = readings_.submit(x.session->user.id, x.id, meter, value, confirm, x.ctx);
     const std::string page = portal_.base_ + "/accounts/" + std::to_string(x.id) + "/readings";
     TemplateData f(TemplateData::type::object);
-    f.set("value", value);
+    put(f, "value", value);
     switch (reply.outcome) {
         case SubmitOutcome::ok:
             return portal_.redirect(x, page + "?saved=" + http::url_encode(meter));
         case SubmitOutcome::form_error:
-            f.set("value_error", std::string(reply.errors.front().text(portal_.locale())));
+            put(f, "value_error", std::string(reply.errors.front().text(portal_.locale())));
             return readings_view(x, 400, meter, f);
         case SubmitOutcome::needs_confirmation:
-            f.set("confirm", true);
-            if (reply.check.verdict == Verdict::rollover) f.set("rollover", true);
-            f.set("confirm_consumption", value_text(reply.check.consumption.value_or(0)));
+            put(f, "confirm", true);
+            if (reply.check.verdict == Verdict::rollover) put(f, "rollover", true);
+            put(f, "confirm_consumption", value_text(reply.check.consumption.value_or(0)));
             return readings_view(x, 422, meter, f);
         case SubmitOutcome::window_closed:
             return readings_view(x, 409, "", TemplateData(TemplateData::type::object));

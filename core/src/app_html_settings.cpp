@@ -36,12 +36,12 @@ HttpResponse SettingsPages::settings_view(Exchange& x, int status, TemplateData 
     if (!prefs) return portal_.failure_page(x, prefs.error());
     TemplateData d = portal_.page_data(x);
     for (NotificationKind kind : kNotificationKinds) {
-        d.set(std::string(notification_preference_name(kind)), prefs->wants(kind));
+        put(d, std::string(notification_preference_name(kind)), prefs->wants(kind));
     }
-    d.set("window_start_day", std::to_string(portal_.settings_.readings.window_start_day));
-    d.set("window_end_day", std::to_string(portal_.settings_.readings.window_end_day));
-    if (x.query.value("saved") == "1") d.set("saved", true);
-    if (const TemplateData* e = data.get("error")) d.set("error", *e);
+    put(d, "window_start_day", std::to_string(portal_.settings_.readings.window_start_day));
+    put(d, "window_end_day", std::to_string(portal_.settings_.readings.window_end_day));
+    if (x.query.value("saved") == "1") put(d, "saved", true);
+    if (const TemplateData* e = data.get("error")) put(d, "error", *e);
     return portal_.html(x, status, "settings.html", d);
 }
 
@@ -87,9 +87,9 @@ HttpResponse SettingsPages::unsubscribe_view(Exchange& x, const UnsubscribeReply
             return portal_.failure_page(x, reply.status);
     }
     TemplateData d = portal_.page_data(x);
-    d.set(state, true);
-    d.set(std::string(notification_kind_name(reply.kind)), true);
-    if (reply.ok()) d.set("token", token);
+    put(d, state, true);
+    put(d, std::string(notification_kind_name(reply.kind)), true);
+    if (reply.ok()) put(d, "token", token);
     return portal_.html(x, status, "unsubscribe.html", d);
 }
 

@@ -153,8 +153,8 @@ HttpResponse Portal::redirect(Exchange& x, const std::string& location, int stat
 
 HttpResponse Portal::error_page(Exchange& x, int status, ErrorPage kind, std::string message) {
     TemplateData d = page_data(x);
-    d.set(error_section(kind), true);
-    if (!message.empty()) d.set("message", message);
+    put(d, error_section(kind), true);
+    if (!message.empty()) put(d, "message", message);
     return html(x, status, "error.html", d);
 }
 
@@ -179,7 +179,7 @@ HttpResponse Portal::throttled_page(Exchange& x, int64_t retry_after) {
 
 HttpResponse Portal::throttled_form(Exchange& x, const FormView& view, TemplateData data,
                                     int64_t retry_after) {
-    data.set("error", wait_text(retry_after));
+    put(data, "error", wait_text(retry_after));
     HttpResponse r = view(x, 429, data);
     add_retry_after(r, retry_after);
     return r;
@@ -234,7 +234,7 @@ void Portal::put_field_errors(TemplateData& data, const Reply& reply,
         for (std::string_view f : fields) {
             if (e.field != f) continue;
             const std::string key = e.field + "_error";
-            if (data.get(key) == nullptr) data.set(key, std::string(e.text(locale())));
+            if (data.get(key) == nullptr) put(data, key, std::string(e.text(locale())));
             shown = true;
         }
         if (!shown) {
@@ -242,7 +242,7 @@ void Portal::put_field_errors(TemplateData& data, const Reply& reply,
             general += e.text(locale());
         }
     }
-    if (!general.empty() && data.get("error") == nullptr) data.set("error", general);
+    if (!general.empty() && data.get("error") == nullptr) put(data, "error", general);
 }
 
 bool Portal::csrf_ok(const Exchange& x, CsrfKind kind, const http::Form& form) const {
@@ -274,7 +274,7 @@ Result<http::Form, HttpResponse> Portal::accept_form(Exchange& x, CsrfKind kind,
         const std::string text(http::describe(e).in(locale()));
         bool next_to_field = false;
         for (std::string_view f : fields) next_to_field = next_to_field || f == e.field;
-        d.set(next_to_field ? e.field + "_error" : std::string("error"), text);
+        put(d, next_to_field ? e.field + "_error" : std::string("error"), text);
         return view(x, 400, d);
     }
     if (!csrf_ok(x, kind, form.value())) return error_page(x, 403, ErrorPage::forbidden);

@@ -15,11 +15,11 @@ TemplateData consent_paragraphs(std::string_view text) {
         if (paragraph.empty()) return;
         TemplateData p(TemplateData::type::object);
         if (paragraph.rfind("# ", 0) == 0) {
-            p.set("heading", true);
+            put(p, "heading", true);
             paragraph.erase(0, 2);
         }
-        p.set("text", paragraph);
-        list.push_back(p);
+        put(p, "text", paragraph);
+        push(list, std::move(p));
         paragraph.clear();
     };
     size_t i = 0;
@@ -48,8 +48,8 @@ HttpResponse Portal::get_help(Exchange& x) {
 
 HttpResponse Portal::get_consent(Exchange& x) {
     TemplateData d = page_data(x);
-    d.set("consent_version", settings_.portal.consent_version);
-    d.set("paragraphs", consent_paragraphs(consent_text_));
+    put(d, "consent_version", settings_.portal.consent_version);
+    put(d, "paragraphs", consent_paragraphs(consent_text_));
     return html(x, 200, "consent.html", d);
 }
 

@@ -55,12 +55,12 @@ Result<Cabinet::Mail> Cabinet::render_mail(std::string_view name, Locale locale,
     auto set = mail_templates(locale);
     if (!set) return set.error();
     TemplateData data(TemplateData::type::object);
-    data.set("link", std::string(link));
-    data.set("valid_for", validity_text(valid_seconds, locale));
-    data.set("support_email", settings_.portal.support_email);
-    data.set("login_link", login_link());
-    data.set("forgot_link", forgot_link());
-    data.set("base_url", settings_.portal.link("/"));
+    put(data, "link", std::string(link));
+    put(data, "valid_for", validity_text(valid_seconds, locale));
+    put(data, "support_email", settings_.portal.support_email);
+    put(data, "login_link", login_link());
+    put(data, "forgot_link", forgot_link());
+    put(data, "base_url", settings_.portal.link("/"));
     auto mail = (*set)->render_mail(name, data);
     if (!mail) return mail.error();
     return Mail{std::move(mail->subject), std::move(mail->body)};

@@ -28,7 +28,8 @@ namespace lkk {
 using TemplateData = kainjow::mustache::data;
 
 // object.set(name, value) without kainjow's copies (set() copies value, which callers mostly
-// build as a temporary, and copies its key twice): for the data of every page view.
+// build as a temporary, and copies its key twice). Every page and mail fills its data with
+// put() and push(), never with kainjow's set() and push_back().
 inline void put(TemplateData& object, const std::string& name, TemplateData value) {
     if (object.is_object()) object[name] = std::move(value);
 }

@@ -53,14 +53,14 @@ bool parse_bill_source(std::string_view s, int64_t& user_id, int64_t& link_id,
 Result<OutboxMail> Bills::bill_mail(const TemplateSet& templates, const BillRecipient& r,
                                     const std::string& unsubscribe_link) {
     TemplateData data(TemplateData::type::object);
-    data.set("month", readings::dotted_month(r.period));
-    data.set("account", r.account_number);
-    data.set("office", r.office_name);
-    data.set("bill_link",
-             settings_.portal.link("/accounts/" + std::to_string(r.link_id) + "/bill/" + r.period));
-    data.set("settings_link", settings_.portal.link("/settings"));
-    data.set("unsubscribe_link", unsubscribe_link);
-    data.set("support_email", settings_.portal.support_email);
+    put(data, "month", readings::dotted_month(r.period));
+    put(data, "account", r.account_number);
+    put(data, "office", r.office_name);
+    put(data, "bill_link",
+        settings_.portal.link("/accounts/" + std::to_string(r.link_id) + "/bill/" + r.period));
+    put(data, "settings_link", settings_.portal.link("/settings"));
+    put(data, "unsubscribe_link", unsubscribe_link);
+    put(data, "support_email", settings_.portal.support_email);
     auto text = templates.render_mail("mail_bill.txt", data);
     if (!text) return text.error();
     OutboxMail m;

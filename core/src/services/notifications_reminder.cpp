@@ -37,13 +37,13 @@ std::optional<std::string> reminder_period(int64_t now, const Settings& settings
 Result<OutboxMail> Notifications::readings_mail(const readings::Window& window,
                                                 const std::string& link) {
     TemplateData data(TemplateData::type::object);
-    data.set("window_start", readings::dotted_date(window.start));
-    data.set("window_end", readings::dotted_date(window.end));
-    data.set("month", readings::dotted_month(window.period));
-    data.set("accounts_link", settings_.portal.link("/accounts"));
-    data.set("settings_link", settings_.portal.link("/settings"));
-    data.set("unsubscribe_link", link);
-    data.set("support_email", settings_.portal.support_email);
+    put(data, "window_start", readings::dotted_date(window.start));
+    put(data, "window_end", readings::dotted_date(window.end));
+    put(data, "month", readings::dotted_month(window.period));
+    put(data, "accounts_link", settings_.portal.link("/accounts"));
+    put(data, "settings_link", settings_.portal.link("/settings"));
+    put(data, "unsubscribe_link", link);
+    put(data, "support_email", settings_.portal.support_email);
     auto text = templates_.render_mail("mail_readings_reminder.txt", data);
     if (!text) return text.error();
     OutboxMail m;
