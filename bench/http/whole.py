@@ -10,19 +10,24 @@ scripts/services.sh). On each, one subscriber with one linked account. Then ROUN
 (default 3), each running every page on SQLite and then on MariaDB + Redis (interleaved, A B A
 B), with wrk -t2 -c64 (login: -c16) for LKK_BENCH_SECONDS (default 10):
   static   /static.txt              nginx alone: the baseline of every ratio
+  return200 /return200              nginx alone, `return 200`: a second baseline (a static
+                                    file costs more against it on some machines than others)
   healthz  /lkk/healthz             on the event loop from a check at most 1 s old (nginx)
   start    /lkk/                    the start page, no session
   registry /lkk/accounts            the logged-in registry
   account  /lkk/accounts/{id}       one account's page
   login    POST /lkk/login          a successful login (Argon2id verify + a new session)
-and, right before and right after each login run, the raw Argon2id rate of the same cost on as
-many threads as CPUs (build/ci/bench/argon2/lkk-argon2-rate, libargon2 directly; the machine's
-own rate drifts by a third within minutes here, so each login run is set against the mean of
-the two that bracket it), and a static file's p99 (wrk -t1 -c8) alone and while logins saturate
-the pool. The login runs also read the workers' CPU time per thread: the milliseconds per
-login on the hashing threads and on all the others (what a login costs besides Argon2, which
-holds whatever the machine's speed). Each figure is the median of the rounds (login: of the
-rounds' ratios). After the rounds, each backend's registry page runs until 200k requests and
+Login runs in LKK_BENCH_LOGIN_SLICES slices (default 3) of LKK_BENCH_LOGIN_SLICE seconds
+(default 4) per round, alternating with the raw Argon2id rate of the same cost on as many
+threads as CPUs (build/ci/bench/argon2/lkk-argon2-rate, libargon2 directly): raw, login, raw,
+..., raw. The machine's own rate drifts by a third within minutes here, so each slice is set
+against the mean of the two raw runs around it. A slice's rate counts the logins the workers
+finished (lkk_logins_total, from a metrics location) from wrk's start to the last one: wrk
+stops without waiting for the logins still queued, and the workers hash those all the same.
+Then a static file's p99 (wrk -t1 -c8) alone and while logins saturate the pool. The login
+slices also read the workers' CPU time per thread: the milliseconds per login on the hashing
+threads and on all the others (what a login costs besides Argon2, which holds whatever the
+machine's speed). Each figure is the median of the rounds (login: of the slices' ratios). After the rounds, each backend's registry page runs until 200k requests and
 the workers' RSS is read before and after. With --big a third portal (MariaDB + Redis) gets 1M
 users and 1M billing accounts, and its registry rate is set against the almost empty MariaDB
 portal's.
@@ -39,6 +44,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
@@ -66,10 +72,23 @@ RSS_REQUESTS = 200000
 ARGON2 = {"argon2_memory_kib": 19456, "argon2_iterations": 2, "argon2_parallelism": 1}
 PASSWORD = "benchpw1"
 LOGIN_LUA = os.path.join(HERE, "login.lua")
-PAGES = ("static", "healthz", "start", "registry", "account", "login")
+PAGES = ("static", "return200", "healthz", "start", "registry", "account", "login")
+# The baselines run in every round, whatever --pages says.
+BASELINES = ("static", "return200")
+# nginx alone, twice: a static file (the issue's baseline) and `return 200` (no file, no
+# module: the fastest answer nginx has; machines differ in how much a static file costs
+# against it). The metrics location counts the logins the workers finished.
+SERVER_EXTRA = """
+        location = /return200 { return 200 "ok"; }
+        location = /lkk-metrics { lkk_metrics; allow 127.0.0.1; deny all; }
+"""
+# Each login round alternates LOGIN_SLICES login runs with raw Argon2id runs around them, each
+# LOGIN_SLICE seconds.
+LOGIN_SLICES = int(os.environ.get("LKK_BENCH_LOGIN_SLICES", "3"))
+LOGIN_SLICE = int(os.environ.get("LKK_BENCH_LOGIN_SLICE", "4"))
 WANTED = OPTS.pages.split(",") if OPTS.pages else PAGES
 assert set(WANTED) <= set(PAGES), "--pages: one of " + ", ".join(PAGES)
-RUN = tuple(p for p in PAGES if p == "static" or p in WANTED)
+RUN = tuple(p for p in PAGES if p in BASELINES or p in WANTED)
 
 
 def ms(text):
@@ -100,6 +119,7 @@ class Site:
     def __init__(self, backend, shared_db=None):
         self.backend = backend
         self.portal = harness.Portal(threads=None, workers=2, backend=backend, shared_db=shared_db,
+                                     server_extra=SERVER_EXTRA,
                                      settings={"passwords": ARGON2,
                                                "throttle": {"login_attempts_per_ip": 1000000}})
         self.portal.start()
@@ -127,7 +147,8 @@ class Site:
             raise
 
     def paths(self):
-        return {"static": ("/static.txt", None), "healthz": ("/lkk/healthz", None),
+        return {"static": ("/static.txt", None), "return200": ("/return200", None),
+                "healthz": ("/lkk/healthz", None),
                 "start": ("/lkk/", None), "registry": ("/lkk/accounts", self.cookie),
                 "account": ("/lkk/accounts/%d" % self.link, self.cookie)}
 
@@ -147,15 +168,45 @@ class Site:
                 other += ticks
         return hashing, other
 
-    def login_with_cpu(self):
-        """login()'s figures, and the workers' CPU milliseconds per login (hashing, the rest):
-        what a login costs besides Argon2, whatever the machine's speed was meanwhile."""
-        before = self.cpu_ticks()
-        figures = self.login()
-        after = self.cpu_ticks()
-        per_login = [(b - a) * 1000.0 / os.sysconf("SC_CLK_TCK") / max(figures[3], 1)
-                     for a, b in zip(before, after)]
-        return figures, per_login
+    def logins_done(self):
+        """The successful logins the workers have finished so far (lkk_logins_total)."""
+        url = "http://127.0.0.1:%d/lkk-metrics" % self.portal.port
+        with urllib.request.urlopen(url, timeout=10) as r:
+            for line in r.read().decode().splitlines():
+                if line.startswith('lkk_logins_total{result="success"} '):
+                    return int(float(line.split()[1]))
+        raise RuntimeError("no successful logins counted in " + url)
+
+    def hashing_now(self):
+        return any(fields[0] == "R" and harness.is_hashing_thread(fields)
+                   for _, _, fields in harness.thread_stats(self.portal.worker_pids()))
+
+    def login_slice(self, seconds):
+        """One login run: wrk for seconds, then on until the workers have finished the logins
+        wrk left queued (it stops without waiting for its answers; the workers hash them all
+        the same, and they would slow the raw run after this one). (logins/s from wrk's start
+        to the last login the workers finished, wrk's p99 ms, wrk's non-2xx/3xx, the logins
+        finished), and the workers' CPU milliseconds per login (hashing, the rest): what a
+        login costs besides Argon2, whatever the machine's speed was meanwhile."""
+        os.environ.update(self.login_env)
+        ticks = self.cpu_ticks()
+        first = self.logins_done()
+        start = time.time()
+        _, p99, bad, _ = wrk(self.portal.port, "/lkk/login", connections=16, seconds=seconds,
+                             lua=LOGIN_LUA)
+        done, last, quiet = self.logins_done(), time.time(), 0
+        while quiet < 2:  # the count and the hashing threads still twice running
+            assert time.time() - last < 60, "the workers finish no login"
+            time.sleep(0.005)
+            now = self.logins_done()
+            if now != done:
+                done, last, quiet = now, time.time(), 0
+            elif not self.hashing_now():
+                quiet += 1
+        logins = done - first
+        per_login = [(b - a) * 1000.0 / os.sysconf("SC_CLK_TCK") / max(logins, 1)
+                     for a, b in zip(ticks, self.cpu_ticks())]
+        return (logins / (last - start), p99, bad, logins), per_login
 
     def rss_kib(self):
         total = {}
@@ -167,10 +218,10 @@ class Site:
         return total
 
 
-def argon2_rate():
+def argon2_rate(seconds):
     tool = os.path.join(BUILD, "bench", "argon2", "lkk-argon2-rate")
     out = subprocess.run([tool, str(ARGON2["argon2_memory_kib"]), str(ARGON2["argon2_iterations"]),
-                          str(ARGON2["argon2_parallelism"]), str(os.cpu_count()), str(SECONDS)],
+                          str(ARGON2["argon2_parallelism"]), str(os.cpu_count()), str(seconds)],
                          capture_output=True, text=True, check=True).stdout
     return float(out.split()[1])
 
@@ -309,13 +360,16 @@ def main():
                     if page in RUN:
                         runs[backend][page].append(wrk(site.portal.port, path, cookie))
                 if "login" in RUN:
-                    before = argon2_rate()
-                    figures, cpu = site.login_with_cpu()
-                    runs[backend]["login"].append(figures)
-                    runs[backend]["login_cpu_ms"].append(cpu)
-                    after = argon2_rate()
-                    argon2 += [before, after]
-                    runs[backend]["raw"].append((before + after) / 2)
+                    # raw, login, raw, login, ..., raw: each login slice against the mean of
+                    # the two raw runs around it.
+                    raws = [argon2_rate(LOGIN_SLICE)]
+                    for _ in range(LOGIN_SLICES):
+                        figures, cpu = site.login_slice(LOGIN_SLICE)
+                        runs[backend]["login"].append(figures)
+                        runs[backend]["login_cpu_ms"].append(cpu)
+                        raws.append(argon2_rate(LOGIN_SLICE))
+                        runs[backend]["raw"].append((raws[-2] + raws[-1]) / 2)
+                    argon2 += raws
                     alone, loaded = static_under_login(site)
                     runs[backend]["static_p99_alone"].append(alone)
                     runs[backend]["static_p99_login"].append(loaded)
@@ -364,12 +418,13 @@ def report(runs, argon2, rss, big, load, problems):
               % (ARGON2["argon2_memory_kib"], ARGON2["argon2_iterations"],
                  ARGON2["argon2_parallelism"], os.cpu_count(), raw,
                  " ".join("%.1f" % x for x in argon2)))
-    print("%-8s %-9s %10s %9s %10s %10s %8s  %s" % ("backend", "page", "req/s", "p99 ms",
-                                                    "vs static", "same round", "non-2xx",
-                                                    "rounds req/s"))
+    print("%-8s %-9s %10s %9s %10s %10s %10s %8s  %s" % ("backend", "page", "req/s", "p99 ms",
+                                                         "vs static", "same round",
+                                                         "vs ret200", "non-2xx", "rounds req/s"))
     for backend, pages in runs.items():
         out = {}
         static = median([x[0] for x in pages["static"]])
+        return200 = median([x[0] for x in pages["return200"]])
         for page in PAGES:
             if not pages[page]:
                 continue
@@ -380,18 +435,22 @@ def report(runs, argon2, rss, big, load, problems):
             # so that the machine's drift over the rounds cancels: the median of those ratios.
             if page == "login":
                 ratio = paired = median([x[0] / r for x, r in zip(pages[page], pages["raw"])])
+                vs_return200 = float("nan")
             else:
                 ratio = rate / static if static else float("nan")
                 paired = median([x[0] / s[0] for x, s in zip(pages[page], pages["static"])])
+                vs_return200 = rate / return200 if return200 else float("nan")
             out[page] = {"rps": rates, "p99_ms": [x[1] for x in pages[page]], "non_2xx": bad,
                          "median_rps": rate, "median_p99_ms": p99,
                          "ratio": ratio, "ratio_same_round": paired,
                          "ratio_of": "argon2_raw" if page == "login" else "static"}
             if page == "login":
                 out[page]["argon2_raw_bracketing_each_run"] = pages["raw"]
-            print("%-8s %-9s %10.0f %9.2f %9.3fx%s %9.3fx %8d  %s"
+            else:
+                out[page]["ratio_of_return200"] = vs_return200
+            print("%-8s %-9s %10.0f %9.2f %9.3fx%s %9.3fx %9.3fx %8d  %s"
                   % (backend, page, rate, p99, ratio, "A" if page == "login" else " ", paired,
-                     bad, " ".join("%.0f" % x for x in rates)))
+                     vs_return200, bad, " ".join("%.0f" % x for x in rates)))
             if page == "login" and pages["login_cpu_ms"]:
                 hashing = median([c[0] for c in pages["login_cpu_ms"]])
                 around = median([c[1] for c in pages["login_cpu_ms"]])
@@ -420,7 +479,7 @@ def report(runs, argon2, rss, big, load, problems):
                           "max_worker_growth_kib": growth, "requests": requests}
             print("%-8s worker RSS %d -> %d KiB over %d registry requests (largest growth of "
                   "one worker %d KiB)" % (backend, before, after, requests, growth))
-    print("(A: login as a ratio of the raw Argon2id rate around it, median of the rounds' "
+    print("(A: login as a ratio of the raw Argon2id rate around it, median of the slices' "
           "ratios; the others of the static file: the medians' ratio, and the median of each "
           "round's ratio to the static run of that round)")
     if big:
