@@ -27,8 +27,9 @@ stops without waiting for the logins still queued, and the workers hash those al
 Then a static file's p99 (wrk -t1 -c8) alone and while logins saturate the pool. The login
 slices also read the workers' CPU time per thread: the milliseconds per login on the hashing
 threads and on all the others (what a login costs besides Argon2, which holds whatever the
-machine's speed). Each figure is the median of the rounds (login: of the slices' ratios). After the rounds, each backend's registry page runs until 200k requests and
-the workers' RSS is read before and after. With --big a third portal (MariaDB + Redis) gets 1M
+machine's speed). Each figure is the median of the rounds (login: of the slices' ratios).
+After the rounds, each backend's registry page runs until 200k requests and the workers' RSS
+is read before and after. With --big a third portal (MariaDB + Redis) gets 1M
 users and 1M billing accounts, and its registry rate is set against the almost empty MariaDB
 portal's.
 Prints a table and writes the figures as JSON (--json, default bench-whole.json).
@@ -177,10 +178,6 @@ class Site:
                     return int(float(line.split()[1]))
         raise RuntimeError("no successful logins counted in " + url)
 
-    def hashing_now(self):
-        return any(fields[0] == "R" and harness.is_hashing_thread(fields)
-                   for _, _, fields in harness.thread_stats(self.portal.worker_pids()))
-
     def login_slice(self, seconds):
         """One login run: wrk for seconds, then on until the workers have finished the logins
         wrk left queued (it stops without waiting for its answers; the workers hash them all
@@ -189,6 +186,7 @@ class Site:
         finished), and the workers' CPU milliseconds per login (hashing, the rest): what a
         login costs besides Argon2, whatever the machine's speed was meanwhile."""
         os.environ.update(self.login_env)
+        pids = self.portal.worker_pids()  # read once: ps would take CPU from the hashes
         ticks = self.cpu_ticks()
         first = self.logins_done()
         start = time.time()
@@ -201,7 +199,7 @@ class Site:
             now = self.logins_done()
             if now != done:
                 done, last, quiet = now, time.time(), 0
-            elif not self.hashing_now():
+            elif harness.hashing_threads_running(pids) == 0:
                 quiet += 1
         logins = done - first
         per_login = [(b - a) * 1000.0 / os.sysconf("SC_CLK_TCK") / max(logins, 1)

@@ -218,6 +218,13 @@ def is_hashing_thread(fields):
     return int(fields[38]) == SCHED_IDLE
 
 
+def hashing_threads_running(pids):
+    """How many Argon2 hashing threads of the processes pids are running or ready to run
+    (state R); one waiting for a hash slot sleeps."""
+    return sum(fields[0] == "R" and is_hashing_thread(fields)
+               for _, _, fields in thread_stats(pids))
+
+
 def post_all_at_once(forms, path, fields):
     """POSTs fields (with each form's own csrf) from every (Browser, csrf) in forms at the same
     instant, one thread each; answers each one's (status, text), or (0, exception)."""

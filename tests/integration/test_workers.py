@@ -114,8 +114,7 @@ class KilledWorkers(PortalTestCase):
         counts = []
         deadline = time.time() + seconds
         while time.time() < deadline:
-            counts.append(sum(fields[0] == "R" and harness.is_hashing_thread(fields)
-                              for _, _, fields in self.thread_stats()))
+            counts.append(harness.hashing_threads_running(self.portal.worker_pids()))
             time.sleep(every)
         return sorted(counts)[len(counts) // 2]
 
