@@ -106,7 +106,7 @@ Turns* Turns::place_shared(void* mem, size_t size, unsigned slots) noexcept {
     return made;
 }
 
-void Turns::acquire() {
+unsigned Turns::acquire() {
     const pid_t pid = getpid();
     Lock locked(*this);
     while (next_ - serving_ >= kMaxWaiting) {  // a full queue: wait for a ticket, unordered
@@ -125,7 +125,7 @@ void Turns::acquire() {
                 *slot = pid;
                 ++serving_;
                 wake_next();  // another slot may be free for the next ticket
-                return;
+                return static_cast<unsigned>(slot - holders_);
             }
         }
         const uint32_t seen = me.wake.load();
@@ -136,11 +136,10 @@ void Turns::acquire() {
     }
 }
 
-void Turns::release() {
+void Turns::release(unsigned slot) {
     const pid_t pid = getpid();
     Lock locked(*this);
-    auto* held = std::find(holders_, holders_ + slots_, pid);
-    if (held != holders_ + slots_) *held = 0;
+    if (slot < slots_ && holders_[slot] == pid) holders_[slot] = 0;
     wake_next();
 }
 

@@ -28,6 +28,23 @@ CPUS = os.cpu_count() or 1
 SLOWER_ARGON2 = {"argon2_memory_kib": 65536, "argon2_iterations": 24}
 
 
+def allowed_cpus(pid, tid):
+    """The CPUs the thread may run on (Cpus_allowed_list in /proc), as a sorted list; [] when
+    the thread is gone."""
+    try:
+        with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+            for line in f:
+                if line.startswith("Cpus_allowed_list:"):
+                    cpus = []
+                    for part in line.split(":", 1)[1].strip().split(","):
+                        first, _, last = part.partition("-")
+                        cpus.extend(range(int(first), int(last or first) + 1))
+                    return cpus
+    except FileNotFoundError:
+        pass
+    return []
+
+
 class Logins:
     """n logins of e-mails nobody has, posted at once from threads; an answer is (status) or
     the exception the request raised (a worker killed under it)."""
@@ -117,6 +134,28 @@ class KilledWorkers(PortalTestCase):
             counts.append(harness.hashing_threads_running(self.portal.worker_pids()))
             time.sleep(every)
         return sorted(counts)[len(counts) // 2]
+
+    @unittest.skipIf(CPUS < 2, "one CPU: nothing to spread the hashes over")
+    def test_each_running_hash_has_a_cpu_of_its_own(self):
+        # Left to the scheduler, a hash woken when another ended often went back to the CPU it
+        # ran on before, beside the other hash, while the CPU just freed idled (core/src/crypto.cpp,
+        # Hashers::Cpus). Each slot's hash is now bound to a CPU of its own.
+        logins = Logins(self.portal, 3 * CPUS)
+        time.sleep(0.5)
+        samples = []
+        deadline = time.time() + 1.0
+        while time.time() < deadline:
+            sample = [allowed_cpus(pid, tid) for pid, tid, fields in self.thread_stats()
+                      if fields[0] == "R" and harness.is_hashing_thread(fields)]
+            samples.append([cpus for cpus in sample if cpus])  # [] : gone meanwhile
+            time.sleep(0.02)
+        self.assertEqual(logins.join(120), [400] * (3 * CPUS))
+        running = [cpus for sample in samples for cpus in sample]
+        self.assertGreaterEqual(len(running), 1, "no hashing thread seen")
+        self.assertEqual([c for c in running if len(c) != 1], [],
+                         "hashing threads allowed on more than one CPU")
+        self.assertEqual([s for s in samples if len(set(map(tuple, s))) != len(s)], [],
+                         "two hashes bound to the same CPU at once")
 
     def test_after_a_graceful_restart_the_old_and_new_workers_share_the_slots(self):
         # Apache unloads the module between configuration reads; slots mapped again at each

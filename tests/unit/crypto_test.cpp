@@ -1,6 +1,7 @@
 // Password hashing, tokens and digests: the properties SPEC 4 relies on.
 #include "lkk/crypto.h"
 
+#include <argon2.h>
 #include <gtest/gtest.h>
 #include <sched.h>
 #include <sys/resource.h>
@@ -69,6 +70,51 @@ TEST(Crypto, VerifyRejectsGarbageAndOtherVariants) {
     std::string argon2i = *hash;
     argon2i.replace(0, 10, "$argon2i$");
     EXPECT_FALSE(verify_password("x", argon2i));
+}
+
+// Our PHC strings are libargon2's: a hash libargon2 encoded verifies here, and a hash made here
+// verifies with libargon2's own decoder (the stored hashes of earlier versions keep working,
+// and nothing else would be needed to read ours).
+TEST(Crypto, HashesAreInterchangeableWithLibargon2sEncodedForm) {
+    const std::string salt = "0123456789abcdef";
+    std::string theirs(argon2_encodedlen(1, 1024, 1, 16, 32, Argon2_id), '\0');
+    ASSERT_EQ(argon2id_hash_encoded(1, 1024, 1, "correct horse", 13, salt.data(), salt.size(), 32,
+                                    theirs.data(), theirs.size()),
+              ARGON2_OK);
+    theirs.resize(std::char_traits<char>::length(theirs.c_str()));
+    EXPECT_TRUE(verify_password("correct horse", theirs)) << theirs;
+    EXPECT_FALSE(verify_password("correct horsE", theirs));
+
+    auto ours = hash_password("correct horse", kFast);
+    ASSERT_TRUE(ours.ok());
+    EXPECT_EQ(argon2id_verify(ours->c_str(), "correct horse", 13), ARGON2_OK) << *ours;
+    EXPECT_EQ(argon2id_verify(ours->c_str(), "correct horsE", 13), ARGON2_VERIFY_MISMATCH);
+    // "$argon2id$v=19$m=1024,t=1,p=1$" + 16 bytes of salt and 32 of hash in unpadded base64.
+    EXPECT_EQ(ours->size(), 30 + 22 + 1 + 43) << *ours;
+}
+
+// A stored hash whose salt or hash is not canonical unpadded base64 matches nothing, like one
+// cut short or with a changed byte.
+TEST(Crypto, VerifyRejectsDamagedEncodings) {
+    auto hash = hash_password("pw", kFast);
+    ASSERT_TRUE(hash.ok());
+    ASSERT_TRUE(verify_password("pw", *hash));
+    const size_t salt_at = hash->find("$", 30);  // the '$' after the parameters
+    ASSERT_NE(salt_at, std::string::npos);
+    std::vector<std::string> damaged = {
+        hash->substr(0, hash->size() - 1),  // a character of the hash missing
+        *hash + "A",                        // one too many
+        *hash + "=",                        // padding
+        hash->substr(0, salt_at) + "$$" + hash->substr(salt_at + 1),  // an empty field
+        hash->substr(0, hash->rfind('$')),                            // no hash at all
+    };
+    std::string flipped = *hash;
+    flipped.back() = flipped.back() == 'A' ? 'B' : 'A';
+    damaged.push_back(flipped);
+    std::string bad_char = *hash;
+    bad_char[bad_char.size() - 5] = '-';
+    damaged.push_back(bad_char);
+    for (const auto& d : damaged) EXPECT_FALSE(verify_password("pw", d)) << d;
 }
 
 TEST(Crypto, DefaultParametersMatchSpec) {

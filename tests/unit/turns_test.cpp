@@ -23,23 +23,23 @@ namespace {
 
 TEST(Turns, WaitersGetTheirSlotInTheOrderTheyAsked) {
     Turns turns(1);
-    turns.acquire();
+    const unsigned first = turns.acquire();
     std::mutex m;
     std::vector<int> order;
     std::vector<std::thread> threads;
     for (int i = 0; i < 6; ++i) {
         threads.emplace_back([&, i] {
-            turns.acquire();
+            const unsigned slot = turns.acquire();
             {
                 const std::lock_guard lock(m);
                 order.push_back(i);
             }
-            turns.release();
+            turns.release(slot);
         });
         // The next one starts only once this one waits in the queue.
         while (turns.waiting() != static_cast<uint64_t>(i + 1)) std::this_thread::yield();
     }
-    turns.release();
+    turns.release(first);
     for (auto& t : threads) t.join();
     EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4, 5}));
     EXPECT_EQ(turns.waiting(), 0u);
@@ -49,24 +49,53 @@ TEST(Turns, NeverMoreAtOnceThanSlots) {
     Turns turns(2);
     std::atomic<int> inside{0};
     std::atomic<int> most{0};
+    std::atomic<bool> held[2] = {false, false};  // by slot number
+    std::atomic<int> shared{0};                  // a number given to two holders at once
     std::vector<std::thread> threads;
     for (int i = 0; i < 8; ++i) {
         threads.emplace_back([&] {
             for (int k = 0; k < 20; ++k) {
-                turns.acquire();
+                const unsigned slot = turns.acquire();
+                if (slot >= 2 || held[slot].exchange(true)) {
+                    ++shared;
+                    turns.release(slot);
+                    continue;
+                }
                 const int now = ++inside;
                 int seen = most.load();
                 while (now > seen && !most.compare_exchange_weak(seen, now)) {
                 }
                 std::this_thread::sleep_for(std::chrono::microseconds(200));
                 --inside;
-                turns.release();
+                held[slot] = false;
+                turns.release(slot);
             }
         });
     }
     for (auto& t : threads) t.join();
     EXPECT_EQ(most.load(), 2);
     EXPECT_EQ(inside.load(), 0);
+    EXPECT_EQ(shared.load(), 0) << "a slot number was held twice at once, or out of range";
+}
+
+// Giving back a slot one does not hold (a number out of range, or another holder's) frees
+// nothing: the waiter still waits for the slot's holder.
+TEST(Turns, ReleasingASlotNotHeldFreesNothing) {
+    Turns turns(1);
+    const unsigned mine = turns.acquire();
+    EXPECT_EQ(mine, 0u);
+    std::atomic<bool> got{false};
+    std::thread waiter([&] {
+        turns.release(turns.acquire());
+        got = true;
+    });
+    while (turns.waiting() != 1) std::this_thread::yield();
+    turns.release(mine + 1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_FALSE(got.load()) << "a slot out of range freed the one slot";
+    turns.release(mine);
+    waiter.join();
+    EXPECT_TRUE(got.load());
 }
 
 // Counters that forked children write and the parent reads.
@@ -112,11 +141,11 @@ TEST(Turns, SharedSlotsBoundEveryProcessTogether) {
         if (pid == 0) {
             alarm(10);  // a child that hangs dies rather than outlive the test
             for (int k = 0; k < 30; ++k) {
-                turns->acquire();
+                const unsigned slot = turns->acquire();
                 note_inside(*seen);
                 usleep(300);
                 --seen->inside;
-                turns->release();
+                turns->release(slot);
             }
             _exit(0);
         }
@@ -140,12 +169,14 @@ TEST(Turns, OneProcessMayHoldEverySharedSlot) {
         _exit(0);
     }
     alarm(10);  // a hang fails the test instead of the suite's timeout
-    turns->acquire();
-    std::thread second([&] { turns->acquire(); });
+    const unsigned first = turns->acquire();
+    unsigned second_slot = first;
+    std::thread second([&] { second_slot = turns->acquire(); });
     second.join();
     EXPECT_EQ(turns->waiting(), 0u);
-    turns->release();
-    turns->release();
+    EXPECT_NE(first, second_slot);
+    turns->release(first);
+    turns->release(second_slot);
     alarm(0);
     kill(idle, SIGKILL);
     exit_code(idle);
@@ -164,19 +195,19 @@ TEST(Turns, PlacedAgainInTheSameMemoryTheSlotsAreTheSame) {
     ASSERT_NE(mem, MAP_FAILED);
     Turns* first = Turns::place_shared(mem, sizeof(Turns), 1);
     ASSERT_EQ(first, mem);
-    first->acquire();  // an old child, hashing through the restart
+    const unsigned old = first->acquire();  // an old child, hashing through the restart
 
     Turns* again = Turns::place_shared(mem, sizeof(Turns), 1);
     ASSERT_EQ(again, first);
     std::atomic<bool> got{false};
     std::thread newcomer([&] {
-        again->acquire();
+        const unsigned slot = again->acquire();
         got = true;
-        again->release();
+        again->release(slot);
     });
     while (again->waiting() != 1) std::this_thread::yield();
     EXPECT_FALSE(got.load()) << "the one slot was taken twice";
-    first->release();
+    first->release(old);
     newcomer.join();
     EXPECT_TRUE(got.load());
     munmap(mem, sizeof(Turns));
@@ -212,8 +243,7 @@ TEST(Turns, TheSlotOfAProcessThatDiedIsTakenBack) {
     kill(holder, SIGKILL);
     EXPECT_EQ(exit_code(holder), 128 + SIGKILL);
     alarm(10);
-    turns->acquire();  // within Turns::kRecheck
-    turns->release();
+    turns->release(turns->acquire());  // within Turns::kRecheck
     alarm(0);
     EXPECT_EQ(turns->waiting(), 0u);
 }
@@ -222,7 +252,7 @@ TEST(Turns, TheSlotOfAProcessThatDiedIsTakenBack) {
 TEST(Turns, TheTurnOfAProcessThatDiedWaitingIsSkipped) {
     Turns* turns = Turns::create_shared(1);
     ASSERT_NE(turns, nullptr);
-    turns->acquire();
+    const unsigned held = turns->acquire();
     const pid_t waiter = fork();
     ASSERT_GE(waiter, 0);
     if (waiter == 0) {
@@ -235,14 +265,13 @@ TEST(Turns, TheTurnOfAProcessThatDiedWaitingIsSkipped) {
     ASSERT_GE(next, 0);
     if (next == 0) {
         alarm(10);
-        turns->acquire();
-        turns->release();
+        turns->release(turns->acquire());
         _exit(0);
     }
     wait_until_waiting(*turns, 2);
     kill(waiter, SIGKILL);
     EXPECT_EQ(exit_code(waiter), 128 + SIGKILL);
-    turns->release();
+    turns->release(held);
     alarm(10);
     EXPECT_EQ(exit_code(next), 0);
     alarm(0);
@@ -259,8 +288,7 @@ TEST(Turns, ProcessesKilledAtAnyMomentLeaveTheSlotsWorking) {
         if (busy == 0) {
             alarm(10);
             for (;;) {
-                turns->acquire();
-                turns->release();
+                turns->release(turns->acquire());
             }
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(5 + i));
@@ -268,8 +296,7 @@ TEST(Turns, ProcessesKilledAtAnyMomentLeaveTheSlotsWorking) {
         EXPECT_EQ(exit_code(busy), 128 + SIGKILL);
     }
     alarm(10);
-    turns->acquire();
-    turns->release();
+    turns->release(turns->acquire());
     alarm(0);
     EXPECT_EQ(turns->waiting(), 0u);
 }

@@ -44,10 +44,12 @@ class Turns {
     // too small or misaligned, or holds anything else (another build's slots, still in use).
     static Turns* place_shared(void* mem, size_t size, unsigned slots) noexcept;
 
-    // Blocks until every earlier caller has had its slot and a slot is free.
-    void acquire();
-    // Gives back a slot this process holds.
-    void release();
+    // Blocks until every earlier caller has had its slot and a slot is free; that slot's number,
+    // below the count of slots. No two holders have the same number at once.
+    unsigned acquire();
+    // Gives back the slot acquire() returned (a slot another process holds, or a free one, stays
+    // as it is).
+    void release(unsigned slot);
     // Callers that asked and have not got their slot yet.
     uint64_t waiting();
 
