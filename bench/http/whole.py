@@ -24,6 +24,9 @@ threads as CPUs (build/ci/bench/argon2/lkk-argon2-rate, libargon2 directly): raw
 against the mean of the two raw runs around it. A slice's rate counts the logins the workers
 finished (lkk_logins_total, from a metrics location) from wrk's start to the last one: wrk
 stops without waiting for the logins still queued, and the workers hash those all the same.
+Once per round the tool also runs the portal's own hashing path without HTTP (verify_password
+through the hash slots and hashing threads, on twice as many threads as CPUs) between two raw
+runs: what the slots cost or save against libargon2 alone, apart from the HTTP around a login.
 Then a static file's p99 (wrk -t1 -c8) alone and while logins saturate the pool. The login
 slices also read the workers' CPU time per thread: the milliseconds per login on the hashing
 threads and on all the others (what a login costs besides Argon2, which holds whatever the
@@ -216,10 +219,14 @@ class Site:
         return total
 
 
-def argon2_rate(seconds):
+def argon2_rate(seconds, through_lkk=False):
+    """Hashes/s of libargon2 on as many threads as CPUs; through_lkk: of the portal's own
+    hashing path (verify_password: slots, hashing threads) fed by twice as many threads."""
     tool = os.path.join(BUILD, "bench", "argon2", "lkk-argon2-rate")
+    threads = os.cpu_count() * (2 if through_lkk else 1)
     out = subprocess.run([tool, str(ARGON2["argon2_memory_kib"]), str(ARGON2["argon2_iterations"]),
-                          str(ARGON2["argon2_parallelism"]), str(os.cpu_count()), str(seconds)],
+                          str(ARGON2["argon2_parallelism"]), str(threads), str(seconds)] +
+                         (["lkk"] if through_lkk else []),
                          capture_output=True, text=True, check=True).stdout
     return float(out.split()[1])
 
@@ -351,8 +358,13 @@ def main():
                                             "login_cpu_ms")}
                 for b in sites}
         argon2 = []
+        path = []  # the portal's hashing path against the raw runs around it, once per round
         load = [os.getloadavg()[0]]
         for r in range(ROUNDS):
+            if "login" in RUN:
+                before, lkk, after = (argon2_rate(LOGIN_SLICE), argon2_rate(LOGIN_SLICE, True),
+                                      argon2_rate(LOGIN_SLICE))
+                path.append(lkk / ((before + after) / 2))
             for backend, site in sites.items():
                 for page, (path, cookie) in site.paths().items():
                     if page in RUN:
@@ -381,7 +393,7 @@ def main():
     finally:
         for s in sites.values():
             s.portal.stop()
-    return report(runs, argon2, rss, big, load, problems)
+    return report(runs, argon2, path, rss, big, load, problems)
 
 
 def big_database(sites):
@@ -403,12 +415,13 @@ def big_database(sites):
         return None
 
 
-def report(runs, argon2, rss, big, load, problems):
+def report(runs, argon2, path, rss, big, load, problems):
     raw = median(argon2)
     figures = {"seconds": SECONDS, "rounds": ROUNDS, "cpus": os.cpu_count(),
                "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                "loadavg_1min": load, "argon2_raw_hashes_per_second": argon2,
-               "argon2_params": ARGON2, "backends": {}, "big": big}
+               "argon2_params": ARGON2, "backends": {}, "big": big,
+               "hashing_path_vs_raw": path}
     print("\nwrk -t2 -c64 (login -c16), %d s runs, median of %d rounds; load average %s"
           % (SECONDS, ROUNDS, " ".join("%.2f" % x for x in load)))
     if argon2:
@@ -416,6 +429,10 @@ def report(runs, argon2, rss, big, load, problems):
               % (ARGON2["argon2_memory_kib"], ARGON2["argon2_iterations"],
                  ARGON2["argon2_parallelism"], os.cpu_count(), raw,
                  " ".join("%.1f" % x for x in argon2)))
+    if path:
+        print("the portal's hashing path without HTTP (verify_password on %d threads) against "
+              "the raw runs around it: %.3fx (each round: %s)"
+              % (2 * os.cpu_count(), median(path), " ".join("%.3f" % x for x in path)))
     print("%-8s %-9s %10s %9s %10s %10s %10s %8s  %s" % ("backend", "page", "req/s", "p99 ms",
                                                          "vs static", "same round",
                                                          "vs ret200", "non-2xx", "rounds req/s"))

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -103,14 +104,21 @@ std::optional<std::string> base64_unpadded_decode(std::string_view text) {
 // hashing thread could be made) keep libargon2's malloc.
 class HashMemory {
   public:
-    ~HashMemory() {
-        if (base_ != nullptr) munmap(base_, size_);
-    }
+    ~HashMemory() { drop(); }
 
     // Made the memory of this thread's Argon2 runs until the thread ends.
-    static void adopt() {
+    static HashMemory& adopt() {
         thread_local HashMemory mine;
         current_ = &mine;
+        return mine;
+    }
+
+    // Unmapped until the next run: a hashing thread idle for a while gives its memory back to
+    // the system, so a worker holds Argon2's memory only around logins.
+    void drop() noexcept {
+        if (base_ != nullptr) munmap(base_, size_);
+        base_ = nullptr;
+        size_ = 0;
     }
 
     // Fills ctx's memory callbacks when this thread has adopted one.
@@ -124,8 +132,7 @@ class HashMemory {
     static int allocate(uint8_t** memory, size_t bytes) {
         HashMemory& m = *current_;
         if (bytes > m.size_) {
-            if (m.base_ != nullptr) munmap(m.base_, m.size_);
-            m.size_ = 0;
+            m.drop();
             m.base_ =
                 mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
             if (m.base_ == MAP_FAILED) {
@@ -271,6 +278,10 @@ class Hashers {
     };
 
     static constexpr int kHashNice = 5;  // where SCHED_IDLE is refused
+    // How long a hashing thread without work keeps its Argon2 memory: through a storm of logins
+    // it is reused (mapping it afresh costs a page fault per 4 KiB, 4,864 per hash by default),
+    // and a worker that saw no login for this long holds none of it.
+    static constexpr std::chrono::seconds kKeepMemory{2};
     struct Job {
         Turns* slots;
         const std::function<void()>* fn;
@@ -328,10 +339,13 @@ class Hashers {
             }
         }
         Cpus cpus;
-        HashMemory::adopt();
+        HashMemory& memory = HashMemory::adopt();
         std::unique_lock lock(mu_);
         for (;;) {
-            work_.wait(lock, [&] { return !queue_.empty(); });
+            if (!work_.wait_for(lock, kKeepMemory, [&] { return !queue_.empty(); })) {
+                memory.drop();
+                work_.wait(lock, [&] { return !queue_.empty(); });
+            }
             Job* job = queue_.front();
             queue_.pop_front();
             --idle_;

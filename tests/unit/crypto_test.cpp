@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -284,6 +285,40 @@ TEST(Crypto, HashingRunsOnAnIdlePriorityThreadAndTheCallerKeepsItsOwn) {
     EXPECT_EQ(WEXITSTATUS(status), 0)
         << "10 setuid, 12/13 hashing, 14 the caller's priority or policy changed, 15 no hashing "
            "thread, 16 a hashing thread not under SCHED_IDLE";
+}
+
+long rss_kib() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    }
+    return -1;
+}
+
+// A hashing thread keeps Argon2's memory through a storm of logins (mapped once, reused), and
+// gives it back to the system when no login came for a while: an idle worker holds none of it.
+TEST(Crypto, AnIdleHashingThreadGivesItsMemoryBack) {
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        alarm(20);
+        const Argon2Params big{65536, 1, 1};  // 64 MiB
+        const long before = rss_kib();
+        auto hashed = hash_password("pw", big);
+        if (!hashed.ok()) _exit(10);
+        if (!verify_password("pw", hashed.value())) _exit(11);
+        const long kept = rss_kib();
+        if (kept - before < 60000) _exit(12);  // the memory is still there between hashes
+        std::this_thread::sleep_for(std::chrono::seconds(4));
+        if (kept - rss_kib() < 60000) _exit(13);  // and gone after a while without work
+        _exit(0);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status)) << "signal " << WTERMSIG(status);
+    EXPECT_EQ(WEXITSTATUS(status), 0)
+        << "10/11 hashing, 12 the memory was not kept after a hash, 13 not given back when idle";
 }
 
 // Logins that reach one process at once hash side by side, each on a hashing thread of its own.
