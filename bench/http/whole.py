@@ -358,13 +358,13 @@ def main():
                                             "login_cpu_ms")}
                 for b in sites}
         argon2 = []
-        path = []  # the portal's hashing path against the raw runs around it, once per round
+        hashing_path = []  # the portal's hashing path against the raw runs around it, per round
         load = [os.getloadavg()[0]]
         for r in range(ROUNDS):
             if "login" in RUN:
                 before, lkk, after = (argon2_rate(LOGIN_SLICE), argon2_rate(LOGIN_SLICE, True),
                                       argon2_rate(LOGIN_SLICE))
-                path.append(lkk / ((before + after) / 2))
+                hashing_path.append(lkk / ((before + after) / 2))
             for backend, site in sites.items():
                 for page, (path, cookie) in site.paths().items():
                     if page in RUN:
@@ -393,7 +393,7 @@ def main():
     finally:
         for s in sites.values():
             s.portal.stop()
-    return report(runs, argon2, path, rss, big, load, problems)
+    return report(runs, argon2, hashing_path, rss, big, load, problems)
 
 
 def big_database(sites):
@@ -415,13 +415,13 @@ def big_database(sites):
         return None
 
 
-def report(runs, argon2, path, rss, big, load, problems):
+def report(runs, argon2, hashing_path, rss, big, load, problems):
     raw = median(argon2)
     figures = {"seconds": SECONDS, "rounds": ROUNDS, "cpus": os.cpu_count(),
                "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                "loadavg_1min": load, "argon2_raw_hashes_per_second": argon2,
                "argon2_params": ARGON2, "backends": {}, "big": big,
-               "hashing_path_vs_raw": path}
+               "hashing_path_vs_raw": hashing_path}
     print("\nwrk -t2 -c64 (login -c16), %d s runs, median of %d rounds; load average %s"
           % (SECONDS, ROUNDS, " ".join("%.2f" % x for x in load)))
     if argon2:
@@ -429,10 +429,11 @@ def report(runs, argon2, path, rss, big, load, problems):
               % (ARGON2["argon2_memory_kib"], ARGON2["argon2_iterations"],
                  ARGON2["argon2_parallelism"], os.cpu_count(), raw,
                  " ".join("%.1f" % x for x in argon2)))
-    if path:
+    if hashing_path:
         print("the portal's hashing path without HTTP (verify_password on %d threads) against "
               "the raw runs around it: %.3fx (each round: %s)"
-              % (2 * os.cpu_count(), median(path), " ".join("%.3f" % x for x in path)))
+              % (2 * os.cpu_count(), median(hashing_path),
+                 " ".join("%.3f" % x for x in hashing_path)))
     print("%-8s %-9s %10s %9s %10s %10s %10s %8s  %s" % ("backend", "page", "req/s", "p99 ms",
                                                          "vs static", "same round",
                                                          "vs ret200", "non-2xx", "rounds req/s"))
