@@ -167,7 +167,9 @@ argon2_context argon2_context_for(std::string_view password, std::string_view sa
     ctx.t_cost = params.iterations;
     ctx.m_cost = params.memory_kib;
     ctx.lanes = params.parallelism;
-    ctx.threads = params.parallelism;
+    // The lanes one after the other on the hashing thread (the same hash): a slot is one CPU,
+    // and the thread is bound to it (Hashers::Cpus).
+    ctx.threads = 1;
     ctx.version = ARGON2_VERSION_NUMBER;
     ctx.flags = ARGON2_DEFAULT_FLAGS;
     HashMemory::lend_to(ctx);

@@ -73,16 +73,23 @@ TEST(Crypto, VerifyRejectsGarbageAndOtherVariants) {
     EXPECT_FALSE(verify_password("x", argon2i));
 }
 
+// libargon2's own PHC string of password (m=1024, t=1, a fixed salt); "" when it fails.
+std::string libargon2_encoded(const std::string& password, uint32_t lanes) {
+    const std::string salt = "0123456789abcdef";
+    std::string out(argon2_encodedlen(1, 1024, lanes, 16, 32, Argon2_id), '\0');
+    if (argon2id_hash_encoded(1, 1024, lanes, password.data(), password.size(), salt.data(),
+                              salt.size(), 32, out.data(), out.size()) != ARGON2_OK) {
+        return "";
+    }
+    out.resize(std::char_traits<char>::length(out.c_str()));
+    return out;
+}
+
 // Our PHC strings are libargon2's: a hash libargon2 encoded verifies here, and a hash made here
 // verifies with libargon2's own decoder (the stored hashes of earlier versions keep working,
 // and nothing else would be needed to read ours).
 TEST(Crypto, HashesAreInterchangeableWithLibargon2sEncodedForm) {
-    const std::string salt = "0123456789abcdef";
-    std::string theirs(argon2_encodedlen(1, 1024, 1, 16, 32, Argon2_id), '\0');
-    ASSERT_EQ(argon2id_hash_encoded(1, 1024, 1, "correct horse", 13, salt.data(), salt.size(), 32,
-                                    theirs.data(), theirs.size()),
-              ARGON2_OK);
-    theirs.resize(std::char_traits<char>::length(theirs.c_str()));
+    const std::string theirs = libargon2_encoded("correct horse", 1);
     EXPECT_TRUE(verify_password("correct horse", theirs)) << theirs;
     EXPECT_FALSE(verify_password("correct horsE", theirs));
 
@@ -92,6 +99,13 @@ TEST(Crypto, HashesAreInterchangeableWithLibargon2sEncodedForm) {
     EXPECT_EQ(argon2id_verify(ours->c_str(), "correct horsE", 13), ARGON2_VERIFY_MISMATCH);
     // "$argon2id$v=19$m=1024,t=1,p=1$" + 16 bytes of salt and 32 of hash in unpadded base64.
     EXPECT_EQ(ours->size(), 30 + 22 + 1 + 43) << *ours;
+
+    // Two lanes: computed one after the other here, on two threads by libargon2; one hash.
+    auto two_lanes = hash_password("correct horse", Argon2Params{1024, 1, 2});
+    ASSERT_TRUE(two_lanes.ok());
+    EXPECT_EQ(argon2id_verify(two_lanes->c_str(), "correct horse", 13), ARGON2_OK) << *two_lanes;
+    const std::string theirs2 = libargon2_encoded("correct horse", 2);
+    EXPECT_TRUE(verify_password("correct horse", theirs2)) << theirs2;
 }
 
 // A stored hash whose salt or hash is not canonical unpadded base64 matches nothing, like one
