@@ -61,16 +61,14 @@ int main(int argc, char** argv) {
             const std::string password = "bench-password-" + std::to_string(t);
             std::string salt = "lkk-bench-salt-" + std::to_string(t);
             unsigned char out[32];
-            while (through_lkk && std::chrono::steady_clock::now() < until) {
-                if (!lkk::crypto::verify_password("bench-password", encoded)) {
-                    failed = true;
-                    return;
-                }
-                ++hashes;
-            }
-            while (!through_lkk && std::chrono::steady_clock::now() < until) {
-                if (argon2id_hash_raw(iterations, memory, lanes, password.data(), password.size(),
-                                      salt.data(), salt.size(), out, sizeof out) != ARGON2_OK) {
+            const auto hash_once = [&] {
+                if (through_lkk) return lkk::crypto::verify_password("bench-password", encoded);
+                return argon2id_hash_raw(iterations, memory, lanes, password.data(),
+                                         password.size(), salt.data(), salt.size(), out,
+                                         sizeof out) == ARGON2_OK;
+            };
+            while (std::chrono::steady_clock::now() < until) {
+                if (!hash_once()) {
                     failed = true;
                     return;
                 }
