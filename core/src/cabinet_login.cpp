@@ -86,17 +86,14 @@ LoginReply Cabinet::attempt_login(std::string_view email, std::string_view passw
     if (!form.errors.empty()) return form;
 
     const auto& t = settings_.throttle;
-    auto ip_throttled =
-        over_limit(key_login_ip(ctx.ip), t.login_attempts_per_ip, t.login_ip_window);
-    if (!ip_throttled) return failure<LoginReply>(ip_throttled.error());
-    if (*ip_throttled) {
+    auto counters = login_counters(ctx.ip, canonical);
+    if (!counters) return failure<LoginReply>(counters.error());
+    if (counters->ip_attempts > t.login_attempts_per_ip) {
         metrics::count_throttled(metrics::ThrottleKind::login_ip);
         LoginReply r = with_outcome<LoginReply>(Outcome::throttled);
         r.retry_after = t.login_ip_window;
         return r;
     }
-    auto counters = login_counters(canonical);
-    if (!counters) return failure<LoginReply>(counters.error());
     if (counters->lock_remaining > 0) {
         metrics::count_throttled(metrics::ThrottleKind::login_email);
         LoginReply r = with_outcome<LoginReply>(Outcome::throttled);

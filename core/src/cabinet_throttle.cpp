@@ -32,16 +32,20 @@ int64_t Cabinet::lock_duration(int64_t nth_lock) const {
     return std::min<int64_t>(base << shift, std::max<int64_t>(base, kLockMemorySeconds));
 }
 
-// One read of the lock, the number of locks and the failures (one round trip to Redis).
-Result<Cabinet::LoginCounters> Cabinet::login_counters(const std::string& email) {
-    auto c = counters_.counts(
+// The IP's hit and one read of the lock, the number of locks and the failures: one round trip
+// to Redis.
+Result<Cabinet::LoginCounters> Cabinet::login_counters(std::string_view ip,
+                                                       const std::string& email) {
+    auto c = counters_.hit_and_counts(
+        key_login_ip(ip), settings_.throttle.login_ip_window,
         {key_login_lock(email), key_login_locks(email), key_login_failures(email)}, clock_.now());
     if (!c) return c.error();
     LoginCounters out;
-    out.failures = (*c)[2];
+    out.ip_attempts = (*c)[0];
+    out.failures = (*c)[3];
     // The store does not say when the window ends; the length of the current lock is an
     // honest upper bound for Retry-After.
-    if ((*c)[0] > 0) out.lock_remaining = lock_duration(std::max<int64_t>(1, (*c)[1]));
+    if ((*c)[1] > 0) out.lock_remaining = lock_duration(std::max<int64_t>(1, (*c)[2]));
     return out;
 }
 

@@ -277,11 +277,13 @@ Result<int64_t> Connection::exec(const std::string& sql, db::Params params) {
 Status Connection::query(const std::string& sql, db::Params params,
                          const std::function<void(const db::Row&)>& on_row) {
     if (aborted && depth > 0) return refuse_after_abort();
+    note_write(sql);  // a write with RETURNING yields rows too
     try {
         auto ps = prepare(sql);
         if (!ps) return ps.error();
         bind(*ps, params);
         std::unique_ptr<::sql::ResultSet> rs((*ps)->executeQuery());
+        succeeded(sql);
         const MysqlRow row(rs.get());
         while (rs->next()) on_row(row);
         return Status::Ok();

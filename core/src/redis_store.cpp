@@ -366,26 +366,27 @@ for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id) end
 redis.call('DEL', KEYS[1])
 return #ids)");
 
-// KEYS: counter. ARGV: now, window, grace. A fixed window that starts at its first hit.
-const Script kHitScript(R"(
+// KEYS: the counter to hit when ARGV[2], its window, is over 0; then the counters to read.
+// ARGV: now, window, grace. A hit counts in a fixed window that starts at the counter's first
+// hit. Answers the hit's count after it (when there is a hit), then each counter read: 0 when
+// absent or its window is over.
+const Script kCountersScript(R"(
 local now, win = tonumber(ARGV[1]), tonumber(ARGV[2])
-local v = redis.call('HMGET', KEYS[1], 'count', 'window_end')
-local c
-if (not v[1]) or tonumber(v[2]) <= now then
-  c = 1
-  redis.call('HSET', KEYS[1], 'count', 1, 'window_end', now + win)
-else
-  c = redis.call('HINCRBY', KEYS[1], 'count', 1)
+local out, first = {}, 1
+if win > 0 then
+  local v = redis.call('HMGET', KEYS[1], 'count', 'window_end')
+  if (not v[1]) or tonumber(v[2]) <= now then
+    out[1] = 1
+    redis.call('HSET', KEYS[1], 'count', 1, 'window_end', now + win)
+  else
+    out[1] = redis.call('HINCRBY', KEYS[1], 'count', 1)
+  end
+  redis.call('EXPIRE', KEYS[1], win + tonumber(ARGV[3]))
+  first = 2
 end
-redis.call('EXPIRE', KEYS[1], win + tonumber(ARGV[3]))
-return c)");
-
-// KEYS: counters. ARGV: now. Each counter's count, 0 when absent or its window is over.
-const Script kCountsScript(R"(
-local out = {}
-for i, key in ipairs(KEYS) do
-  local v = redis.call('HMGET', key, 'count', 'window_end')
-  if v[1] and tonumber(v[2]) > tonumber(ARGV[1]) then out[i] = tonumber(v[1]) else out[i] = 0 end
+for i = first, #KEYS do
+  local v = redis.call('HMGET', KEYS[i], 'count', 'window_end')
+  if v[1] and tonumber(v[2]) > now then out[i] = tonumber(v[1]) else out[i] = 0 end
 end
 return out)");
 
@@ -480,11 +481,10 @@ class RedisCounterStore final : public CounterStore {
     explicit RedisCounterStore(RedisAddress a) : redis_(std::move(a)) {}
 
     Result<int64_t> hit(const std::string& key, int64_t window_seconds, int64_t now) override {
-        auto r = redis_.script(kHitScript,
-                               {"1", kCounterPrefix + key, std::to_string(now),
-                                std::to_string(window_seconds), std::to_string(kGraceSeconds)});
-        if (!r.ok()) return r.error();
-        return as_int(r->get());
+        if (window_seconds <= 0) return Status::Invalid("counter window must be positive");
+        auto c = run({key}, window_seconds, now);
+        if (!c) return c.error();
+        return c->front();
     }
 
     Result<int64_t> count(const std::string& key, int64_t now) override {
@@ -500,17 +500,16 @@ class RedisCounterStore final : public CounterStore {
 
     Result<std::vector<int64_t>> counts(const std::vector<std::string>& keys,
                                         int64_t now) override {
-        std::vector<std::string> args{std::to_string(keys.size())};
-        for (const std::string& key : keys) args.push_back(kCounterPrefix + key);
-        args.push_back(std::to_string(now));
-        auto r = redis_.script(kCountsScript, std::move(args));
-        if (!r.ok()) return r.error();
-        const redisReply* a = r->get();
-        if (a->type != REDIS_REPLY_ARRAY || a->elements != keys.size())
-            return Status::Internal("redis: unexpected answer to the counters' read");
-        std::vector<int64_t> out;
-        for (size_t i = 0; i < a->elements; ++i) out.push_back(as_int(a->element[i]));
-        return out;
+        return run(keys, 0, now);
+    }
+
+    Result<std::vector<int64_t>> hit_and_counts(const std::string& key, int64_t window_seconds,
+                                                const std::vector<std::string>& others,
+                                                int64_t now) override {
+        if (window_seconds <= 0) return Status::Invalid("counter window must be positive");
+        std::vector<std::string> keys{key};
+        keys.insert(keys.end(), others.begin(), others.end());
+        return run(keys, window_seconds, now);
     }
 
     Status clear(const std::string& key) override {
@@ -541,6 +540,25 @@ class RedisCounterStore final : public CounterStore {
     }
 
   private:
+    // kCountersScript: with window_seconds > 0 the first key is hit, the others are read.
+    Result<std::vector<int64_t>> run(const std::vector<std::string>& keys, int64_t window_seconds,
+                                     int64_t now) {
+        std::vector<std::string> args{std::to_string(keys.size())};
+        for (const std::string& key : keys) args.push_back(kCounterPrefix + key);
+        args.push_back(std::to_string(now));
+        args.push_back(std::to_string(window_seconds));
+        args.push_back(std::to_string(kGraceSeconds));
+        auto r = redis_.script(kCountersScript, std::move(args));
+        if (!r.ok()) return r.error();
+        const redisReply* a = r->get();
+        if (a->type != REDIS_REPLY_ARRAY || a->elements != keys.size())
+            return Status::Internal("redis: unexpected answer to the counters' script");
+        std::vector<int64_t> out;
+        out.reserve(a->elements);
+        for (size_t i = 0; i < a->elements; ++i) out.push_back(as_int(a->element[i]));
+        return out;
+    }
+
     RedisConnections redis_;
 };
 

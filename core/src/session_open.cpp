@@ -70,6 +70,18 @@ Result<std::vector<int64_t>> CounterStore::counts(const std::vector<std::string>
     return out;
 }
 
+Result<std::vector<int64_t>> CounterStore::hit_and_counts(const std::string& key,
+                                                          int64_t window_seconds,
+                                                          const std::vector<std::string>& others,
+                                                          int64_t now) {
+    auto first = hit(key, window_seconds, now);
+    if (!first) return first.error();
+    auto rest = counts(others, now);
+    if (!rest) return rest.error();
+    rest->insert(rest->begin(), *first);
+    return std::move(*rest);
+}
+
 Result<std::unique_ptr<SessionStore>> open_session_store(const std::string& url, Storage& storage) {
     if (url == "storage") {
         auto* inner = dynamic_cast<SessionStore*>(&storage);

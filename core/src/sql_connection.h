@@ -47,7 +47,8 @@ class Connection {
     virtual Result<int64_t> exec(const std::string& sql, Params params) = 0;
     // Runs an INSERT; answers the id of the new row.
     virtual Result<int64_t> insert(const std::string& sql, Params params) = 0;
-    // Runs one statement and calls on_row for every row it yields.
+    // Runs one statement and calls on_row for every row it yields (a read, or a write with
+    // RETURNING).
     virtual Status query(const std::string& sql, Params params,
                          const std::function<void(const Row&)>& on_row) = 0;
     // Runs a script of statements without parameters (migrations only).

@@ -99,32 +99,27 @@ Status SqlStorage::bump_generation() {
 
 // ---- counters ----
 
-// One upsert: a window that is over starts again at 1, otherwise the count grows. The
-// upsert and the read of the new count share a transaction, so the count answered is the
-// one this hit made, whatever other threads, processes and hosts do at the same time.
+// One statement, atomic on its own: the upsert starts a window that is over again at 1,
+// otherwise the count grows, and RETURNING answers the count this very hit made, whatever other
+// threads, processes and hosts do at the same time (SQLite 3.35+, MariaDB 10.5+).
 Result<int64_t> SqlStorage::hit(const std::string& key, int64_t window_seconds, int64_t now) {
     if (window_seconds <= 0) return Status::Invalid("counter window must be positive");
-    int64_t count = 0;
-    Status st = in_transaction([&] {
-        return with_connection([&](Connection& c) -> Status {
-            auto up = c.exec("INSERT INTO counters (`key`, count, window_end) VALUES (?, 1, ?) " +
-                                 std::string(dialect_.upsert_counter),
-                             {key, now + window_seconds, now, now});
-            if (!up) return up.error();
-            Status q = c.query("SELECT count FROM counters WHERE `key` = ?", {key},
-                               [&](const Row& r) { count = r.integer(0); });
-            if (!q.ok()) return q;
-            // Keys are per e-mail and per IP, so the table only grows unless swept; an
-            // expired window counts as 0 anyway, so sweeping it changes no answer.
-            if (hits_.fetch_add(1, std::memory_order_relaxed) % 256 == 255) {
-                auto swept = c.exec("DELETE FROM counters WHERE window_end <= ?", {now});
-                if (!swept) return swept.error();
-            }
-            return Status::Ok();
-        });
+    return with_connection([&](Connection& c) -> Result<int64_t> {
+        std::optional<int64_t> count;
+        Status st = c.query("INSERT INTO counters (`key`, count, window_end) VALUES (?, 1, ?) " +
+                                std::string(dialect_.upsert_counter) + " RETURNING count",
+                            {key, now + window_seconds, now, now},
+                            [&](const Row& r) { count = r.integer(0); });
+        if (!st.ok()) return st;
+        if (!count) return Status::Internal("the counter's upsert returned no count");
+        // Keys are per e-mail and per IP, so the table only grows unless swept; an expired
+        // window counts as 0 anyway, so sweeping it changes no answer.
+        if (hits_.fetch_add(1, std::memory_order_relaxed) % 256 == 255) {
+            auto swept = c.exec("DELETE FROM counters WHERE window_end <= ?", {now});
+            if (!swept) return swept.error();
+        }
+        return *count;
     });
-    if (!st.ok()) return st;
-    return count;
 }
 
 Result<int64_t> SqlStorage::count(const std::string& key, int64_t now) {

@@ -203,6 +203,7 @@ Result<int64_t> Connection::insert(const std::string& sql, Params params) {
 
 Status Connection::query(const std::string& sql, Params params,
                          const std::function<void(const db::Row&)>& on_row) {
+    note_write(sql);  // a write with RETURNING yields rows too
     auto stmt = prepare(sql);
     if (!stmt) return stmt.error();
     ResetOnExit reset{*stmt};

@@ -6,11 +6,13 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <numeric>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -111,6 +113,30 @@ TEST_P(SessionContract, CountsReadsEachKeyInOrder) {
     auto none = counters_->counts({}, now_);
     ASSERT_TRUE(none.ok());
     EXPECT_TRUE(none->empty());
+}
+
+TEST_P(SessionContract, HitAndCountsHitsTheFirstKeyThenReadsTheOthers) {
+    ASSERT_TRUE(counters_->hit(key("ip"), 60, now_).ok());
+    ASSERT_TRUE(counters_->hit(key("lock"), 60, now_).ok());
+    ASSERT_TRUE(counters_->hit(key("over"), 10, now_ - 20).ok());
+    auto c = counters_->hit_and_counts(key("ip"), 60,
+                                       {key("lock"), key("none"), key("over"), key("ip")}, now_);
+    ASSERT_TRUE(c.ok()) << c.error().message();
+    EXPECT_EQ(*c, (std::vector<int64_t>{2, 1, 0, 0, 2})) << "the hit's count, then the reads";
+    EXPECT_EQ(*counters_->count(key("ip"), now_), 2);
+    EXPECT_EQ(*counters_->count(key("none"), now_), 0) << "a key only read is not created";
+
+    auto only = counters_->hit_and_counts(key("fresh"), 60, {}, now_);
+    ASSERT_TRUE(only.ok()) << only.error().message();
+    EXPECT_EQ(*only, (std::vector<int64_t>{1}));
+    // A window that is over starts again at the hit.
+    auto again = counters_->hit_and_counts(key("over"), 10, {key("fresh")}, now_);
+    ASSERT_TRUE(again.ok()) << again.error().message();
+    EXPECT_EQ(*again, (std::vector<int64_t>{1, 1}));
+
+    EXPECT_FALSE(counters_->hit(key("zero"), 0, now_).ok()) << "a window must be positive";
+    EXPECT_FALSE(counters_->hit_and_counts(key("zero"), 0, {key("ip")}, now_).ok());
+    EXPECT_EQ(*counters_->count(key("zero"), now_), 0);
 }
 
 TEST_P(SessionContract, CreateFindRemove) {
@@ -263,17 +289,30 @@ TEST_P(SessionContract, HitsFromSeveralThreadsAreNotLost) {
     constexpr int kHits = 100;
     const std::string k = key("race");
     std::atomic<int> failures{0};
+    std::vector<std::vector<int64_t>> answers(kThreads);
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t) {
-        threads.emplace_back([&] {
+        threads.emplace_back([&, t] {
             for (int i = 0; i < kHits; ++i) {
-                if (!counters_->hit(k, 3600, now_).ok()) ++failures;
+                auto c = counters_->hit(k, 3600, now_);
+                if (c.ok()) {
+                    answers[t].push_back(*c);
+                } else {
+                    ++failures;
+                }
             }
         });
     }
     for (auto& th : threads) th.join();
     EXPECT_EQ(failures.load(), 0);
     EXPECT_EQ(*counters_->count(k, now_), kThreads * kHits);
+    // Each hit answers the count it made itself: 1 to kThreads * kHits, each once.
+    std::vector<int64_t> all;
+    for (const auto& a : answers) all.insert(all.end(), a.begin(), a.end());
+    std::sort(all.begin(), all.end());
+    std::vector<int64_t> expected(kThreads * kHits);
+    std::iota(expected.begin(), expected.end(), 1);
+    EXPECT_EQ(all, expected);
 }
 
 TEST_P(SessionContract, SessionsFromSeveralThreads) {

@@ -265,12 +265,14 @@ class Cabinet {
     // True when key already counted limit events in its window (does not count).
     Result<bool> at_limit(const std::string& key, int limit);
     int64_t lock_duration(int64_t nth_lock) const;
-    // The e-mail's login counters, read in one go before the password is checked.
+    // Counts a login attempt from ip and reads the e-mail's login counters, in one go before
+    // the password is checked.
     struct LoginCounters {
+        int64_t ip_attempts = 0;     // attempts from the IP in its window, this one included
         int64_t lock_remaining = 0;  // 0: not locked, else seconds to wait (an upper bound)
         int64_t failures = 0;        // failed attempts in the current window
     };
-    Result<LoginCounters> login_counters(const std::string& email);
+    Result<LoginCounters> login_counters(std::string_view ip, const std::string& email);
     Status record_login_failure(const std::string& email);
     Status clear_login_failures(const std::string& email);
 

@@ -54,6 +54,13 @@ class CounterStore {
     // count() of each key, in order, in one round trip where the store can (Redis); this
     // default asks count() for each.
     virtual Result<std::vector<int64_t>> counts(const std::vector<std::string>& keys, int64_t now);
+    // hit(key, window_seconds, now), then count() of each of others: the hit's count first,
+    // then the others' in order. In one round trip where the store can (Redis); this default
+    // asks hit() and counts().
+    virtual Result<std::vector<int64_t>> hit_and_counts(const std::string& key,
+                                                        int64_t window_seconds,
+                                                        const std::vector<std::string>& others,
+                                                        int64_t now);
     virtual Status clear(const std::string& key) = 0;
     // Clears every key that starts with prefix (users unlock, accounts unlock).
     virtual Status clear_prefix(const std::string& prefix) = 0;
