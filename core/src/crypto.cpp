@@ -196,9 +196,12 @@ bool take_phc_head(std::string_view& text, Argon2Params& params) {
 // process hashes alone (lkk-admin, tests, a server that never called it).
 std::atomic<Turns*> g_shared_slots{nullptr};
 
-// One slot per CPU for the whole server.
+// One slot per CPU for the whole server. Read once: glibc answers hardware_concurrency() by
+// opening and reading /sys/devices/system/cpu/online, and Hashers::run asks under its lock on
+// every hash (that was 5% of a login storm's CPU outside the hashing threads).
 unsigned hash_slots_wanted() {
-    return std::max(1U, std::thread::hardware_concurrency());
+    static const unsigned cpus = std::max(1U, std::thread::hardware_concurrency());
+    return cpus;
 }
 
 // The threads of this process that run its Argon2 computations, made as they are needed and
@@ -227,7 +230,7 @@ class Hashers {
     // thread when the process has no hashing thread and cannot make one.
     static void run(Turns& slots, const std::function<void()>& job) {
         Hashers& h = mine();
-        Job mine_to_do{&slots, &job, false, nullptr};
+        Job mine_to_do{&slots, &job};
         {
             std::unique_lock lock(h.mu_);
             // Every idle thread already has a job waiting for it: one more thread, if fewer than
@@ -239,7 +242,7 @@ class Hashers {
             } else {
                 h.queue_.push_back(&mine_to_do);
                 h.work_.notify_one();
-                h.finished_.wait(lock, [&] { return mine_to_do.done; });
+                mine_to_do.finished.wait(lock, [&] { return mine_to_do.done; });
             }
         }
         if (mine_to_do.error) std::rethrow_exception(mine_to_do.error);
@@ -285,10 +288,14 @@ class Hashers {
     // and a worker that saw no login for this long holds none of it.
     static constexpr std::chrono::seconds kKeepMemory{2};
     struct Job {
+        Job(Turns* s, const std::function<void()>* f) : slots(s), fn(f) {}
         Turns* slots;
         const std::function<void()>* fn;
         bool done = false;
         std::exception_ptr error;  // the slots' lock failed (lkk/turns.h): the caller's to throw
+        // Its caller's own, so a finished hash wakes that caller alone (with one for all, every
+        // waiting caller woke and took the lock at each hash's end).
+        std::condition_variable finished;
     };
 
     explicit Hashers(pid_t pid) : pid_(pid) {}
@@ -356,14 +363,14 @@ class Hashers {
             lock.lock();
             ++idle_;
             job->done = true;
-            finished_.notify_all();
+            // Under mu_: the caller cannot return, and take the Job away, before this is done.
+            job->finished.notify_one();
         }
     }
 
     const pid_t pid_;
     std::mutex mu_;
     std::condition_variable work_;
-    std::condition_variable finished_;
     std::deque<Job*> queue_;
     unsigned idle_ = 0;     // threads waiting for work
     unsigned threads_ = 0;  // threads made

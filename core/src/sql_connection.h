@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "lkk/status.h"
 
@@ -19,7 +20,19 @@ namespace lkk::db {
 
 // A bound parameter: NULL, an integer or text.
 using Param = std::variant<std::nullptr_t, int64_t, std::string_view>;
-using Params = std::initializer_list<Param>;
+// The parameters of one statement, in order: a braced list written at the call, or a vector
+// when their number is known only at run time. A view: what it shows must outlive the call.
+class Params {
+  public:
+    Params(std::initializer_list<Param> list) : first_(std::data(list)), size_(list.size()) {}
+    Params(const std::vector<Param>& all) : first_(all.data()), size_(all.size()) {}
+    const Param* begin() const { return first_; }
+    const Param* end() const { return first_ + size_; }
+
+  private:
+    const Param* first_;
+    size_t size_;
+};
 
 inline Param nullable(const std::optional<int64_t>& v) {
     return v ? Param(*v) : Param(nullptr);

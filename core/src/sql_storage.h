@@ -129,6 +129,7 @@ class SqlStorage : public Storage,
     // CounterStore
     Result<int64_t> hit(const std::string& key, int64_t window_seconds, int64_t now) override;
     Result<int64_t> count(const std::string& key, int64_t now) override;
+    Result<std::vector<int64_t>> counts(const std::vector<std::string>& keys, int64_t now) override;
     Status clear(const std::string& key) override;
     Status clear_prefix(const std::string& prefix) override;
 
@@ -234,7 +235,11 @@ class SqlStorage : public Storage,
     const SqlDialect& dialect_;
     std::mutex mu_;  // guards connections_ only; each connection is used by its own thread
     std::map<std::thread::id, std::unique_ptr<db::Connection>> connections_;
-    std::atomic<uint64_t> hits_{0};  // every so many hits, expired counters are swept
+    // Every kSweepEvery counter hits, expired counters are swept; likewise every kSweepEvery
+    // new sessions, expired sessions.
+    static constexpr uint64_t kSweepEvery = 64;
+    std::atomic<uint64_t> hits_{0};
+    std::atomic<uint64_t> created_{0};
 };
 
 }  // namespace lkk
