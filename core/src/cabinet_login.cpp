@@ -140,8 +140,15 @@ LoginReply Cabinet::attempt_login(std::string_view email, std::string_view passw
         if (Status st = clear_login_failures(canonical); !st.ok()) return failure<LoginReply>(st);
     }
     SessionGrant grant = new_session(user.id, clock_.now());
-    if (Status st = start_session(grant); !st.ok()) return failure<LoginReply>(st);
-    (void)audit(user.id, "login_ok", ctx);
+    const auto begin = [&]() -> Status {
+        if (Status st = start_session(grant); !st.ok()) return st;
+        (void)audit(user.id, "login_ok", ctx);
+        return Status::Ok();
+    };
+    // With the sessions in the database, the session and its audit row are one write (one
+    // commit, one fsync on MariaDB) instead of two.
+    if (Status st = sessions_.in_storage() ? storage_.in_transaction(begin) : begin(); !st.ok())
+        return failure<LoginReply>(st);
     LoginReply r;
     r.user = user;
     r.session = std::move(grant);

@@ -31,6 +31,7 @@ class StorageSessions final : public SessionStore {
         return inner_.remove_all_of_user(user_id);
     }
     Status bump_generation() override { return inner_.bump_generation(); }
+    bool in_storage() const override { return true; }
 
   private:
     SessionStore& inner_;

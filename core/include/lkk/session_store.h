@@ -40,6 +40,9 @@ class SessionStore {
     // A new read cache generation after a change of cached data (Storage::set_read_cache): the
     // next find() on every host answers it. Stores without a generation do nothing.
     virtual Status bump_generation() { return Status::Ok(); }
+    // True when the sessions live in the storage's own database ([sessions] url = "storage"):
+    // a session created inside Storage::in_transaction then commits with the rest.
+    virtual bool in_storage() const { return false; }
 };
 
 // Fixed-window counters and locks for throttling ("login:email:x@y", "reg:ip:1.2.3.4", ...).
