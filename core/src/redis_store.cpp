@@ -481,21 +481,9 @@ class RedisCounterStore final : public CounterStore {
     explicit RedisCounterStore(RedisAddress a) : redis_(std::move(a)) {}
 
     Result<int64_t> hit(const std::string& key, int64_t window_seconds, int64_t now) override {
-        if (window_seconds <= 0) return Status::Invalid("counter window must be positive");
-        auto c = run({key}, window_seconds, now);
+        auto c = hit_and_counts(key, window_seconds, {}, now);
         if (!c) return c.error();
         return c->front();
-    }
-
-    Result<int64_t> count(const std::string& key, int64_t now) override {
-        auto r = redis_.command({"HMGET", kCounterPrefix + key, "count", "window_end"});
-        if (!r.ok()) return r.error();
-        const redisReply* a = r->get();
-        if (a->type != REDIS_REPLY_ARRAY || a->elements != 2 ||
-            a->element[0]->type != REDIS_REPLY_STRING)
-            return int64_t{0};
-        if (as_int(a->element[1]) <= now) return int64_t{0};
-        return as_int(a->element[0]);
     }
 
     Result<std::vector<int64_t>> counts(const std::vector<std::string>& keys,

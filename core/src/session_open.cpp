@@ -43,9 +43,6 @@ class StorageCounters final : public CounterStore {
     Result<int64_t> hit(const std::string& key, int64_t window, int64_t now) override {
         return inner_.hit(key, window, now);
     }
-    Result<int64_t> count(const std::string& key, int64_t now) override {
-        return inner_.count(key, now);
-    }
     Result<std::vector<int64_t>> counts(const std::vector<std::string>& keys,
                                         int64_t now) override {
         return inner_.counts(keys, now);
@@ -59,16 +56,10 @@ class StorageCounters final : public CounterStore {
 
 }  // namespace
 
-Result<std::vector<int64_t>> CounterStore::counts(const std::vector<std::string>& keys,
-                                                  int64_t now) {
-    std::vector<int64_t> out;
-    out.reserve(keys.size());
-    for (const std::string& key : keys) {
-        auto c = count(key, now);
-        if (!c) return c.error();
-        out.push_back(*c);
-    }
-    return out;
+Result<int64_t> CounterStore::count(const std::string& key, int64_t now) {
+    auto c = counts({key}, now);
+    if (!c) return c.error();
+    return c->front();
 }
 
 Result<std::vector<int64_t>> CounterStore::hit_and_counts(const std::string& key,

@@ -17,7 +17,7 @@ using db::Row;
 // only cost each login one more write.
 Status SqlStorage::create(const Session& s, int64_t idle_timeout, int64_t absolute_timeout) {
     return with_connection([&](Connection& c) -> Status {
-        if (created_.fetch_add(1, std::memory_order_relaxed) % kSweepEvery == kSweepEvery - 1) {
+        if (sweep_due(created_)) {
             auto swept = c.exec("DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?",
                                 {s.created_at - idle_timeout, s.created_at - absolute_timeout});
             if (!swept) return swept.error();
@@ -118,7 +118,7 @@ Result<int64_t> SqlStorage::hit(const std::string& key, int64_t window_seconds, 
         if (!count) return Status::Internal("the counter's upsert returned no count");
         // Keys are per e-mail and per IP, so the table only grows unless swept; an expired
         // window counts as 0 anyway, so sweeping it changes no answer.
-        if (hits_.fetch_add(1, std::memory_order_relaxed) % kSweepEvery == kSweepEvery - 1) {
+        if (sweep_due(hits_)) {
             auto swept = c.exec("DELETE FROM counters WHERE window_end <= ?", {now});
             if (!swept) return swept.error();
         }
@@ -126,17 +126,7 @@ Result<int64_t> SqlStorage::hit(const std::string& key, int64_t window_seconds, 
     });
 }
 
-Result<int64_t> SqlStorage::count(const std::string& key, int64_t now) {
-    return with_connection([&](Connection& c) -> Result<int64_t> {
-        int64_t count = 0;
-        Status st = c.query("SELECT count FROM counters WHERE `key` = ? AND window_end > ?",
-                            {key, now}, [&](const Row& r) { count = r.integer(0); });
-        if (!st.ok()) return st;
-        return count;
-    });
-}
-
-// All keys in one query (logins read three), instead of a query for each.
+// All keys in one query (logins read three); count() is this with one key.
 Result<std::vector<int64_t>> SqlStorage::counts(const std::vector<std::string>& keys, int64_t now) {
     std::vector<int64_t> out(keys.size(), 0);
     if (keys.empty()) return out;

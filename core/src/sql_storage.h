@@ -128,7 +128,6 @@ class SqlStorage : public Storage,
 
     // CounterStore
     Result<int64_t> hit(const std::string& key, int64_t window_seconds, int64_t now) override;
-    Result<int64_t> count(const std::string& key, int64_t now) override;
     Result<std::vector<int64_t>> counts(const std::vector<std::string>& keys, int64_t now) override;
     Status clear(const std::string& key) override;
     Status clear_prefix(const std::string& prefix) override;
@@ -236,8 +235,11 @@ class SqlStorage : public Storage,
     std::mutex mu_;  // guards connections_ only; each connection is used by its own thread
     std::map<std::thread::id, std::unique_ptr<db::Connection>> connections_;
     // Every kSweepEvery counter hits, expired counters are swept; likewise every kSweepEvery
-    // new sessions, expired sessions.
+    // new sessions, expired sessions. sweep_due counts one more event and says when.
     static constexpr uint64_t kSweepEvery = 64;
+    static bool sweep_due(std::atomic<uint64_t>& events) {
+        return events.fetch_add(1, std::memory_order_relaxed) % kSweepEvery == kSweepEvery - 1;
+    }
     std::atomic<uint64_t> hits_{0};
     std::atomic<uint64_t> created_{0};
 };

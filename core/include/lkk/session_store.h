@@ -52,11 +52,12 @@ class CounterStore {
     // Adds one to key's counter in the window that started at its first hit and lasts
     // window_seconds; answers the count after the increment.
     virtual Result<int64_t> hit(const std::string& key, int64_t window_seconds, int64_t now) = 0;
-    // The current count (0 when absent or the window is over).
-    virtual Result<int64_t> count(const std::string& key, int64_t now) = 0;
-    // count() of each key, in order, in one round trip where the store can (Redis); this
-    // default asks count() for each.
-    virtual Result<std::vector<int64_t>> counts(const std::vector<std::string>& keys, int64_t now);
+    // The current count of each key, in order (0 when absent or the window is over), in one
+    // round trip.
+    virtual Result<std::vector<int64_t>> counts(const std::vector<std::string>& keys,
+                                                int64_t now) = 0;
+    // counts() of one key.
+    Result<int64_t> count(const std::string& key, int64_t now);
     // hit(key, window_seconds, now), then count() of each of others: the hit's count first,
     // then the others' in order. In one round trip where the store can (Redis); this default
     // asks hit() and counts().
