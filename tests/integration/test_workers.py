@@ -160,10 +160,15 @@ class KilledWorkers(PortalTestCase):
         self.assertEqual([c for c in running if len(c) != 1], [],
                          "hashing threads allowed on more than one CPU")
         # A thread that just gave its slot back is still running on that CPU for a moment
-        # (under SCHED_IDLE, beside the next hash bound there), so a sample may show two
-        # threads on one CPU; never may every running hash be bound to the same one.
-        self.assertEqual([s for s in samples if len(s) >= 2 and len(set(map(tuple, s))) < 2],
-                         [], "every running hash bound to one CPU")
+        # (under SCHED_IDLE, beside the next hash bound there, until it sleeps waiting for a
+        # slot), so a sample taken then shows two threads on one CPU (once in a CI run on Apache
+        # prefork). That moment comes once per hash of about two seconds, so it is at most a few
+        # of the samples; with the slots' hashes bound to one CPU it would be every one.
+        crowded = [s for s in samples if len(s) >= 2]
+        one_cpu = [s for s in crowded if len(set(map(tuple, s))) < 2]
+        self.assertLessEqual(len(one_cpu), len(crowded) // 4,
+                             "running hashes bound to one CPU in %d of %d samples: %s"
+                             % (len(one_cpu), len(crowded), one_cpu))
 
     def test_after_a_graceful_restart_the_old_and_new_workers_share_the_slots(self):
         # Apache unloads the module between configuration reads; slots mapped again at each
